@@ -1,0 +1,240 @@
+import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
+import { Aspects, IAspect } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
+import { isServiceName } from '../manifest/names';
+import { ProxyKind } from '../manifest/types';
+import { fail } from './errors';
+import { MeshIntentions } from './intentions';
+import { IntentionsMode } from './intentions-mode';
+import { BeamNode, BeamNodeProps } from './node';
+import { checkLiteral } from './validation';
+
+/**
+ * Properties of a {@link BeamMesh}.
+ */
+export interface BeamMeshProps {
+  /**
+   * Name of the mesh: a lowercase DNS label. Prefixes the default service names and the KV path.
+   */
+  readonly name: string;
+  /**
+   * How intentions are written.
+   * @default IntentionsMode.CONFIG_ENTRY
+   */
+  readonly intentionsMode?: IntentionsMode;
+  /**
+   * Add a `*` deny intention to every node, so only declared connections are allowed.
+   * @default true
+   */
+  readonly defaultDeny?: boolean;
+  /**
+   * Create a least-privilege ACL token (and policy) per node.
+   * @default true
+   */
+  readonly acl?: boolean;
+  /**
+   * KV prefix under which node manifests are written, as `<kvPrefix>/<mesh>/nodes/<service>`.
+   * @default "meshx"
+   */
+  readonly kvPrefix?: string;
+  /**
+   * Proxy the runtime helper starts for each node.
+   * @default ProxyKind.ENVOY
+   */
+  readonly proxy?: ProxyKind;
+  /**
+   * Datacenter for the intentions, KV entries and service identities.
+   * @default - the provider's datacenter
+   */
+  readonly datacenter?: string;
+  /**
+   * Consul provider passed to every resource. The mesh never creates a provider itself.
+   * @default - the stack's default Consul provider
+   */
+  readonly provider?: ConsulProvider;
+}
+
+/**
+ * Options of {@link BeamMesh.connect}.
+ */
+export interface ConnectOptions {
+  /**
+   * Allow both directions (a may dial b, and b may dial a).
+   * @default true
+   */
+  readonly bidirectional?: boolean;
+}
+
+/**
+ * One allowed direction of distribution traffic: `from` may dial `to`.
+ */
+export interface MeshEdge {
+  /** The node that dials. */
+  readonly from: BeamNode;
+  /** The node dialled. */
+  readonly to: BeamNode;
+}
+
+const KV_PREFIX_RE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+
+/**
+ * A mesh of BEAM nodes on Consul Connect.
+ *
+ * Per node it emits a `service-defaults` entry (protocol `tcp`), the node's intentions, an
+ * ACL token with the node's service identity (when `acl` is on), and the node manifest in
+ * Consul KV. Connections are resolved at synth, so `connectAll()` includes nodes added later.
+ */
+export class BeamMesh extends Construct {
+  /** Returns whether `x` is a BeamMesh. */
+  public static isBeamMesh(x: any): x is BeamMesh {
+    return x !== null && typeof x === 'object' && BEAM_MESH_SYMBOL in x;
+  }
+
+  /** Name of the mesh. */
+  public readonly meshName: string;
+  /** How intentions are written. */
+  public readonly intentionsMode: IntentionsMode;
+  /** Whether a `*` deny intention guards every node. */
+  public readonly defaultDeny: boolean;
+  /** Whether per-node ACL tokens are created. */
+  public readonly acl: boolean;
+  /** KV prefix of the node manifests. */
+  public readonly kvPrefix: string;
+  /** Default proxy kind of the nodes. */
+  public readonly proxy: ProxyKind;
+  /** Datacenter of the resources, if set. */
+  public readonly datacenter?: string;
+  /** Consul provider of the resources, if set. */
+  public readonly provider?: ConsulProvider;
+
+  private readonly _nodes: BeamNode[] = [];
+  private readonly _edges = new Map<BeamNode, Set<BeamNode>>();
+  private _connectAll = false;
+  private _materialized = false;
+
+  constructor(scope: Construct, id: string, props: BeamMeshProps) {
+    super(scope, id);
+    Object.defineProperty(this, BEAM_MESH_SYMBOL, { value: true });
+    checkLiteral(this, 'name', props.name);
+    if (!isServiceName(props.name)) {
+      fail(this, `mesh name '${props.name}' must be a lowercase DNS label: a-z, 0-9 and '-', at most 63 characters, not starting or ending with '-'`);
+    }
+    const kvPrefix = props.kvPrefix ?? 'meshx';
+    checkLiteral(this, 'kvPrefix', kvPrefix);
+    if (!KV_PREFIX_RE.test(kvPrefix)) {
+      fail(this, `kvPrefix '${kvPrefix}' must be '/'-separated segments of A-Z, a-z, 0-9, '_', '.', '-' without leading or trailing '/'`);
+    }
+    if (props.datacenter !== undefined) checkLiteral(this, 'datacenter', props.datacenter);
+    this.meshName = props.name;
+    this.intentionsMode = props.intentionsMode ?? IntentionsMode.CONFIG_ENTRY;
+    this.defaultDeny = props.defaultDeny ?? true;
+    this.acl = props.acl ?? true;
+    this.kvPrefix = kvPrefix;
+    this.proxy = props.proxy ?? ProxyKind.ENVOY;
+    this.datacenter = props.datacenter;
+    this.provider = props.provider;
+    Aspects.of(this).add(new MeshMaterializer(this));
+  }
+
+  /** Adds a BEAM node to the mesh. */
+  public addNode(id: string, props: BeamNodeProps): BeamNode {
+    return new BeamNode(this, id, props);
+  }
+
+  /**
+   * Allows `a` to dial `b` (and `b` to dial `a` unless `bidirectional` is false): an upstream on
+   * the dialling node's sidecar and an allow intention on the dialled node.
+   */
+  public connect(a: BeamNode, b: BeamNode, options: ConnectOptions = {}): void {
+    this.checkMember(a);
+    this.checkMember(b);
+    if (a === b) fail(this, `cannot connect node '${a.nodeName}' (${a.node.path}) to itself`);
+    this.addEdge(a, b);
+    if (options.bidirectional ?? true) this.addEdge(b, a);
+  }
+
+  /** Connects every pair of the mesh's nodes, both ways; resolved at synth, so later nodes are included. */
+  public connectAll(): void {
+    this._connectAll = true;
+  }
+
+  /** The mesh's nodes, in the order they were added. */
+  public get nodes(): BeamNode[] {
+    return [...this._nodes];
+  }
+
+  /** Every allowed direction, resolved now (including `connectAll()`), sorted by node names. */
+  public get edges(): MeshEdge[] {
+    const out: MeshEdge[] = [];
+    for (const from of this.sortedNodes()) {
+      for (const to of this.peersOf(from)) out.push({ from, to });
+    }
+    return out;
+  }
+
+  /** The nodes `node` may dial, sorted by Erlang node name. */
+  public peersOf(node: BeamNode): BeamNode[] {
+    const set = this._connectAll ? this._nodes.filter((n) => n !== node) : [...(this._edges.get(node) ?? [])];
+    return set.sort(byNodeName);
+  }
+
+  /** The nodes that may dial `node`, sorted by Erlang node name. */
+  public sourcesOf(node: BeamNode): BeamNode[] {
+    return this.sortedNodes().filter((n) => n !== node && this.peersOf(n).includes(node));
+  }
+
+  /** @internal called by BeamNode's constructor, after its own validation. */
+  public _register(node: BeamNode): void {
+    if (this._materialized) fail(node, 'nodes cannot be added to a mesh after it was synthesized');
+    for (const other of this._nodes) {
+      if (other.nodeName === node.nodeName) fail(node, `node name '${node.nodeName}' is already used by ${other.node.path}`);
+      if (other.serviceName === node.serviceName) fail(node, `service name '${node.serviceName}' is already used by ${other.node.path}`);
+      if (other.host === node.host) {
+        for (const [field, port] of node._fixedPorts()) {
+          for (const [otherField, otherPort] of other._fixedPorts()) {
+            if (port === otherPort) fail(node, `${field} ${port} clashes with ${otherField} of ${other.node.path} on the same host '${node.host}'`);
+          }
+        }
+      }
+    }
+    this._nodes.push(node);
+  }
+
+  /** @internal emits the resources that depend on the whole mesh, once, at synth. */
+  public _materialize(): void {
+    if (this._materialized) return;
+    this._materialized = true;
+    for (const node of this._nodes) node._materialize();
+    new MeshIntentions(this, 'Intentions', { mesh: this });
+  }
+
+  private addEdge(from: BeamNode, to: BeamNode): void {
+    if (this._materialized) fail(this, 'connections cannot be added after the mesh was synthesized');
+    let set = this._edges.get(from);
+    if (!set) this._edges.set(from, (set = new Set()));
+    set.add(to);
+  }
+
+  private checkMember(n: BeamNode): void {
+    if (n.mesh !== this) fail(this, `node ${n.node.path} belongs to mesh '${n.mesh.meshName}' (${n.mesh.node.path}), not to '${this.meshName}'; nodes of different meshes cannot be connected`);
+  }
+
+  private sortedNodes(): BeamNode[] {
+    return [...this._nodes].sort(byNodeName);
+  }
+}
+
+const BEAM_MESH_SYMBOL = Symbol.for('meshx-node.BeamMesh');
+
+function byNodeName(a: BeamNode, b: BeamNode): number {
+  return a.nodeName < b.nodeName ? -1 : a.nodeName > b.nodeName ? 1 : 0;
+}
+
+/** Runs the mesh's synth-time step when cdktf invokes aspects (Testing.synth and app.synth both do). */
+class MeshMaterializer implements IAspect {
+  constructor(private readonly mesh: BeamMesh) {}
+
+  public visit(node: IConstruct): void {
+    if (node === this.mesh) this.mesh._materialize();
+  }
+}

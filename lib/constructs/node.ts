@@ -1,0 +1,243 @@
+import { AclToken } from '@cdktf/provider-consul/lib/acl-token';
+import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
+import { Construct } from 'constructs';
+import { assignLoopbackAddresses } from '../manifest/loopback';
+import { isNodeName, isServiceName, splitNodeName, toServiceLabel } from '../manifest/names';
+import { MANIFEST_API_VERSION, ManifestUpstream, NodeManifest, ProxyKind } from '../manifest/types';
+import { validateManifest } from '../manifest/validate';
+import { NodeAcl } from './acl';
+import { fail } from './errors';
+import type { BeamMesh } from './mesh';
+import { ManifestKey } from './manifest-key';
+import { checkLiteral, checkPort } from './validation';
+
+/**
+ * Properties of a {@link BeamNode}.
+ */
+export interface BeamNodeProps {
+  /** Full Erlang node name, `alive@host`, e.g. `orders@api-1.internal` (`--name`) or `orders@api-1` (`--sname`). */
+  readonly nodeName: string;
+  /**
+   * Consul service name (and ID) of the node: a lowercase DNS label, unique in the mesh.
+   * @default - `<mesh name>-<construct id>`, lowercased, other characters turned into '-'
+   */
+  readonly serviceName?: string;
+  /**
+   * Distribution listen port on 127.0.0.1.
+   * @default 0 - the runtime helper picks a free port at boot
+   */
+  readonly distPort?: number;
+  /**
+   * Public (mTLS) port of the node's sidecar.
+   * @default 0 - the Consul agent assigns one from its sidecar range (21000-21255)
+   */
+  readonly sidecarPort?: number;
+  /**
+   * Port of the helper's EPMD server (what the BEAM gets as `ERL_EPMD_PORT`).
+   * @default 0 - the runtime helper picks a free port at boot
+   */
+  readonly epmdPort?: number;
+  /**
+   * Consul service tags.
+   * @default - none
+   */
+  readonly tags?: string[];
+  /**
+   * Consul service meta; `erlang_node` and `meshx_mesh` are set by the library.
+   * @default - none
+   */
+  readonly meta?: Record<string, string>;
+  /**
+   * Proxy the runtime helper starts for this node.
+   * @default - the mesh's proxy
+   */
+  readonly proxy?: ProxyKind;
+  /**
+   * TTL of the node's health check; the helper heartbeats at a third of it.
+   * @default "15s"
+   */
+  readonly ttl?: string;
+  /**
+   * How long the node's check may stay critical before the agent removes the service (Consul's minimum is 1m).
+   * @default "1m"
+   */
+  readonly deregisterCriticalAfter?: string;
+}
+
+const RESERVED_META = ['erlang_node', 'meshx_mesh'];
+const META_KEY_RE = /^[A-Za-z0-9_-]{1,128}$/;
+const DURATION_RE = /^([0-9]+(ms|s|m|h))+$/;
+
+/**
+ * One BEAM node of a {@link BeamMesh}: its Consul service, sidecar, ACL token and manifest.
+ * Create it with `mesh.addNode()`.
+ */
+export class BeamNode extends Construct {
+  /** The mesh this node belongs to. */
+  public readonly mesh: BeamMesh;
+  /** Full Erlang node name. */
+  public readonly nodeName: string;
+  /** Alive part of the node name (before '@'). */
+  public readonly alive: string;
+  /** Host part of the node name (after '@'). */
+  public readonly host: string;
+  /** Consul service name and ID. */
+  public readonly serviceName: string;
+  /** Consul KV key of the node manifest. */
+  public readonly kvKey: string;
+  /** Proxy kind of the node. */
+  public readonly proxy: ProxyKind;
+  /** The node's ACL token (no secret is synthesized); undefined when the mesh has `acl: false`. */
+  public readonly token?: AclToken;
+  /** The `service-defaults` config entry (protocol tcp). */
+  public readonly serviceDefaults: ConfigEntry;
+
+  private readonly distPort: number;
+  private readonly sidecarPort: number;
+  private readonly epmdPort: number;
+  private readonly tags: string[];
+  private readonly meta: Record<string, string>;
+  private readonly ttl: string;
+  private readonly deregisterCriticalAfter: string;
+
+  constructor(mesh: BeamMesh, id: string, props: BeamNodeProps) {
+    super(mesh, id);
+    this.mesh = mesh;
+    checkLiteral(this, 'nodeName', props.nodeName);
+    if (!isNodeName(props.nodeName)) {
+      fail(this, `nodeName '${props.nodeName}' must be 'alive@host': alive of A-Z, a-z, 0-9, '_', '-'; host a DNS name (e.g. 'app@api-1.internal')`);
+    }
+    this.nodeName = props.nodeName;
+    ({ alive: this.alive, host: this.host } = splitNodeName(props.nodeName));
+
+    if (props.serviceName !== undefined) {
+      checkLiteral(this, 'serviceName', props.serviceName);
+      if (!isServiceName(props.serviceName)) {
+        fail(this, `serviceName '${props.serviceName}' must be a lowercase DNS label: a-z, 0-9 and '-', at most 63 characters, not starting or ending with '-'`);
+      }
+      this.serviceName = props.serviceName;
+    } else {
+      const label = `${mesh.meshName}-${toServiceLabel(id)}`;
+      if (!isServiceName(label) || label.length > 63 || toServiceLabel(id) === '') {
+        fail(this, `cannot derive a service name from mesh '${mesh.meshName}' and id '${id}' (a lowercase DNS label of at most 63 characters); set serviceName`);
+      }
+      this.serviceName = label;
+    }
+    if (this.serviceName.endsWith('-sidecar-proxy')) fail(this, `serviceName '${this.serviceName}' must not end in '-sidecar-proxy' (Consul's sidecar suffix)`);
+
+    this.distPort = checkPort(this, 'distPort', props.distPort);
+    this.sidecarPort = checkPort(this, 'sidecarPort', props.sidecarPort);
+    this.epmdPort = checkPort(this, 'epmdPort', props.epmdPort);
+    const own = this._fixedPorts();
+    for (let i = 0; i < own.length; i++) {
+      for (let j = i + 1; j < own.length; j++) {
+        if (own[i][1] === own[j][1]) fail(this, `${own[i][0]} and ${own[j][0]} are both ${own[i][1]}`);
+      }
+    }
+
+    this.tags = (props.tags ?? []).map((t, i) => {
+      checkLiteral(this, `tags[${i}]`, t);
+      if (t.length === 0 || t.length > 255) fail(this, `tags[${i}] must be 1 to 255 characters`);
+      return t;
+    });
+    this.meta = {};
+    for (const [k, v] of Object.entries(props.meta ?? {})) {
+      if (!META_KEY_RE.test(k)) fail(this, `meta key '${k}' must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '-'`);
+      if (RESERVED_META.includes(k)) fail(this, `meta key '${k}' is set by meshx-node and cannot be overridden`);
+      checkLiteral(this, `meta.${k}`, v);
+      if (v.length > 512) fail(this, `meta.${k} must be at most 512 characters`);
+      this.meta[k] = v;
+    }
+    this.ttl = checkDuration(this, 'ttl', props.ttl ?? '15s');
+    this.deregisterCriticalAfter = checkDuration(this, 'deregisterCriticalAfter', props.deregisterCriticalAfter ?? '1m');
+    this.proxy = props.proxy ?? mesh.proxy;
+    this.kvKey = `${mesh.kvPrefix}/${mesh.meshName}/nodes/${this.serviceName}`;
+
+    mesh._register(this);
+
+    // Distribution is raw TCP: pin the protocol so a global `http` default cannot break it.
+    this.serviceDefaults = new ConfigEntry(this, 'ServiceDefaults', {
+      kind: 'service-defaults',
+      name: this.serviceName,
+      configJson: JSON.stringify({ Protocol: 'tcp' }),
+      provider: mesh.provider,
+    });
+    if (mesh.acl) {
+      this.token = new NodeAcl(this, 'Acl', {
+        serviceName: this.serviceName,
+        nodeName: this.nodeName,
+        kvKey: this.kvKey,
+        proxy: this.proxy,
+        datacenter: mesh.datacenter,
+        provider: mesh.provider,
+      }).token;
+    }
+  }
+
+  /** The nodes this node may dial, sorted by Erlang node name. */
+  public get peers(): BeamNode[] {
+    return this.mesh.peersOf(this);
+  }
+
+  /** The node manifest (v1), computed from the mesh's current connections. */
+  public get manifest(): NodeManifest {
+    const peers = this.peers;
+    let addresses: Map<string, string>;
+    try {
+      addresses = assignLoopbackAddresses(this.nodeName, peers.map((p) => p.nodeName));
+    } catch (e) {
+      fail(this, `too many peer hosts: ${(e as Error).message}; split the mesh or connect fewer nodes`);
+    }
+    const upstreams: ManifestUpstream[] = peers.map((p) => ({
+      node: p.nodeName,
+      service: p.serviceName,
+      address: addresses.get(p.host)!,
+      port: 0,
+    }));
+    return {
+      apiVersion: MANIFEST_API_VERSION,
+      mesh: this.mesh.meshName,
+      node: this.nodeName,
+      service: {
+        id: this.serviceName,
+        name: this.serviceName,
+        tags: [...this.tags],
+        meta: { ...this.meta, erlang_node: this.nodeName, meshx_mesh: this.mesh.meshName },
+        distPort: this.distPort,
+        ttl: this.ttl,
+        deregisterCriticalAfter: this.deregisterCriticalAfter,
+      },
+      sidecar: { port: this.sidecarPort, proxy: this.proxy },
+      upstreams,
+      epmdPort: this.epmdPort,
+    };
+  }
+
+  /** @internal fixed ports of this node, as [field, port]. */
+  public _fixedPorts(): Array<[string, number]> {
+    const all: Array<[string, number]> = [['distPort', this.distPort], ['sidecarPort', this.sidecarPort], ['epmdPort', this.epmdPort]];
+    return all.filter(([, p]) => p !== 0);
+  }
+
+  /** @internal writes the manifest once the mesh's connections are final. */
+  public _materialize(): void {
+    const manifest = this.manifest;
+    try {
+      validateManifest(JSON.parse(JSON.stringify(manifest)));
+    } catch (e) {
+      fail(this, (e as Error).message);
+    }
+    new ManifestKey(this, 'Manifest', {
+      key: this.kvKey,
+      manifest,
+      datacenter: this.mesh.datacenter,
+      provider: this.mesh.provider,
+    });
+  }
+}
+
+function checkDuration(scope: Construct, field: string, value: string): string {
+  checkLiteral(scope, field, value);
+  if (!DURATION_RE.test(value)) fail(scope, `${field} '${value}' must be a duration such as '15s', '1m' or '1m30s'`);
+  return value;
+}

@@ -1,0 +1,20 @@
+import { Token } from 'cdktf';
+import { IConstruct } from 'constructs';
+import { fail } from './errors';
+
+/** Checks an optional port prop: a literal integer 0 (pick at boot) or 1-65535. */
+export function checkPort(scope: IConstruct, field: string, value: number | undefined): number {
+  if (value === undefined) return 0;
+  if (Token.isUnresolved(value)) fail(scope, `${field} must be a literal number: the node manifest cannot hold Terraform references`);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    fail(scope, `${field} must be an integer from 1 to 65535 (or 0 to pick one at boot), got ${value}`);
+  }
+  return value;
+}
+
+/** Checks a literal string prop (manifests are plain JSON: no tokens, no Terraform template syntax). */
+export function checkLiteral(scope: IConstruct, field: string, value: string): string {
+  if (Token.isUnresolved(value)) fail(scope, `${field} must be a literal string: the node manifest cannot hold Terraform references`);
+  if (value.includes('${') || value.includes('%{')) fail(scope, `${field} must not contain Terraform template syntax ('\${' or '%{'), got '${value}'`);
+  return value;
+}

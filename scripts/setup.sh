@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian bookworm machine (as root) for meshx-node: Consul, Erlang/OTP, Elixir,
+# and the npm dependencies. Idempotent: every step is skipped when what it provides is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# The mirror this machine already uses: first URIs: line of the deb822 sources, else the first
+# deb line of sources.list. Never a hard-coded registry host.
+debian_mirror() {
+  local uri=""
+  if [ -r /etc/apt/sources.list.d/debian.sources ]; then
+    uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+  fi
+  if [ -z "$uri" ] && [ -r /etc/apt/sources.list ]; then
+    uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list)
+  fi
+  [ -n "$uri" ] || { echo "[setup] cannot find the Debian mirror in the apt sources" >&2; exit 1; }
+  printf '%s\n' "$uri"
+}
+
+apt_updated=0
+apt_update_once() {
+  if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+}
+
+install_consul() {
+  if command -v consul >/dev/null 2>&1; then
+    log "consul found: $(consul version | head -n1) (used as is)"
+    return
+  fi
+  # Consul 1.8.7 from Debian bullseye, fetched through a separate apt state dir so the
+  # machine's own sources and lists stay untouched.
+  local dir=/var/lib/meshx-node/apt-bullseye mirror
+  mirror=$(debian_mirror)
+  as_root mkdir -p "$dir/lists/partial" "$dir/archives/partial" /opt/meshx-node/consul
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror bullseye main" \
+    | as_root tee "$dir/sources.list" >/dev/null
+  local opts=(-o "Dir::Etc::SourceList=$dir/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
+              -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache::Archives=$dir/archives"
+              -o "APT::Get::List-Cleanup=0")
+  log "fetching consul from the bullseye suite"
+  as_root apt-get "${opts[@]}" update -qq
+  (cd "$dir/archives" && as_root apt-get "${opts[@]}" download consul)
+  as_root dpkg -x "$(ls "$dir"/archives/consul_*.deb | head -n1)" /opt/meshx-node/consul
+  as_root ln -sf /opt/meshx-node/consul/usr/bin/consul /usr/local/bin/consul
+  log "installed $(consul version | head -n1)"
+}
+
+install_beam() {
+  local want=()
+  command -v erl >/dev/null 2>&1 || want+=(erlang-base)
+  command -v elixir >/dev/null 2>&1 || want+=(elixir)
+  # inet_tls_dist for the benchmarks needs the ssl application.
+  [ -d /usr/lib/erlang/lib ] && ls /usr/lib/erlang/lib | grep -q '^ssl-' || want+=(erlang-ssl)
+  if [ "${#want[@]}" -gt 0 ]; then
+    log "installing ${want[*]}"
+    apt_update_once
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+  fi
+  log "erlang $(erl -noshell -eval 'io:format("~s", [erlang:system_info(otp_release)]), halt().'), $(elixir --version 2>/dev/null | tail -n1)"
+}
+
+install_npm() {
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    log "installing npm dependencies"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+  log "building"
+  npm run --silent build
+}
+
+install_consul
+install_beam
+install_npm
+log "ready"
