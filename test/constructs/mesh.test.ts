@@ -1,0 +1,218 @@
+import 'cdktf/lib/testing/adapters/jest';
+import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
+import { Intention } from '@cdktf/provider-consul/lib/intention';
+import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
+import { Testing } from 'cdktf';
+import { BeamMesh, IntentionsMode, ProxyKind } from '../../lib';
+import { kvManifests, newStack, resources, synthJson } from '../util';
+
+describe('BeamMesh', () => {
+  test('defaults: CONFIG_ENTRY, default deny, ACL on, kv prefix meshx, Envoy', () => {
+    // GIVEN
+    const stack = newStack();
+    const mesh = new BeamMesh(stack, 'Mesh', { name: 'm' });
+    // THEN
+    expect(mesh.intentionsMode).toBe(IntentionsMode.CONFIG_ENTRY);
+    expect(mesh.defaultDeny).toBe(true);
+    expect(mesh.acl).toBe(true);
+    expect(mesh.kvPrefix).toBe('meshx');
+    expect(mesh.proxy).toBe(ProxyKind.ENVOY);
+    expect(BeamMesh.isBeamMesh(mesh)).toBe(true);
+    expect(BeamMesh.isBeamMesh(stack)).toBe(false);
+  });
+
+  test('connect() is bidirectional by default and one-way on request', () => {
+    const stack = newStack();
+    const mesh = new BeamMesh(stack, 'Mesh', { name: 'm' });
+    const a = mesh.addNode('A', { nodeName: 'a@h1.x' });
+    const b = mesh.addNode('B', { nodeName: 'b@h2.x' });
+    const c = mesh.addNode('C', { nodeName: 'c@h3.x' });
+    mesh.connect(a, b);
+    mesh.connect(c, a, { bidirectional: false });
+    expect(mesh.edges.map((e) => `${e.from.nodeName}>${e.to.nodeName}`)).toEqual(['a@h1.x>b@h2.x', 'b@h2.x>a@h1.x', 'c@h3.x>a@h1.x']);
+    expect(a.peers).toEqual([b]);
+    expect(c.peers).toEqual([a]);
+    expect(mesh.sourcesOf(a)).toEqual([b, c]);
+  });
+
+  test('connectAll() includes nodes added after the call', () => {
+    const stack = newStack();
+    const mesh = new BeamMesh(stack, 'Mesh', { name: 'm', intentionsMode: IntentionsMode.LEGACY });
+    mesh.addNode('A', { nodeName: 'a@h1.x' });
+    mesh.connectAll();
+    mesh.addNode('B', { nodeName: 'b@h2.x' });
+    mesh.addNode('C', { nodeName: 'c@h3.x' });
+    const json = synthJson(stack);
+    const allows = resources(json, 'consul_intention').filter((i) => i.action === 'allow');
+    expect(allows.map((i) => `${i.source_name}>${i.destination_name}`).sort()).toEqual(['m-a>m-b', 'm-a>m-c', 'm-b>m-a', 'm-b>m-c', 'm-c>m-a', 'm-c>m-b']);
+    const manifests = kvManifests(json);
+    expect(manifests['meshx/m/nodes/m-a'].upstreams.map((u: any) => u.node)).toEqual(['b@h2.x', 'c@h3.x']);
+  });
+
+  test('CONFIG_ENTRY: one service-intentions entry per destination, every allowed source, then * deny', () => {
+    const stack = newStack();
+    const mesh = new BeamMesh(stack, 'Mesh', { name: 'm' });
+    const a = mesh.addNode('A', { nodeName: 'a@h1.x' });
+    const b = mesh.addNode('B', { nodeName: 'b@h2.x' });
+    const c = mesh.addNode('C', { nodeName: 'c@h3.x' });
+    mesh.connect(a, b);
+    mesh.connect(c, b, { bidirectional: false });
+    const json = synthJson(stack);
+    const entries = resources(json, 'consul_config_entry').filter((e) => e.kind === 'service-intentions');
+    expect(entries.map((e) => e.name).sort()).toEqual(['m-a', 'm-b', 'm-c']);
+    const forB = JSON.parse(entries.find((e) => e.name === 'm-b').config_json);
+    expect(forB.Sources).toEqual([
+      { Name: 'm-a', Action: 'allow', Precedence: 9, Type: 'consul', Description: 'meshx-node: a@h1.x -> b@h2.x' },
+      { Name: 'm-c', Action: 'allow', Precedence: 9, Type: 'consul', Description: 'meshx-node: c@h3.x -> b@h2.x' },
+      { Name: '*', Action: 'deny', Precedence: 8, Type: 'consul', Description: 'meshx-node: default deny for b@h2.x' },
+    ]);
+    const forC = JSON.parse(entries.find((e) => e.name === 'm-c').config_json);
+    expect(forC.Sources).toEqual([expect.objectContaining({ Name: '*', Action: 'deny' })]);
+    expect(JSON.stringify(json)).not.toHaveResource(Intention);
+  });
+
+  test('CONFIG_ENTRY without default deny: no entry for a node nobody may dial', () => {
+    const stack = newStack();
+    const mesh = new BeamMesh(stack, 'Mesh', { name: 'm', defaultDeny: false });
+    const a = mesh.addNode('A', { nodeName: 'a@h1.x' });
+    const b = mesh.addNode('B', { nodeName: 'b@h2.x' });
+    mesh.connect(a, b, { bidirectional: false });
+    const entries = resources(synthJson(stack), 'consul_config_entry').filter((e) => e.kind === 'service-intentions');
+    expect(entries).toHaveLength(1);
+    expect(entries[0].name).toBe('m-b');
+    expect(JSON.parse(entries[0].config_json).Sources.map((s: any) => s.Name)).toEqual(['m-a']);
+  });
+
+  test('LEGACY: one consul_intention per allowed pair plus a * deny per node', () => {
+    const stack = newStack();
+    const mesh = new BeamMesh(stack, 'Mesh', { name: 'm', intentionsMode: IntentionsMode.LEGACY, datacenter: 'dc1' });
+    const a = mesh.addNode('A', { nodeName: 'a@h1.x' });
+    const b = mesh.addNode('B', { nodeName: 'b@h2.x' });
+    mesh.connect(a, b, { bidirectional: false });
+    const synth = Testing.synth(stack);
+    expect(synth).toHaveResourceWithProperties(Intention, { source_name: 'm-a', destination_name: 'm-b', action: 'allow', datacenter: 'dc1' });
+    expect(synth).toHaveResourceWithProperties(Intention, { source_name: '*', destination_name: 'm-b', action: 'deny' });
+    expect(synth).toHaveResourceWithProperties(Intention, { source_name: '*', destination_name: 'm-a', action: 'deny' });
+    expect(resources(JSON.parse(synth), 'consul_intention')).toHaveLength(3);
+    expect(resources(JSON.parse(synth), 'consul_config_entry').filter((e) => e.kind === 'service-intentions')).toHaveLength(0);
+  });
+
+  test('LEGACY without default deny: allows only', () => {
+    const stack = newStack();
+    const mesh = new BeamMesh(stack, 'Mesh', { name: 'm', intentionsMode: IntentionsMode.LEGACY, defaultDeny: false });
+    const a = mesh.addNode('A', { nodeName: 'a@h1.x' });
+    const b = mesh.addNode('B', { nodeName: 'b@h2.x' });
+    mesh.connect(a, b);
+    const intentions = resources(synthJson(stack), 'consul_intention');
+    expect(intentions.map((i) => i.action)).toEqual(['allow', 'allow']);
+  });
+
+  test('the provider is passed to every resource', () => {
+    const stack = newStack();
+    const other = new ConsulProvider(stack, 'dc2', { alias: 'dc2', datacenter: 'dc2' });
+    const mesh = new BeamMesh(stack, 'Mesh', { name: 'm', provider: other, intentionsMode: IntentionsMode.LEGACY });
+    const a = mesh.addNode('A', { nodeName: 'a@h1.x' });
+    const b = mesh.addNode('B', { nodeName: 'b@h2.x' });
+    mesh.connect(a, b);
+    const json = synthJson(stack);
+    const all = Object.values(json.resource).flatMap((byName: any) => Object.values(byName)) as any[];
+    expect(all.length).toBe(2 /*defaults*/ + 4 /*acl*/ + 2 /*kv*/ + 4 /*intentions*/);
+    for (const r of all) expect(r.provider).toBe('consul.dc2');
+  });
+
+  test('never creates a provider itself', () => {
+    const stack = newStack();
+    const mesh = new BeamMesh(stack, 'Mesh', { name: 'm' });
+    mesh.addNode('A', { nodeName: 'a@h1.x' });
+    expect(synthJson(stack).provider.consul).toHaveLength(1);
+  });
+
+  test('ACL off: no policies, no tokens, node.token undefined', () => {
+    const stack = newStack();
+    const mesh = new BeamMesh(stack, 'Mesh', { name: 'm', acl: false });
+    const a = mesh.addNode('A', { nodeName: 'a@h1.x' });
+    const json = synthJson(stack);
+    expect(a.token).toBeUndefined();
+    expect(resources(json, 'consul_acl_token')).toHaveLength(0);
+    expect(resources(json, 'consul_acl_policy')).toHaveLength(0);
+  });
+
+  test('the same stack synthesizes twice to the same JSON (materialized once)', () => {
+    const stack = newStack();
+    const mesh = new BeamMesh(stack, 'Mesh', { name: 'm' });
+    mesh.addNode('A', { nodeName: 'a@h1.x' });
+    mesh.addNode('B', { nodeName: 'b@h2.x' });
+    mesh.connectAll();
+    expect(Testing.synth(stack)).toEqual(Testing.synth(stack));
+    expect(resources(synthJson(stack), 'consul_config_entry')).toHaveLength(4);
+  });
+
+  test('uses ConfigEntry for service-defaults in both modes', () => {
+    for (const mode of [IntentionsMode.CONFIG_ENTRY, IntentionsMode.LEGACY]) {
+      const stack = newStack();
+      new BeamMesh(stack, 'Mesh', { name: 'm', intentionsMode: mode }).addNode('A', { nodeName: 'a@h1.x' });
+      expect(Testing.synth(stack)).toHaveResourceWithProperties(ConfigEntry, { kind: 'service-defaults', name: 'm-a', config_json: '{"Protocol":"tcp"}' });
+    }
+  });
+
+  describe('fails', () => {
+    test.each([
+      ['Uppercase', /mesh name 'Uppercase' must be a lowercase DNS label/],
+      ['-lead', /must be a lowercase DNS label/],
+      ['a'.repeat(64), /must be a lowercase DNS label/],
+      ['has_underscore', /must be a lowercase DNS label/],
+    ])('on mesh name %s', (name, msg) => {
+      expect(() => new BeamMesh(newStack(), 'Mesh', { name })).toThrow(msg);
+    });
+
+    test('with the construct path in the message', () => {
+      expect(() => new BeamMesh(newStack(), 'MyMesh', { name: 'BAD' })).toThrow(/^\[test\/MyMesh\] /);
+    });
+
+    test.each(['/lead', 'trail/', 'sp ace', 'a//b'])('on kvPrefix %s', (kvPrefix) => {
+      expect(() => new BeamMesh(newStack(), 'Mesh', { name: 'm', kvPrefix })).toThrow(/kvPrefix .* must be '\/'-separated segments/);
+    });
+
+    test('on a self-connection', () => {
+      const mesh = new BeamMesh(newStack(), 'Mesh', { name: 'm' });
+      const a = mesh.addNode('A', { nodeName: 'a@h1.x' });
+      expect(() => mesh.connect(a, a)).toThrow(/\[test\/Mesh\] cannot connect node 'a@h1.x' \(test\/Mesh\/A\) to itself/);
+    });
+
+    test('on connecting nodes of different meshes', () => {
+      const stack = newStack();
+      const m1 = new BeamMesh(stack, 'M1', { name: 'one' });
+      const m2 = new BeamMesh(stack, 'M2', { name: 'two' });
+      const a = m1.addNode('A', { nodeName: 'a@h1.x' });
+      const b = m2.addNode('B', { nodeName: 'b@h2.x' });
+      expect(() => m1.connect(a, b)).toThrow(/node test\/M2\/B belongs to mesh 'two' .*nodes of different meshes cannot be connected/);
+      expect(() => m2.connect(a, b)).toThrow(/node test\/M1\/A belongs to mesh 'one'/);
+    });
+
+    test('on more peer hosts than the loopback range allows', () => {
+      const stack = newStack();
+      const mesh = new BeamMesh(stack, 'Mesh', { name: 'm', acl: false });
+      const hub = mesh.addNode('Hub', { nodeName: 'hub@hub.x' });
+      for (let i = 0; i < 254; i++) mesh.connect(hub, mesh.addNode(`N${i}`, { nodeName: `app@h${i}.x` }), { bidirectional: false });
+      expect(() => Testing.synth(stack)).toThrow(/\[test\/Mesh\/Hub\] too many peer hosts: 254 distinct peer hosts exceed the 253 loopback addresses/);
+    });
+
+    test('253 peer hosts still fit', () => {
+      const stack = newStack();
+      const mesh = new BeamMesh(stack, 'Mesh', { name: 'm', acl: false });
+      const hub = mesh.addNode('Hub', { nodeName: 'hub@hub.x' });
+      for (let i = 0; i < 253; i++) mesh.connect(hub, mesh.addNode(`N${i}`, { nodeName: `app@h${i}.x` }), { bidirectional: false });
+      const addresses = hub.manifest.upstreams.map((u) => u.address);
+      expect(new Set(addresses).size).toBe(253);
+      expect(addresses).toContain('127.0.0.254');
+    });
+
+    test('on adding a node after synth', () => {
+      const stack = newStack();
+      const mesh = new BeamMesh(stack, 'Mesh', { name: 'm' });
+      mesh.addNode('A', { nodeName: 'a@h1.x' });
+      Testing.synth(stack);
+      expect(() => mesh.addNode('B', { nodeName: 'b@h2.x' })).toThrow(/nodes cannot be added to a mesh after it was synthesized/);
+    });
+  });
+});

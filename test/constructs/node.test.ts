@@ -1,0 +1,156 @@
+import 'cdktf/lib/testing/adapters/jest';
+import { BeamMesh, ProxyKind } from '../../lib';
+import { validateManifest } from '../../lib/manifest/validate';
+import { kvManifests, newStack, resources, synthJson } from '../util';
+
+function mesh(props: Partial<ConstructorParameters<typeof BeamMesh>[2]> = {}) {
+  const stack = newStack();
+  return { stack, mesh: new BeamMesh(stack, 'Mesh', { name: 'shop', ...props }) };
+}
+
+describe('BeamNode', () => {
+  test('exposes nodeName, serviceName, kvKey, alive and host', () => {
+    const { mesh: m } = mesh({ kvPrefix: 'platform/meshx' });
+    const n = m.addNode('Orders API', { nodeName: 'orders@api-1.internal' });
+    expect(n.nodeName).toBe('orders@api-1.internal');
+    expect(n.alive).toBe('orders');
+    expect(n.host).toBe('api-1.internal');
+    expect(n.serviceName).toBe('shop-orders-api');
+    expect(n.kvKey).toBe('platform/meshx/shop/nodes/shop-orders-api');
+  });
+
+  test('serviceName overrides the default', () => {
+    const { mesh: m } = mesh();
+    expect(m.addNode('A', { nodeName: 'a@h.x', serviceName: 'custom-svc' }).serviceName).toBe('custom-svc');
+  });
+
+  test('manifest: v1, service with meta, sidecar, ports, sorted upstreams with loopback addresses', () => {
+    const { stack, mesh: m } = mesh();
+    const a = m.addNode('A', { nodeName: 'app@h1.x', distPort: 9100, sidecarPort: 21000, epmdPort: 4370, tags: ['t1'], meta: { team: 'x' }, ttl: '10s', deregisterCriticalAfter: '2m' });
+    const c = m.addNode('C', { nodeName: 'app@h3.x' });
+    const b = m.addNode('B', { nodeName: 'app@h2.x', proxy: ProxyKind.BUILTIN });
+    const local = m.addNode('Local', { nodeName: 'worker@h1.x' });
+    m.connect(a, c);
+    m.connect(a, b);
+    m.connect(a, local);
+    expect(a.manifest).toEqual({
+      apiVersion: 'meshx-node/v1',
+      mesh: 'shop',
+      node: 'app@h1.x',
+      service: {
+        id: 'shop-a',
+        name: 'shop-a',
+        tags: ['t1'],
+        meta: { team: 'x', erlang_node: 'app@h1.x', meshx_mesh: 'shop' },
+        distPort: 9100,
+        ttl: '10s',
+        deregisterCriticalAfter: '2m',
+      },
+      sidecar: { port: 21000, proxy: 'envoy' },
+      upstreams: [
+        { node: 'app@h2.x', service: 'shop-b', address: '127.0.0.2', port: 0 },
+        { node: 'app@h3.x', service: 'shop-c', address: '127.0.0.3', port: 0 },
+        // a peer on the node's own host is reached on 127.0.0.1
+        { node: 'worker@h1.x', service: 'shop-local', address: '127.0.0.1', port: 0 },
+      ],
+      epmdPort: 4370,
+    });
+    expect(b.manifest.sidecar.proxy).toBe('builtin');
+    expect(() => validateManifest(JSON.parse(JSON.stringify(a.manifest)))).not.toThrow();
+    // What is written to KV is exactly the manifest, parseable on its own.
+    expect(kvManifests(synthJson(stack))['meshx/shop/nodes/shop-a']).toEqual(a.manifest);
+  });
+
+  test('two peers on one host share that host\'s address', () => {
+    const { mesh: m } = mesh();
+    const a = m.addNode('A', { nodeName: 'a@h1.x' });
+    const b = m.addNode('B', { nodeName: 'b@h2.x' });
+    const c = m.addNode('C', { nodeName: 'c@h2.x' });
+    m.connectAll();
+    expect(a.manifest.upstreams.map((u) => u.address)).toEqual(['127.0.0.2', '127.0.0.2']);
+    expect(b.manifest.upstreams.map((u) => [u.node, u.address])).toEqual([['a@h1.x', '127.0.0.2'], ['c@h2.x', '127.0.0.1']]);
+    expect(c.manifest.upstreams).toHaveLength(2);
+  });
+
+  test('the KV entry is deleted on destroy and holds no Terraform reference', () => {
+    const { stack, mesh: m } = mesh({ datacenter: 'dc9' });
+    m.addNode('A', { nodeName: 'a@h.x' });
+    const [kv] = resources(synthJson(stack), 'consul_keys');
+    expect(kv.datacenter).toBe('dc9');
+    expect(kv.key).toEqual([{ path: 'meshx/shop/nodes/shop-a', value: expect.any(String), delete: true }]);
+    expect(kv.key[0].value).not.toMatch(/\$\{/);
+  });
+
+  describe('fails', () => {
+    test.each([
+      ['noat', /nodeName 'noat' must be 'alive@host'/],
+      ['a@', /must be 'alive@host'/],
+      ['@host', /must be 'alive@host'/],
+      ['a b@host', /must be 'alive@host'/],
+      ['a@ho st', /must be 'alive@host'/],
+      ['a@b@c', /must be 'alive@host'/],
+      ['a@-host', /must be 'alive@host'/],
+    ])('on nodeName %s', (nodeName, msg) => {
+      expect(() => mesh().mesh.addNode('N', { nodeName })).toThrow(msg);
+    });
+
+    test.each([
+      ['Upper', /serviceName 'Upper' must be a lowercase DNS label/],
+      ['under_score', /must be a lowercase DNS label/],
+      ['x'.repeat(64), /must be a lowercase DNS label/],
+      ['end-', /must be a lowercase DNS label/],
+      ['web-sidecar-proxy', /must not end in '-sidecar-proxy'/],
+    ])('on serviceName %s', (serviceName, msg) => {
+      expect(() => mesh().mesh.addNode('N', { nodeName: 'a@h.x', serviceName })).toThrow(msg);
+    });
+
+    test('when no service name can be derived from the id', () => {
+      expect(() => mesh().mesh.addNode('___', { nodeName: 'a@h.x' })).toThrow(/\[test\/Mesh\/___\] cannot derive a service name .* set serviceName/);
+      expect(() => mesh().mesh.addNode('x'.repeat(70), { nodeName: 'a@h.x' })).toThrow(/cannot derive a service name/);
+    });
+
+    test('on a duplicate node name, naming both paths', () => {
+      const { mesh: m } = mesh();
+      m.addNode('A', { nodeName: 'a@h.x' });
+      expect(() => m.addNode('B', { nodeName: 'a@h.x' })).toThrow("[test/Mesh/B] node name 'a@h.x' is already used by test/Mesh/A");
+    });
+
+    test('on a duplicate service name', () => {
+      const { mesh: m } = mesh();
+      m.addNode('A', { nodeName: 'a@h.x', serviceName: 'svc' });
+      expect(() => m.addNode('B', { nodeName: 'b@h.x', serviceName: 'svc' })).toThrow("[test/Mesh/B] service name 'svc' is already used by test/Mesh/A");
+    });
+
+    test.each([
+      ['distPort', -1],
+      ['distPort', 65536],
+      ['sidecarPort', 1.5],
+      ['epmdPort', 100000],
+    ])('on %s %d', (field, port) => {
+      expect(() => mesh().mesh.addNode('N', { nodeName: 'a@h.x', [field]: port })).toThrow(new RegExp(`${field} must be an integer from 1 to 65535 \\(or 0 to pick one at boot\\), got ${port}`));
+    });
+
+    test('on two fixed ports of one node that clash', () => {
+      expect(() => mesh().mesh.addNode('N', { nodeName: 'a@h.x', distPort: 4369, epmdPort: 4369 })).toThrow('[test/Mesh/N] distPort and epmdPort are both 4369');
+    });
+
+    test('on fixed ports that clash between nodes on the same host', () => {
+      const { mesh: m } = mesh();
+      m.addNode('A', { nodeName: 'a@h.x', sidecarPort: 21000 });
+      expect(() => m.addNode('B', { nodeName: 'b@h.x', distPort: 21000 })).toThrow('[test/Mesh/B] distPort 21000 clashes with sidecarPort of test/Mesh/A on the same host \'h.x\'');
+      // on another host the same port is fine
+      expect(() => m.addNode('C', { nodeName: 'c@other.x', distPort: 21000 })).not.toThrow();
+    });
+
+    test.each([
+      [{ meta: { erlang_node: 'x' } }, /meta key 'erlang_node' is set by meshx-node/],
+      [{ meta: { 'bad key': 'x' } }, /meta key 'bad key' must be 1 to 128 characters/],
+      [{ meta: { k: '${var.x}' } }, /meta.k must not contain Terraform template syntax/],
+      [{ tags: [''] }, /tags\[0\] must be 1 to 255 characters/],
+      [{ ttl: 'soon' }, /ttl 'soon' must be a duration/],
+      [{ deregisterCriticalAfter: '5' }, /deregisterCriticalAfter '5' must be a duration/],
+    ])('on %j', (props, msg) => {
+      expect(() => mesh().mesh.addNode('N', { nodeName: 'a@h.x', ...props })).toThrow(msg);
+    });
+  });
+});
