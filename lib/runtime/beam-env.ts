@@ -1,0 +1,69 @@
+import { splitNodeName } from '../manifest/names';
+import { ManifestUpstream } from '../manifest/types';
+
+/** Flags that make a BEAM skip EPMD lookups entirely, so the helper would be bypassed. */
+const BYPASS = [/-erl_epmd_port\b/, /\berl_epmd_node_listen_port\b/, /-no_epmd\b/];
+
+/** Returns a message when the command or environment would bypass the helper's EPMD. */
+export function findEpmdBypass(command: string[], env: NodeJS.ProcessEnv): string | undefined {
+  for (const [where, text] of [['the command', command.join(' ')], ['ERL_AFLAGS', env.ERL_AFLAGS ?? ''], ['ERL_FLAGS', env.ERL_FLAGS ?? ''], ['ERL_ZFLAGS', env.ERL_ZFLAGS ?? ''], ['ELIXIR_ERL_OPTIONS', env.ELIXIR_ERL_OPTIONS ?? '']]) {
+    const hit = BYPASS.find((re) => re.test(text));
+    if (hit) return `${where} sets ${hit.source.replace(/\\b/g, '')}, which makes the BEAM skip EPMD lookups; remove it (meshx-node answers EPMD)`;
+  }
+  if (env.ERL_DIST_PORT) return 'ERL_DIST_PORT is set: relx turns it into -erl_epmd_port, which bypasses EPMD; unset it';
+  return undefined;
+}
+
+/**
+ * inetrc for the BEAM: peer hosts resolve to their loopback addresses, the node's own host to
+ * 127.0.0.1; `file` first, then the system resolver for everything else.
+ */
+export function inetrc(node: string, upstreams: ManifestUpstream[]): string {
+  const hosts = new Map<string, string>([[splitNodeName(node).host, '127.0.0.1']]);
+  for (const u of upstreams) hosts.set(splitNodeName(u.node).host, u.address);
+  const lines = [`%% meshx-node: host map of ${node}`, '{lookup, [file, native]}.'];
+  for (const [host, address] of hosts) lines.push(`{host, {${address.split('.').join(',')}}, ["${host}"]}.`);
+  return lines.join('\n') + '\n';
+}
+
+export interface BeamEnvOptions {
+  readonly node: string;
+  readonly epmdPort: number;
+  readonly distPort: number;
+  readonly inetrcPath: string;
+  readonly stateDir: string;
+}
+
+/**
+ * The environment of the BEAM: our EPMD (ERL_EPMD_PORT, never -erl_epmd_port), our host map,
+ * and distribution pinned to one port on 127.0.0.1 so only the local sidecar reaches it.
+ * Our flags go first in ERL_AFLAGS: for `-kernel` parameters the first value wins.
+ */
+export function beamEnvironment(base: NodeJS.ProcessEnv, o: BeamEnvOptions): NodeJS.ProcessEnv {
+  const flags = [
+    '-start_epmd false',
+    '-kernel inet_dist_use_interface {127,0,0,1}',
+    `-kernel inet_dist_listen_min ${o.distPort}`,
+    `-kernel inet_dist_listen_max ${o.distPort}`,
+  ].join(' ');
+  return {
+    ...base,
+    ERL_EPMD_PORT: String(o.epmdPort),
+    ERL_INETRC: o.inetrcPath,
+    ERL_AFLAGS: base.ERL_AFLAGS ? `${flags} ${base.ERL_AFLAGS}` : flags,
+    MESHX_NODE_NAME: o.node,
+    MESHX_EPMD_PORT: String(o.epmdPort),
+    MESHX_DIST_PORT: String(o.distPort),
+    MESHX_STATE_DIR: o.stateDir,
+  };
+}
+
+/** What a second BEAM on the host (remote console, release rpc) needs: our EPMD and host map only. */
+export function companionEnvironment(o: { epmdPort: number; inetrcPath: string; node: string }): Record<string, string> {
+  return {
+    ERL_EPMD_PORT: String(o.epmdPort),
+    ERL_INETRC: o.inetrcPath,
+    ERL_AFLAGS: '-start_epmd false',
+    MESHX_NODE_NAME: o.node,
+  };
+}

@@ -1,0 +1,131 @@
+// A small client for the local Consul agent's HTTP API (built-in fetch; no generic HTTP code here).
+
+/** An agent answer with a non-2xx status. */
+export class ConsulError extends Error {
+  constructor(public readonly status: number, public readonly path: string, body: string) {
+    super(`Consul agent answered ${status} to ${path}${status === 403 ? ' (permission denied: check the token)' : ''}: ${body.trim().slice(0, 300)}`);
+    this.name = 'ConsulError';
+  }
+}
+
+export interface ConsulAgentOptions {
+  /** `http://host:port`, `https://…`, or `host:port` (as CONSUL_HTTP_ADDR). */
+  readonly address: string;
+  /** ACL token, sent as X-Consul-Token; never logged. */
+  readonly token?: string;
+  /** Per-request timeout. @default 10000 */
+  readonly timeoutMs?: number;
+}
+
+/** The sidecar registration as the agent reports it. */
+export interface SidecarRegistration {
+  readonly Port: number;
+  readonly Address: string;
+  readonly Proxy: { readonly Upstreams?: Array<{ DestinationName: string; LocalBindAddress?: string; LocalBindPort: number }> };
+}
+
+export type CheckStatus = 'passing' | 'warning' | 'critical';
+
+/** Normalises CONSUL_HTTP_ADDR-style addresses to a base URL. */
+export function agentBaseUrl(address: string, ssl = false): string {
+  if (address.startsWith('unix://')) throw new Error(`unix socket agent addresses are not supported: ${address}`);
+  const withScheme = /^https?:\/\//.test(address) ? address : `${ssl ? 'https' : 'http'}://${address}`;
+  const url = new URL(withScheme);
+  return url.origin;
+}
+
+export class ConsulAgent {
+  public readonly baseUrl: string;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: ConsulAgentOptions) {
+    this.baseUrl = agentBaseUrl(options.address);
+    this.timeoutMs = options.timeoutMs ?? 10000;
+  }
+
+  public async request(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+    const headers: Record<string, string> = {};
+    if (this.options.token) headers['X-Consul-Token'] = this.options.token;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const res = await fetch(this.baseUrl + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    return { status: res.status, text: await res.text() };
+  }
+
+  private async ok(method: string, path: string, body?: unknown): Promise<string> {
+    const r = await this.request(method, path, body);
+    if (r.status < 200 || r.status > 299) throw new ConsulError(r.status, path, r.text);
+    return r.text;
+  }
+
+  /** GET /v1/agent/self: the agent's name and version. */
+  public async self(): Promise<{ nodeName: string; version: string }> {
+    const j = JSON.parse(await this.ok('GET', '/v1/agent/self'));
+    return { nodeName: j.Config?.NodeName ?? '', version: j.Config?.Version ?? '' };
+  }
+
+  /** Registers (or replaces) a service, with its checks replaced too. */
+  public async registerService(definition: unknown): Promise<void> {
+    await this.ok('PUT', '/v1/agent/service/register?replace-existing-checks=true', definition);
+  }
+
+  /** Deregisters a service; its sidecar goes with it. A missing service is not an error. */
+  public async deregisterService(id: string): Promise<void> {
+    await this.ok('PUT', `/v1/agent/service/deregister/${encodeURIComponent(id)}`);
+  }
+
+  /** GET /v1/agent/service/:id, or undefined when the agent does not know it. */
+  public async service<T = SidecarRegistration>(id: string): Promise<T | undefined> {
+    const r = await this.request('GET', `/v1/agent/service/${encodeURIComponent(id)}`);
+    if (r.status === 404) return undefined;
+    if (r.status !== 200) throw new ConsulError(r.status, `/v1/agent/service/${id}`, r.text);
+    return JSON.parse(r.text) as T;
+  }
+
+  /** Sets a TTL check's status. */
+  public async updateTtl(checkId: string, status: CheckStatus, output: string): Promise<void> {
+    await this.ok('PUT', `/v1/agent/check/update/${encodeURIComponent(checkId)}`, { Status: status, Output: output });
+  }
+
+  /** Aggregated local health of a service: passing, warning, critical, or undefined if unknown. */
+  public async serviceHealth(id: string): Promise<string | undefined> {
+    const r = await this.request('GET', `/v1/agent/health/service/id/${encodeURIComponent(id)}?format=text`);
+    if (r.status === 404) return undefined;
+    return r.text.trim();
+  }
+
+  /** Raw value of a KV key, or undefined when missing. */
+  public async kvGet(key: string): Promise<string | undefined> {
+    const r = await this.request('GET', `/v1/kv/${key.split('/').map(encodeURIComponent).join('/')}?raw`);
+    if (r.status === 404) return undefined;
+    if (r.status !== 200) throw new ConsulError(r.status, `/v1/kv/${key}`, r.text);
+    return r.text;
+  }
+
+  /**
+   * Retries /v1/agent/self with exponential backoff until it answers or the deadline passes.
+   * Permission errors are final (retrying will not fix a token).
+   */
+  public async waitReachable(deadlineMs: number, log: (m: string) => void): Promise<{ nodeName: string; version: string }> {
+    const until = Date.now() + deadlineMs;
+    let delay = 200;
+    let lastError = '';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.self();
+      } catch (e) {
+        if (e instanceof ConsulError && e.status === 403) return { nodeName: '', version: '' }; // reachable; self needs agent:read
+        lastError = (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
+      }
+      const left = until - Date.now();
+      if (left <= 0) throw new Error(`cannot reach the Consul agent at ${this.baseUrl} within ${Math.round(deadlineMs / 1000)}s (${attempt} attempts): ${lastError}`);
+      if (attempt === 1 || attempt % 5 === 0) log(`waiting for the Consul agent at ${this.baseUrl}: ${lastError}`);
+      await new Promise((r) => setTimeout(r, Math.min(delay, left)));
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}

@@ -1,0 +1,260 @@
+import { EventEmitter } from 'node:events';
+import * as net from 'node:net';
+import {
+  Alive2Request,
+  decodeRequest,
+  encodeAlive2Response,
+  encodeDumpResponse,
+  encodeNamesResponse,
+  encodePort2Error,
+  encodePort2Response,
+  Request,
+} from './codec';
+
+/** Where a peer's alive name, asked for on a given loopback address, is answered. */
+export interface PeerRoute {
+  /** Loopback address the peer's host maps to (the address the lookup arrives on). */
+  readonly address: string;
+  /** Alive part of the peer's node name (all PORT_PLEASE2 carries). */
+  readonly alive: string;
+  /** Local port of the sidecar upstream to the peer. */
+  readonly port: number;
+}
+
+/** A node registered with ALIVE2 (the local BEAM, or a remote console / rpc node of a release). */
+export interface Registration {
+  readonly name: string;
+  readonly port: number;
+  readonly nodeType: number;
+  readonly protocol: number;
+  readonly highestVersion: number;
+  readonly lowestVersion: number;
+  readonly creation: number;
+}
+
+export interface EpmdServerOptions {
+  /** Port to listen on, on every address; 0 picks one free on all of them. */
+  readonly port: number;
+  /** 127.0.0.1 (local registrations and lookups) plus one address per peer host. */
+  readonly addresses: string[];
+  readonly peers: PeerRoute[];
+  /** Connections served at once; more are closed at accept. @default 512 */
+  readonly maxConnections?: number;
+  /** A request must arrive complete within this time. @default 5000 */
+  readonly requestTimeoutMs?: number;
+  readonly log?: (msg: string) => void;
+}
+
+const LOCAL = '127.0.0.1';
+// Versions answered for peers: 6/5 works with OTP 23-28 peers (beam.md §1 PORT2_RESP).
+const PEER_HIGHEST = 6;
+const PEER_LOWEST = 5;
+const NORMAL_NODE = 77;
+
+/**
+ * An EPMD that answers a stock BEAM on loopback: registrations (ALIVE2) on 127.0.0.1, and
+ * PORT_PLEASE2 routed by (address asked on, alive name) to a local registration or to the
+ * sidecar upstream of the peer whose host maps to that address.
+ *
+ * Emits `registered` and `unregistered` with a Registration.
+ */
+export class EpmdServer extends EventEmitter {
+  private readonly servers: net.Server[] = [];
+  private readonly sockets = new Set<net.Socket>();
+  private readonly registrations = new Map<string, { reg: Registration; socket: net.Socket }>();
+  private readonly peerIndex = new Map<string, PeerRoute>();
+  private peers: PeerRoute[];
+  private readonly maxConnections: number;
+  private readonly requestTimeoutMs: number;
+  private readonly log: (msg: string) => void;
+  private creationCounter: number;
+  private _port = 0;
+  private closed = false;
+
+  constructor(private readonly options: EpmdServerOptions) {
+    super();
+    this.maxConnections = options.maxConnections ?? 512;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+    this.log = options.log ?? (() => undefined);
+    this.peers = options.peers;
+    for (const p of options.peers) this.peerIndex.set(`${p.address}/${p.alive}`, p);
+    // Like epmd: start from the clock so a restarted node gets a new creation; never below 4.
+    this.creationCounter = Math.max(4, Math.floor(Date.now() / 1000) % 0xfffffff0);
+  }
+
+  /** The port the server listens on (after start). */
+  public get port(): number {
+    return this._port;
+  }
+
+  /** Currently open client connections. */
+  public get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  /** Nodes currently registered. */
+  public get registered(): Registration[] {
+    return [...this.registrations.values()].map((r) => r.reg);
+  }
+
+  /** Replaces the peer routes (e.g. with the ports the agent reports in force). */
+  public setPeers(peers: PeerRoute[]): void {
+    this.peerIndex.clear();
+    for (const p of peers) this.peerIndex.set(`${p.address}/${p.alive}`, p);
+    this.peers = peers;
+  }
+
+  /** Listens on every address with one port; with port 0 retries until one is free on all. */
+  public async start(): Promise<number> {
+    const addresses = [LOCAL, ...this.options.addresses.filter((a) => a !== LOCAL)];
+    const attempts = this.options.port === 0 ? 20 : 1;
+    let lastError: Error | undefined;
+    for (let i = 0; i < attempts; i++) {
+      try {
+        let port = this.options.port;
+        for (const address of addresses) {
+          const server = net.createServer((s) => this.onConnection(s));
+          server.maxConnections = this.maxConnections;
+          this.servers.push(server);
+          port = await listen(server, address, port);
+        }
+        this._port = port;
+        return port;
+      } catch (e) {
+        lastError = e as Error;
+        await this.closeServers();
+      }
+    }
+    const err = lastError as NodeJS.ErrnoException;
+    throw new Error(err.code === 'EADDRINUSE' ? `EPMD port ${this.options.port} is already in use (${err.message})` : `cannot start the EPMD server: ${err.message}`);
+  }
+
+  /** Stops listening and closes every connection (registrations included). */
+  public async close(): Promise<void> {
+    this.closed = true;
+    for (const s of this.sockets) s.destroy();
+    await this.closeServers();
+  }
+
+  private async closeServers(): Promise<void> {
+    const servers = this.servers.splice(0);
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+
+  private onConnection(socket: net.Socket): void {
+    if (this.closed || this.sockets.size >= this.maxConnections) {
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    let buf: Buffer = Buffer.alloc(0);
+    let handled = false;
+    const deadline = setTimeout(() => socket.destroy(), this.requestTimeoutMs);
+    deadline.unref();
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      clearTimeout(deadline);
+      this.sockets.delete(socket);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (handled) return; // a registration socket takes over its own data handler
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      const decoded = decodeRequest(buf);
+      if (!decoded) return;
+      handled = true;
+      clearTimeout(deadline);
+      this.handle(socket, decoded.request, buf.length > decoded.used);
+    });
+  }
+
+  private handle(socket: net.Socket, request: Request, trailing: boolean): void {
+    const local = socket.localAddress?.replace(/^::ffff:/, '') ?? '';
+    switch (request.tag) {
+      case 'alive2':
+        if (local !== LOCAL || trailing) {
+          socket.destroy();
+          return;
+        }
+        this.register(socket, request.req);
+        return;
+      case 'port_please2':
+        socket.end(this.lookup(local, request.name));
+        return;
+      case 'names':
+        socket.end(encodeNamesResponse(this._port, this.namesAt(local)));
+        return;
+      case 'dump':
+        if (local !== LOCAL) return void socket.destroy();
+        socket.end(encodeDumpResponse(this._port, this.namesAt(LOCAL)));
+        return;
+      case 'kill':
+        // Nobody stops the helper through EPMD; epmd answers NO while nodes are alive.
+        socket.end(Buffer.from('NO'));
+        return;
+      case 'stop':
+      case 'invalid':
+        socket.destroy();
+        return;
+    }
+  }
+
+  private register(socket: net.Socket, req: Alive2Request): void {
+    if (this.registrations.has(req.name)) {
+      this.log(`refused a second registration of '${req.name}' (already registered)`);
+      socket.end(encodeAlive2Response(1, 99, req.highestVersion));
+      return;
+    }
+    this.creationCounter = this.creationCounter >= 0xfffffff0 ? 4 : this.creationCounter + 1;
+    const creation = req.highestVersion >= 6 ? this.creationCounter : (this.creationCounter % 3) + 1;
+    const reg: Registration = {
+      name: req.name,
+      port: req.port,
+      nodeType: req.nodeType,
+      protocol: req.protocol,
+      highestVersion: req.highestVersion,
+      lowestVersion: req.lowestVersion,
+      creation,
+    };
+    this.registrations.set(req.name, { reg, socket });
+    // Any byte after ALIVE2 is an error (epmd_srv.c): unregister.
+    socket.removeAllListeners('data');
+    socket.on('data', () => socket.destroy());
+    socket.on('close', () => {
+      if (this.registrations.get(req.name)?.socket === socket) {
+        this.registrations.delete(req.name);
+        this.emit('unregistered', reg);
+      }
+    });
+    socket.setNoDelay(true);
+    socket.write(encodeAlive2Response(0, creation, req.highestVersion));
+    this.emit('registered', reg);
+  }
+
+  private lookup(local: string, name: string): Buffer {
+    if (local === LOCAL) {
+      const r = this.registrations.get(name);
+      if (r) return encodePort2Response({ ...r.reg, name });
+    }
+    const peer = this.peerIndex.get(`${local}/${name}`);
+    if (peer) {
+      return encodePort2Response({ port: peer.port, nodeType: NORMAL_NODE, protocol: 0, highestVersion: PEER_HIGHEST, lowestVersion: PEER_LOWEST, name });
+    }
+    return encodePort2Error(1);
+  }
+
+  private namesAt(local: string): Array<{ name: string; port: number }> {
+    if (local === LOCAL) return this.registered.map((r) => ({ name: r.name, port: r.port }));
+    return this.peers.filter((p) => p.address === local).map((p) => ({ name: p.alive, port: p.port }));
+  }
+}
+
+function listen(server: net.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    server.once('error', onError);
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}

@@ -1,0 +1,70 @@
+import * as fs from 'node:fs';
+import { FoundManifest, manifestsFrom } from '../manifest/extract';
+import { NodeManifest } from '../manifest/types';
+import { MAX_MANIFEST_BYTES, ManifestError, parseManifest } from '../manifest/validate';
+import { ConsulAgent } from './consul-agent';
+import { InputError, RuntimeFailure } from './errors';
+
+/** Where `run` reads its manifest from: exactly one of file, synthesized output, or KV. */
+export interface ManifestSourceOptions {
+  readonly manifest?: string;
+  readonly from?: string;
+  readonly node?: string;
+  readonly kv?: string;
+}
+
+export function checkSourceOptions(o: ManifestSourceOptions): void {
+  const given = [o.manifest && '--manifest', o.from && '--from', o.kv && '--kv'].filter(Boolean);
+  if (given.length !== 1) throw new InputError(given.length === 0 ? 'give the manifest with one of --manifest FILE, --from CDKTF_OUT --node NAME, or --kv KEY' : `give only one of ${given.join(', ')}`);
+  if (o.from && !o.node) throw new InputError('--from needs --node NAME (the Erlang node name or service name to boot)');
+  if (o.node && !o.from) throw new InputError('--node goes with --from');
+}
+
+/** Reads a manifest file, size-capped, validated. */
+export function manifestFromFile(file: string): NodeManifest {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new InputError(`--manifest: ${file} does not exist`);
+  }
+  if (stat.size > MAX_MANIFEST_BYTES) throw new InputError(`${file}: manifest field '(root)' is larger than ${MAX_MANIFEST_BYTES} bytes`);
+  return asInput(() => parseManifest(fs.readFileSync(file, 'utf8'), file));
+}
+
+/** All manifests in synthesized output; a broken one is bad input. */
+export function manifestsFromSynth(from: string): FoundManifest[] {
+  return asInput(() => manifestsFrom(from));
+}
+
+/** Picks one node's manifest from synthesized output by Erlang node name or service name. */
+export function selectManifest(found: FoundManifest[], node: string, from: string): NodeManifest {
+  const hits = found.filter((f) => f.manifest.node === node || f.manifest.service.name === node);
+  if (hits.length === 0) {
+    const known = found.map((f) => f.manifest.node).join(', ') || 'none';
+    throw new InputError(`--node: no node '${node}' in ${from} (nodes there: ${known})`);
+  }
+  if (hits.length > 1) throw new InputError(`--node: '${node}' is in several stacks of ${from} (${hits.map((h) => h.stack).join(', ')}); point --from at one stack`);
+  return hits[0].manifest;
+}
+
+export async function manifestFromKv(agent: ConsulAgent, key: string): Promise<NodeManifest> {
+  let text: string | undefined;
+  try {
+    text = await agent.kvGet(key);
+  } catch (e) {
+    throw new RuntimeFailure(`--kv ${key}: ${(e as Error).message}`);
+  }
+  if (text === undefined) throw new InputError(`--kv: no key ${key} in Consul KV`);
+  return asInput(() => parseManifest(text!, `kv:${key}`));
+}
+
+function asInput<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    if (e instanceof ManifestError) throw new InputError(e.message);
+    throw new InputError((e as Error).message);
+  }
+}

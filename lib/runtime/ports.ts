@@ -1,0 +1,40 @@
+import * as net from 'node:net';
+
+/** Binds address:port (0 = any) to learn or prove a port free, then releases it. */
+export function probeFreePort(address: string, port = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen({ host: address, port, exclusive: true }, () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/**
+ * Resolves a manifest port: 0 picks a free one, a fixed one must be free. The error names
+ * the field and the port.
+ */
+export async function resolvePort(field: string, address: string, port: number): Promise<number> {
+  try {
+    return await probeFreePort(address, port);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`${field}: port ${port} on ${address} is ${code === 'EADDRINUSE' ? 'already in use' : `not usable (${code})`}`);
+  }
+}
+
+/** True once something accepts a TCP connection on address:port. */
+export function canConnect(address: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: address, port });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}

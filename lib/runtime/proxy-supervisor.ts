@@ -1,0 +1,83 @@
+import { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import * as readline from 'node:readline';
+import { spawnTied, stopChild } from './child';
+import { Logger } from './log';
+
+export interface ProxySupervisorOptions {
+  readonly argv: string[];
+  readonly env: NodeJS.ProcessEnv;
+  /** Where proxy output lines go, already prefixed `[node][proxy]`. */
+  readonly output: Logger;
+  readonly log: Logger;
+  /** First restart delay; doubles up to maxBackoffMs. @default 500 */
+  readonly initialBackoffMs?: number;
+  /** @default 10000 */
+  readonly maxBackoffMs?: number;
+  /** A run this long resets the backoff. @default 30000 */
+  readonly stableAfterMs?: number;
+}
+
+/**
+ * Runs the sidecar proxy and restarts it with exponential backoff when it dies.
+ * Emits `spawn` (pid), `exit` (code, signal) and `restart` (attempt, delayMs).
+ */
+export class ProxySupervisor extends EventEmitter {
+  private child?: ChildProcess;
+  private stopping = false;
+  private backoff: number;
+  private restartTimer?: NodeJS.Timeout;
+  private startedAt = 0;
+  private restarts = 0;
+
+  constructor(private readonly o: ProxySupervisorOptions) {
+    super();
+    this.backoff = o.initialBackoffMs ?? 500;
+  }
+
+  public get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  public get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  public get restartCount(): number {
+    return this.restarts;
+  }
+
+  public start(): void {
+    this.stopping = false;
+    this.spawn();
+  }
+
+  private spawn(): void {
+    const child = spawnTied(this.o.argv, { env: this.o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    this.startedAt = Date.now();
+    for (const stream of [child.stdout!, child.stderr!]) {
+      readline.createInterface({ input: stream }).on('line', (line) => this.o.output(line));
+    }
+    child.once('error', (e) => this.o.log(`proxy failed to start: ${e.message}`));
+    child.once('spawn', () => this.emit('spawn', child.pid));
+    child.once('exit', (code, signal) => {
+      this.emit('exit', code, signal);
+      if (this.stopping) return;
+      if (Date.now() - this.startedAt > (this.o.stableAfterMs ?? 30000)) this.backoff = this.o.initialBackoffMs ?? 500;
+      const delay = this.backoff;
+      this.backoff = Math.min(this.backoff * 2, this.o.maxBackoffMs ?? 10000);
+      this.restarts++;
+      this.o.log(`proxy exited (${signal ?? `code ${code}`}); restarting in ${delay} ms (restart ${this.restarts})`);
+      this.emit('restart', this.restarts, delay);
+      this.restartTimer = setTimeout(() => this.spawn(), delay);
+    });
+  }
+
+  /** Stops the proxy (SIGTERM, then SIGKILL after graceMs) and any pending restart. */
+  public async stop(graceMs = 5000): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.child) await stopChild(this.child, graceMs);
+  }
+}

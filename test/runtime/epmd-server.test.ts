@@ -1,0 +1,163 @@
+import * as net from 'node:net';
+import { decodePort2Response, encodeAlive2Request, encodePortPlease2Request } from '../../lib/runtime/epmd/codec';
+import { EpmdServer, Registration } from '../../lib/runtime/epmd/server';
+
+/** Sends bytes, collects everything until the server closes; also reports whether it closed. */
+function request(address: string, port: number, bytes: Buffer, timeoutMs = 2000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s = net.connect({ host: address, port }, () => s.write(bytes));
+    const t = setTimeout(() => { s.destroy(); reject(new Error('server did not close the connection')); }, timeoutMs);
+    s.on('data', (c) => chunks.push(c));
+    s.on('error', reject);
+    s.on('close', () => { clearTimeout(t); resolve(Buffer.concat(chunks)); });
+  });
+}
+
+/** Registers like a BEAM: keeps the socket open; resolves with the reply and the socket. */
+function register(port: number, name: string, distPort: number, hi = 6): Promise<{ reply: Buffer; socket: net.Socket }> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => s.write(encodeAlive2Request({ port: distPort, nodeType: 77, protocol: 0, highestVersion: hi, lowestVersion: 5, name })));
+    s.once('data', (reply) => resolve({ reply, socket: s }));
+    s.on('error', reject);
+  });
+}
+
+const nextEvent = (server: EpmdServer, event: string) => new Promise<Registration>((r) => server.once(event, r));
+
+describe('EpmdServer', () => {
+  let server: EpmdServer;
+  const open: net.Socket[] = [];
+
+  beforeEach(async () => {
+    server = new EpmdServer({
+      port: 0,
+      addresses: ['127.0.0.1', '127.0.0.2', '127.0.0.3'],
+      peers: [
+        { address: '127.0.0.2', alive: 'app', port: 20002 },
+        { address: '127.0.0.3', alive: 'app', port: 20003 },
+        { address: '127.0.0.1', alive: 'worker', port: 20001 },
+      ],
+      requestTimeoutMs: 300,
+      maxConnections: 50,
+    });
+    await server.start();
+  });
+
+  afterEach(async () => {
+    for (const s of open.splice(0)) s.destroy();
+    await server.close();
+  });
+
+  test('listens on one port on every address', async () => {
+    expect(server.port).toBeGreaterThan(0);
+    for (const a of ['127.0.0.1', '127.0.0.2', '127.0.0.3']) {
+      expect(decodePort2Response(await request(a, server.port, encodePortPlease2Request('nobody'))).result).toBe(1);
+    }
+  });
+
+  test('routes PORT_PLEASE2 by the address it arrives on: same alive name, different peers', async () => {
+    const at2 = decodePort2Response(await request('127.0.0.2', server.port, encodePortPlease2Request('app')));
+    const at3 = decodePort2Response(await request('127.0.0.3', server.port, encodePortPlease2Request('app')));
+    expect(at2).toEqual({ result: 0, info: { port: 20002, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name: 'app' } });
+    expect(at3.info!.port).toBe(20003);
+    // a peer on the node's own host is answered on 127.0.0.1
+    expect(decodePort2Response(await request('127.0.0.1', server.port, encodePortPlease2Request('worker'))).info!.port).toBe(20001);
+    // not known on that address
+    expect(decodePort2Response(await request('127.0.0.3', server.port, encodePortPlease2Request('worker'))).result).toBe(1);
+  });
+
+  test('ALIVE2: replies v + creation in one write, keeps the socket, answers lookups, unregisters on close', async () => {
+    const registered = nextEvent(server, 'registered');
+    const { reply, socket } = await register(server.port, 'me', 41000);
+    open.push(socket);
+    expect(reply.length).toBe(6);
+    expect(reply[0]).toBe(0x76);
+    expect(reply[1]).toBe(0);
+    expect(reply.readUInt32BE(2)).toBeGreaterThanOrEqual(4);
+    expect((await registered).name).toBe('me');
+    const found = decodePort2Response(await request('127.0.0.1', server.port, encodePortPlease2Request('me')));
+    expect(found.info).toMatchObject({ port: 41000, highestVersion: 6, lowestVersion: 5 });
+    // registrations are local: not visible on a peer address
+    expect(decodePort2Response(await request('127.0.0.2', server.port, encodePortPlease2Request('me'))).result).toBe(1);
+    const names = await request('127.0.0.1', server.port, Buffer.from([0, 1, 0x6e]));
+    expect(names.readUInt32BE(0)).toBe(server.port);
+    expect(names.subarray(4).toString()).toBe('name me at port 41000\n');
+    const gone = nextEvent(server, 'unregistered');
+    socket.destroy();
+    expect((await gone).name).toBe('me');
+    expect(decodePort2Response(await request('127.0.0.1', server.port, encodePortPlease2Request('me'))).result).toBe(1);
+  });
+
+  test('a version-5 node gets the 4-byte y reply with creation 1..3', async () => {
+    const { reply, socket } = await register(server.port, 'old', 41001, 5);
+    open.push(socket);
+    expect(reply.length).toBe(4);
+    expect(reply[0]).toBe(0x79);
+    expect([1, 2, 3]).toContain(reply.readUInt16BE(2));
+  });
+
+  test('creation changes when a name registers again', async () => {
+    const first = await register(server.port, 'me', 41000);
+    first.socket.destroy();
+    await nextEvent(server, 'unregistered');
+    const second = await register(server.port, 'me', 41000);
+    open.push(second.socket);
+    expect(second.reply.readUInt32BE(2)).not.toBe(first.reply.readUInt32BE(2));
+  });
+
+  test('refuses a duplicate live name with result 1', async () => {
+    const first = await register(server.port, 'me', 41000);
+    open.push(first.socket);
+    const second = await register(server.port, 'me', 41002);
+    open.push(second.socket);
+    expect(second.reply[1]).toBe(1);
+    expect(server.registered.map((r) => r.port)).toEqual([41000]);
+  });
+
+  test('bytes after ALIVE2 unregister the node', async () => {
+    const { socket } = await register(server.port, 'me', 41000);
+    const gone = nextEvent(server, 'unregistered');
+    socket.write(Buffer.from([0]));
+    expect((await gone).name).toBe('me');
+  });
+
+  test('ALIVE2 is refused on a peer address', async () => {
+    const reply = await request('127.0.0.2', server.port, encodeAlive2Request({ port: 1, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name: 'x' }));
+    expect(reply.length).toBe(0);
+    expect(server.registered).toEqual([]);
+  });
+
+  test('NAMES on a peer address lists that host\'s peers', async () => {
+    const names = await request('127.0.0.2', server.port, Buffer.from([0, 1, 0x6e]));
+    expect(names.subarray(4).toString()).toBe('name app at port 20002\n');
+  });
+
+  test('KILL is answered NO; invalid requests are closed without a reply', async () => {
+    expect((await request('127.0.0.1', server.port, Buffer.from([0, 1, 0x6b]))).toString()).toBe('NO');
+    expect((await request('127.0.0.1', server.port, Buffer.from([0, 1, 0xff]))).length).toBe(0);
+  });
+
+  test('closes a connection that does not finish its request in time', async () => {
+    const start = Date.now();
+    const reply = await request('127.0.0.1', server.port, Buffer.from([0, 4, 0x7a]), 3000);
+    expect(reply.length).toBe(0);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(250);
+  });
+
+  test('caps concurrent connections and keeps answering once they go', async () => {
+    const idle = await Promise.all(Array.from({ length: 60 }, () => new Promise<net.Socket>((r) => { const s = net.connect({ host: '127.0.0.1', port: server.port }, () => r(s)); s.on('error', () => undefined); })));
+    open.push(...idle);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.connectionCount).toBeLessThanOrEqual(50);
+    for (const s of idle) s.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(decodePort2Response(await request('127.0.0.2', server.port, encodePortPlease2Request('app'))).info!.port).toBe(20002);
+  });
+
+  test('a fixed port that is taken fails with a message naming the port', async () => {
+    const other = new EpmdServer({ port: server.port, addresses: ['127.0.0.1'], peers: [] });
+    await expect(other.start()).rejects.toThrow(`EPMD port ${server.port} is already in use`);
+    await other.close();
+  });
+});
