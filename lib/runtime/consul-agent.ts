@@ -43,14 +43,15 @@ export class ConsulAgent {
     this.timeoutMs = options.timeoutMs ?? 10000;
   }
 
-  public async request(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+  /** One request; `body` is sent as JSON, or as is when it is a string and `raw` is set. */
+  public async request(method: string, path: string, body?: unknown, raw = false): Promise<{ status: number; text: string }> {
     const headers: Record<string, string> = {};
     if (this.options.token) headers['X-Consul-Token'] = this.options.token;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (body !== undefined && !raw) headers['Content-Type'] = 'application/json';
     const res = await fetch(this.baseUrl + path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : raw ? String(body) : JSON.stringify(body),
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     return { status: res.status, text: await res.text() };
@@ -104,6 +105,13 @@ export class ConsulAgent {
     if (r.status === 404) return undefined;
     if (r.status !== 200) throw new ConsulError(r.status, `/v1/kv/${key}`, r.text);
     return r.text;
+  }
+
+  /** Writes a raw KV value. */
+  public async kvPut(key: string, value: string): Promise<void> {
+    const path = `/v1/kv/${key.split('/').map(encodeURIComponent).join('/')}`;
+    const r = await this.request('PUT', path, value, true);
+    if (r.status !== 200) throw new ConsulError(r.status, path, r.text);
   }
 
   /**

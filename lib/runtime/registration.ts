@@ -17,8 +17,13 @@ export function sidecarId(m: NodeManifest): string {
 }
 
 /** The TTL check the helper drives from the BEAM's EPMD registration. */
-export function ttlCheckId(m: NodeManifest): string {
+export function beamCheckId(m: NodeManifest): string {
   return `${m.service.id}:beam`;
+}
+
+/** The sidecar's TTL check, driven from the proxy's readiness. */
+export function proxyCheckId(m: NodeManifest): string {
+  return `${m.service.id}:proxy`;
 }
 
 /**
@@ -28,6 +33,19 @@ export function ttlCheckId(m: NodeManifest): string {
  */
 export function serviceDefinition(m: NodeManifest, ports: ResolvedPorts): Record<string, unknown> {
   const sidecar: Record<string, unknown> = {
+    // Instead of the default TCP check (first run staggered up to 10s, so peers would find no
+    // healthy instance for seconds): a TTL the helper passes the moment the proxy accepts, and
+    // the alias of the node's own health.
+    Checks: [
+      {
+        CheckID: proxyCheckId(m),
+        Name: 'Sidecar proxy listening',
+        TTL: m.service.ttl,
+        Status: 'critical',
+        Notes: 'Passing while every listener of the proxy accepts (meshx-node).',
+      },
+      { CheckID: `${m.service.id}:alias`, Name: `Sidecar aliasing ${m.service.id}`, AliasService: m.service.id },
+    ],
     Proxy: {
       LocalServiceAddress: '127.0.0.1',
       LocalServicePort: ports.distPort,
@@ -51,7 +69,7 @@ export function serviceDefinition(m: NodeManifest, ports: ResolvedPorts): Record
     Port: ports.distPort,
     Checks: [
       {
-        CheckID: ttlCheckId(m),
+        CheckID: beamCheckId(m),
         Name: `BEAM ${m.node} registered with EPMD`,
         TTL: m.service.ttl,
         Status: 'critical',

@@ -10,7 +10,7 @@ import { Logger } from './log';
 import { canConnect, probeFreePort, resolvePort } from './ports';
 import { proxyCommand } from './proxy-command';
 import { ProxySupervisor } from './proxy-supervisor';
-import { portsFromSidecar, ResolvedPorts, serviceDefinition, sidecarId, ttlCheckId } from './registration';
+import { beamCheckId, portsFromSidecar, proxyCheckId, ResolvedPorts, serviceDefinition, sidecarId } from './registration';
 import { StateDir } from './state-dir';
 
 export interface RunOptions {
@@ -170,14 +170,13 @@ export async function runNode(o: RunOptions): Promise<number> {
   let proxyUp = true;
   const ttlMs = durationMs(m.service.ttl);
   let lastReported = '';
+  let lastLine = '';
   const report = async () => {
-    const [status, output]: [CheckStatus, string] = !beamUp
-      ? ['critical', `${m.node} is not registered with EPMD`]
-      : !proxyUp
-        ? ['critical', `sidecar proxy down (restart ${proxy.restartCount})`]
-        : ['passing', `${m.node} registered on 127.0.0.1:${ports.distPort}, proxy pid ${proxy.pid}`];
+    const beamCheck: [CheckStatus, string] = beamUp ? ['passing', `${m.node} registered on 127.0.0.1:${ports.distPort}`] : ['critical', `${m.node} is not registered with EPMD`];
+    const proxyCheck: [CheckStatus, string] = proxyUp ? ['passing', `${o.proxyKind} proxy pid ${proxy.pid} accepting`] : ['critical', `sidecar proxy down (restart ${proxy.restartCount})`];
+    const update = () => Promise.all([o.agent.updateTtl(beamCheckId(m), ...beamCheck), o.agent.updateTtl(proxyCheckId(m), ...proxyCheck)]);
     try {
-      await o.agent.updateTtl(ttlCheckId(m), status, output);
+      await update();
     } catch (e) {
       if (shuttingDown) return;
       // The agent lost our registration (restarted, or reaped us): register again, same ports.
@@ -185,7 +184,7 @@ export async function runNode(o: RunOptions): Promise<number> {
         o.log(`the agent no longer knows ${m.service.id} (${e.status}); registering again`);
         try {
           await o.agent.registerService(serviceDefinition(m, ports));
-          await o.agent.updateTtl(ttlCheckId(m), status, output);
+          await update();
         } catch (e2) {
           o.log(`re-registration failed: ${(e2 as Error).message}`);
           return;
@@ -195,8 +194,11 @@ export async function runNode(o: RunOptions): Promise<number> {
         return;
       }
     }
-    if (status !== lastReported) o.log(`health ${status}: ${output}`);
+    const status = beamUp && proxyUp ? 'passing' : 'critical';
+    const line = status === 'passing' ? `${beamCheck[1]}; ${proxyCheck[1]}` : [beamCheck, proxyCheck].filter((c) => c[0] !== 'passing').map((c) => c[1]).join('; ');
+    if (status !== lastReported || (status === 'critical' && line !== lastLine)) o.log(`health ${status}: ${line}`);
     lastReported = status;
+    lastLine = line;
   };
   const heartbeat = setInterval(() => void report(), Math.max(1000, Math.floor(ttlMs / 3)));
   cleanups.push({ what: 'stop heartbeats', fn: () => clearInterval(heartbeat) });

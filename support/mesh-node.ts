@@ -1,0 +1,143 @@
+// One BEAM node booted through the real `meshx-node run` (compiled bin), driven from a test
+// through its stdin: each line is evaluated and answered as `@@<id> <term>`.
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..');
+export const BIN = path.join(ROOT, 'bin', 'meshx-node');
+
+const ERL_REPL = 'L = fun Loop() -> case io:get_line("") of eof -> halt(0); {error,_} -> halt(0); Line -> [Id, Expr] = string:split(string:trim(Line), ":"), R = try {ok,Ts,_} = erl_scan:string(Expr), {ok,Es} = erl_parse:parse_exprs(Ts), {value,V,_} = erl_eval:exprs(Es, []), V catch C:E -> {C,E} end, io:format("~n@@~s ~0p~n", [Id, R]), Loop() end end, L().';
+
+export interface MeshNodeOptions {
+  /** cdktf output dir (or cdk.tf.json) holding the node's manifest. */
+  readonly from: string;
+  readonly node: string;
+  readonly consulAddr: string;
+  readonly cookie: string;
+  /** erl (default) or iex. */
+  readonly shell?: 'erl' | 'iex';
+  readonly tokenFile?: string;
+  readonly stateDir?: string;
+  readonly extraRunArgs?: string[];
+  readonly env?: Record<string, string>;
+  /** Wait for this much of the boot. @default 'healthy' */
+  readonly waitFor?: 'healthy' | 'nothing';
+}
+
+export function assertBuilt(): void {
+  if (!fs.existsSync(path.join(ROOT, 'lib', 'runtime', 'cli.js'))) throw new Error('lib is not compiled: run `npm run build` first');
+}
+
+export class MeshNode {
+  public static async start(o: MeshNodeOptions): Promise<MeshNode> {
+    assertBuilt();
+    const shell = o.shell ?? 'erl';
+    const beam = shell === 'erl'
+      ? ['erl', '-name', o.node, '-setcookie', o.cookie, '-noshell', '-eval', ERL_REPL]
+      : ['iex', '--name', o.node, '--cookie', o.cookie];
+    const args = [BIN, 'run', '--from', o.from, '--node', o.node, '--consul-addr', o.consulAddr, '--consul-timeout', '20', '--ready-timeout', '30', '--stop-timeout', '10'];
+    if (o.tokenFile) args.push('--token-file', o.tokenFile);
+    if (o.stateDir) args.push('--state-dir', o.stateDir);
+    args.push(...(o.extraRunArgs ?? []), '--', ...beam);
+    const env = { ...process.env, ...(o.env ?? {}) };
+    delete env.CONSUL_HTTP_TOKEN;
+    const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const node = new MeshNode(child, o.node, shell);
+    if ((o.waitFor ?? 'healthy') === 'healthy') await node.waitForLog(/\[helper\] health passing/, 60000);
+    return node;
+  }
+
+  public output = '';
+  public readonly exited: Promise<number>;
+  private seq = 0;
+  private readonly waiters: Array<{ re: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
+
+  private constructor(public readonly child: ChildProcess, public readonly name: string, private readonly shell: 'erl' | 'iex') {
+    const onData = (d: Buffer) => {
+      this.output += d.toString();
+      for (const w of [...this.waiters]) {
+        const m = this.output.match(w.re);
+        if (m) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.resolve(m);
+        }
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.stdin!.on('error', () => undefined);
+    this.exited = new Promise((resolve) => child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 : 1))));
+  }
+
+  public get helperPid(): number {
+    return this.child.pid!;
+  }
+
+  /** Pid the helper logged for its proxy (the latest one) or BEAM. */
+  public pidOf(what: 'proxy' | 'beam'): number | undefined {
+    const re = what === 'proxy' ? /proxy (?:ready \(\w+, pid|back \(pid) (\d+)\)/g : /started \S+ \(pid (\d+)\)/g;
+    const all = [...this.output.matchAll(re)];
+    return all.length ? Number(all[all.length - 1][1]) : undefined;
+  }
+
+  public waitForLog(re: RegExp, timeoutMs = 30000): Promise<RegExpMatchArray> {
+    const m = this.output.match(re);
+    if (m) return Promise.resolve(m);
+    return new Promise((resolve, reject) => {
+      const w = { re, resolve: (x: RegExpMatchArray) => { clearTimeout(t); resolve(x); } };
+      const t = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        reject(new Error(`${this.name}: no ${re} within ${timeoutMs} ms; output:\n${this.output.slice(-3000)}`));
+      }, timeoutMs);
+      this.waiters.push(w);
+      this.exited.then(() => setTimeout(() => { if (this.waiters.includes(w)) { clearTimeout(t); this.waiters.splice(this.waiters.indexOf(w), 1); reject(new Error(`${this.name}: exited before ${re}; output:\n${this.output.slice(-3000)}`)); } }, 200));
+    });
+  }
+
+  /** Evaluates an expression in the node (Erlang for erl, Elixir for iex); returns the printed term. */
+  public async eval(expr: string, timeoutMs = 30000): Promise<string> {
+    const id = `e${++this.seq}`;
+    const line = this.shell === 'erl' ? `${id}:${expr.replace(/\.\s*$/, '')}.\n` : `IO.puts("@@${id} " <> inspect(${expr}))\n`;
+    const wait = this.waitForLog(new RegExp(`@@${id} (.*)\\n`), timeoutMs);
+    this.child.stdin!.write(line);
+    return (await wait)[1].trim();
+  }
+
+  /** net_adm:ping / Node.ping, as 'pong' or 'pang'. */
+  public async ping(node: string): Promise<string> {
+    const r = await this.eval(this.shell === 'erl' ? `net_adm:ping(list_to_atom("${node}"))` : `Node.ping(:"${node}")`);
+    return r.replace(/^:/, '');
+  }
+
+  /** Sends a signal to the helper and waits for it to exit. */
+  public async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+/** True while a process with this pid exists (and is not a zombie). */
+export function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until none of the pids is alive. */
+export async function waitGone(pids: Array<number | undefined>, timeoutMs = 10000): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (!pids.some(isAlive)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !pids.some(isAlive);
+}

@@ -1,0 +1,167 @@
+// `meshx-node run` end to end: a real Consul 1.8 dev agent, real built-in sidecar proxies, real
+// erl and iex nodes, booted from what the examples synthesize. Nothing here is mocked.
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import { ReleaseClusterStack } from '../../examples/release-cluster/stack';
+import { TwoNodesStack } from '../../examples/two-nodes/stack';
+import { applySynth, setIntention } from '../../support/apply-synth';
+import { DevAgent } from '../../support/consul-dev-agent';
+import { isAlive, MeshNode, waitGone } from '../../support/mesh-node';
+import { synthToDir } from '../../support/synth';
+
+jest.setTimeout(180_000);
+
+const COOKIE = 'integration-cookie-' + Math.random().toString(36).slice(2);
+
+describe('meshx-node run with real Consul, proxies and BEAM nodes', () => {
+  let agent: DevAgent;
+  const nodes: MeshNode[] = [];
+  const boot = async (o: Parameters<typeof MeshNode.start>[0]) => {
+    const n = await MeshNode.start(o);
+    nodes.push(n);
+    return n;
+  };
+
+  beforeAll(async () => {
+    agent = await DevAgent.start();
+  });
+
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.stop('SIGTERM')));
+  });
+
+  afterAll(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.stop('SIGKILL')));
+    await agent?.stop();
+  });
+
+  describe('two-nodes example', () => {
+    let outdir: string;
+    beforeAll(async () => {
+      const synth = synthToDir((app) => new TwoNodesStack(app, 'two-nodes'));
+      outdir = synth.outdir;
+      await applySynth(agent.api, synth.stackJson);
+    });
+
+    test('two erl -name nodes: ping is pong and rpc:call returns the remote node name', async () => {
+      const [orders, billing] = await Promise.all([
+        boot({ from: outdir, node: 'orders@orders-1.shop.test', consulAddr: agent.httpAddr, cookie: COOKIE }),
+        boot({ from: outdir, node: 'billing@billing-1.shop.test', consulAddr: agent.httpAddr, cookie: COOKIE }),
+      ]);
+      expect(await orders.ping('billing@billing-1.shop.test')).toBe('pong');
+      expect(await orders.eval('rpc:call(list_to_atom("billing@billing-1.shop.test"), erlang, node, [])')).toBe("'billing@billing-1.shop.test'");
+      expect(await billing.eval('nodes()')).toBe("['orders@orders-1.shop.test']");
+      // Both services pass their TTL check on the agent.
+      expect(await agent.api.serviceHealth('shop-orders')).toBe('passing');
+      expect(await agent.api.serviceHealth('shop-billing')).toBe('passing');
+    });
+
+    test('an Elixir iex --name node and an erl node connect', async () => {
+      const [orders, billing] = await Promise.all([
+        boot({ from: outdir, node: 'orders@orders-1.shop.test', consulAddr: agent.httpAddr, cookie: COOKIE }),
+        boot({ from: outdir, node: 'billing@billing-1.shop.test', consulAddr: agent.httpAddr, cookie: COOKIE, shell: 'iex' }),
+      ]);
+      expect(await billing.ping('orders@orders-1.shop.test')).toBe('pong');
+      expect(await billing.eval(':rpc.call(:"orders@orders-1.shop.test", :erlang, :node, [])')).toBe(':"orders@orders-1.shop.test"');
+      expect(await orders.eval('nodes()')).toBe("['billing@billing-1.shop.test']");
+    });
+
+    test('the distribution port listens on loopback only and is unreachable elsewhere', async () => {
+      const orders = await boot({ from: outdir, node: 'orders@orders-1.shop.test', consulAddr: agent.httpAddr, cookie: COOKIE });
+      const distPort = Number(orders.output.match(/dist 127\.0\.0\.1:(\d+)/)![1]);
+      const epmdPort = Number(orders.output.match(/epmd :(\d+)/)![1]);
+      // From the kernel's socket table: every listener on these ports is bound to 127.0.0.x.
+      const listeners = listeningSockets();
+      const dist = listeners.filter((l) => l.port === distPort);
+      const epmd = listeners.filter((l) => l.port === epmdPort);
+      expect(dist.map((l) => l.address)).toEqual(['127.0.0.1']);
+      expect(epmd.length).toBeGreaterThanOrEqual(2);
+      for (const l of [...dist, ...epmd]) expect(l.address).toMatch(/^127\./);
+      // And a connection on any non-loopback address of this machine is refused.
+      for (const address of nonLoopbackAddresses()) {
+        expect(await connects(address, distPort)).toBe(false);
+        expect(await connects(address, epmdPort)).toBe(false);
+      }
+      expect(await connects('127.0.0.1', distPort)).toBe(true);
+    });
+
+    test('SIGTERM to the helper: service and sidecar deregistered, no proxy or BEAM left, exit 0', async () => {
+      const orders = await boot({ from: outdir, node: 'orders@orders-1.shop.test', consulAddr: agent.httpAddr, cookie: COOKIE });
+      const proxyPid = orders.pidOf('proxy');
+      const beamPid = orders.pidOf('beam');
+      expect(isAlive(proxyPid)).toBe(true);
+      expect(isAlive(beamPid)).toBe(true);
+      expect(await agent.api.service('shop-orders')).toBeDefined();
+      expect(await agent.api.service('shop-orders-sidecar-proxy')).toBeDefined();
+      expect(await orders.stop('SIGTERM')).toBe(0);
+      expect(await agent.api.service('shop-orders')).toBeUndefined();
+      expect(await agent.api.service('shop-orders-sidecar-proxy')).toBeUndefined();
+      expect(await waitGone([proxyPid, beamPid], 5000)).toBe(true);
+    });
+  });
+
+  describe('release-cluster example: three nodes all named app@<host>', () => {
+    let outdir: string;
+    const names = ['app@app-1.cluster.test', 'app@app-2.cluster.test', 'app@app-3.cluster.test'];
+    let cluster: MeshNode[];
+
+    beforeAll(async () => {
+      const synth = synthToDir((app) => new ReleaseClusterStack(app, 'release-cluster'));
+      outdir = synth.outdir;
+      await applySynth(agent.api, synth.stackJson);
+    });
+
+    test('full mesh: every node pings both others; a deny intention on one pair gives pang for that pair only', async () => {
+      cluster = await Promise.all(names.map((node) => boot({ from: outdir, node, consulAddr: agent.httpAddr, cookie: COOKIE })));
+      for (const [i, n] of cluster.entries()) {
+        for (const [j, peer] of names.entries()) if (i !== j) expect([n.name, peer, await n.ping(peer)]).toEqual([n.name, peer, 'pong']);
+      }
+      for (const n of cluster) expect(JSON.parse(`[${(await n.eval('length(nodes())'))}]`)[0]).toBe(2);
+
+      // Deny app-1 -> app-2 (both directions of dialling), then force fresh connections.
+      await setIntention(agent.api, 'release-app1', 'release-app2', 'deny');
+      await setIntention(agent.api, 'release-app2', 'release-app1', 'deny');
+      const [a1, a2, a3] = cluster;
+      await a1.eval('erlang:disconnect_node(list_to_atom("app@app-2.cluster.test"))');
+      await a2.eval('erlang:disconnect_node(list_to_atom("app@app-1.cluster.test"))');
+      expect(await a1.ping(names[1])).toBe('pang');
+      expect(await a2.ping(names[0])).toBe('pang');
+      // The other pairs still talk.
+      expect(await a1.ping(names[2])).toBe('pong');
+      expect(await a3.ping(names[1])).toBe('pong');
+      expect(await a2.ping(names[2])).toBe('pong');
+    });
+  });
+});
+
+function listeningSockets(): Array<{ address: string; port: number }> {
+  const out: Array<{ address: string; port: number }> = [];
+  for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 4 || f[3] !== '0A') continue; // 0A = LISTEN
+    const [hexIp, hexPort] = f[1].split(':');
+    const ip = [3, 2, 1, 0].map((i) => parseInt(hexIp.slice(i * 2, i * 2 + 2), 16)).join('.');
+    out.push({ address: ip, port: parseInt(hexPort, 16) });
+  }
+  for (const line of fs.readFileSync('/proc/net/tcp6', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 4 || f[3] !== '0A') continue;
+    const [hexIp, hexPort] = f[1].split(':');
+    out.push({ address: hexIp === '00000000000000000000000001000000' ? '::1' : `v6:${hexIp}`, port: parseInt(hexPort, 16) });
+  }
+  return out;
+}
+
+function nonLoopbackAddresses(): string[] {
+  return Object.values(os.networkInterfaces()).flat().filter((i) => i && !i.internal && i.family === 'IPv4').map((i) => i!.address);
+}
+
+function connects(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: address, port });
+    s.setTimeout(1000, () => { s.destroy(); resolve(false); });
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
