@@ -16,7 +16,9 @@ class NoSkipsReporter {
       this.error = new Error(`${skipped} test(s) skipped; skipping is a failure here:\n  ${names.join('\n  ')}`);
       process.stderr.write(`\n${this.error.message}\n`);
     }
-    process.stdout.write(`\ntests: ${results.numPassedTests} passed, ${failed + (skipped > 0 ? skipped : 0)} failed, ${skipped} skipped\n`);
+    // Printed at exit so it is the run's last line, after jest's own summary.
+    const line = `\ntests: ${results.numPassedTests} passed, ${failed + skipped} failed, ${skipped} skipped\n`;
+    process.once('exit', () => process.stdout.write(line));
   }
 
   getLastError() {
