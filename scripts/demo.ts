@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { manifestsFrom, readSynth } from '../lib/manifest/extract';
 import { applySynth, setIntention } from '../support/apply-synth';
-import { DevAgent } from '../support/consul-dev-agent';
+import { DevAgent, waitDiscoverable } from '../support/consul-dev-agent';
 import { MeshNode, ROOT, waitGone } from '../support/mesh-node';
 
 const say = (n: number, msg: string) => console.log(`\n\x1b[1m[demo ${n}/7]\x1b[0m ${msg}`);
@@ -53,6 +53,8 @@ async function main(): Promise<void> {
     nodes.push(...(await Promise.all(['orders@orders-1.shop.test', 'billing@billing-1.shop.test'].map((node) => MeshNode.start({ from: out, node, consulAddr: agent!.httpAddr, cookie })))));
     const [orders, billing] = nodes;
     for (const n of nodes) ok(`${n.name}: ${n.output.match(/registered \S+ \(([^)]*)\)/)![1]}; health passing`);
+    await waitDiscoverable(agent.api, ['shop-orders', 'shop-billing']);
+    ok('both sidecars are passing in the catalog, where peers look them up');
 
     say(5, "net_adm:ping from orders to billing, through both sidecars' mTLS");
     const pong = await orders.ping(billing.name);
@@ -75,6 +77,9 @@ async function main(): Promise<void> {
     check(Object.keys(services).length === 0, 'no service left registered');
     check(await waitGone(pids), 'no proxy or BEAM process left');
     console.log('\nDemo complete.');
+  } catch (e) {
+    for (const n of nodes) console.error(`\n--- output of ${n.name} ---\n${n.output}`);
+    throw e;
   } finally {
     await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
     await agent?.stop();

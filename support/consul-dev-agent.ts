@@ -99,3 +99,20 @@ export class DevAgent {
     await new Promise((r) => (this.child.exitCode !== null || this.child.signalCode !== null ? r(null) : this.child.once('exit', r)));
   }
 }
+
+/**
+ * Waits until each service has a passing Connect instance in the catalog: what a peer's proxy
+ * resolves an upstream with. The agent syncs check updates to the catalog asynchronously, so a
+ * node can be passing locally a moment before peers can find it.
+ */
+export async function waitDiscoverable(api: ConsulAgent, services: string[], timeoutMs = 30000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (const svc of services) {
+    for (;;) {
+      const r = await api.request('GET', `/v1/health/connect/${svc}?passing=1`);
+      if (r.status === 200 && JSON.parse(r.text).length > 0) break;
+      if (Date.now() > until) throw new Error(`${svc} has no passing Connect instance in the catalog after ${timeoutMs} ms`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  }
+}

@@ -10,8 +10,12 @@ export const BIN = path.join(ROOT, 'bin', 'meshx-node');
 const ERL_REPL = 'L = fun Loop() -> case io:get_line("") of eof -> halt(0); {error,_} -> halt(0); Line -> [Id, Expr] = string:split(string:trim(Line), ":"), R = try {ok,Ts,_} = erl_scan:string(Expr), {ok,Es} = erl_parse:parse_exprs(Ts), {value,V,_} = erl_eval:exprs(Es, []), V catch C:E -> {C,E} end, io:format("~n@@~s ~0p~n", [Id, R]), Loop() end end, L().';
 
 export interface MeshNodeOptions {
-  /** cdktf output dir (or cdk.tf.json) holding the node's manifest. */
-  readonly from: string;
+  /** cdktf output dir (or cdk.tf.json) holding the node's manifest (else `kv` or `manifestFile`). */
+  readonly from?: string;
+  /** Consul KV key of the manifest. */
+  readonly kv?: string;
+  /** A manifest file. */
+  readonly manifestFile?: string;
   readonly node: string;
   readonly consulAddr: string;
   readonly cookie: string;
@@ -36,7 +40,8 @@ export class MeshNode {
     const beam = shell === 'erl'
       ? ['erl', '-name', o.node, '-setcookie', o.cookie, '-noshell', '-eval', ERL_REPL]
       : ['iex', '--name', o.node, '--cookie', o.cookie];
-    const args = [BIN, 'run', '--from', o.from, '--node', o.node, '--consul-addr', o.consulAddr, '--consul-timeout', '20', '--ready-timeout', '30', '--stop-timeout', '10'];
+    const source = o.from ? ['--from', o.from, '--node', o.node] : o.kv ? ['--kv', o.kv] : ['--manifest', o.manifestFile!];
+    const args = [BIN, 'run', ...source, '--consul-addr', o.consulAddr, '--consul-timeout', '20', '--ready-timeout', '30', '--stop-timeout', '10'];
     if (o.tokenFile) args.push('--token-file', o.tokenFile);
     if (o.stateDir) args.push('--state-dir', o.stateDir);
     args.push(...(o.extraRunArgs ?? []), '--', ...beam);

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import { ReleaseClusterStack } from '../../examples/release-cluster/stack';
 import { TwoNodesStack } from '../../examples/two-nodes/stack';
 import { applySynth, setIntention } from '../../support/apply-synth';
-import { DevAgent } from '../../support/consul-dev-agent';
+import { DevAgent, waitDiscoverable } from '../../support/consul-dev-agent';
 import { isAlive, MeshNode, waitGone } from '../../support/mesh-node';
 import { synthToDir } from '../../support/synth';
 
@@ -49,6 +49,7 @@ describe('meshx-node run with real Consul, proxies and BEAM nodes', () => {
         boot({ from: outdir, node: 'orders@orders-1.shop.test', consulAddr: agent.httpAddr, cookie: COOKIE }),
         boot({ from: outdir, node: 'billing@billing-1.shop.test', consulAddr: agent.httpAddr, cookie: COOKIE }),
       ]);
+      await waitDiscoverable(agent.api, ['shop-orders', 'shop-billing']);
       expect(await orders.ping('billing@billing-1.shop.test')).toBe('pong');
       expect(await orders.eval('rpc:call(list_to_atom("billing@billing-1.shop.test"), erlang, node, [])')).toBe("'billing@billing-1.shop.test'");
       expect(await billing.eval('nodes()')).toBe("['orders@orders-1.shop.test']");
@@ -62,6 +63,7 @@ describe('meshx-node run with real Consul, proxies and BEAM nodes', () => {
         boot({ from: outdir, node: 'orders@orders-1.shop.test', consulAddr: agent.httpAddr, cookie: COOKIE }),
         boot({ from: outdir, node: 'billing@billing-1.shop.test', consulAddr: agent.httpAddr, cookie: COOKIE, shell: 'iex' }),
       ]);
+      await waitDiscoverable(agent.api, ['shop-orders', 'shop-billing']);
       expect(await billing.ping('orders@orders-1.shop.test')).toBe('pong');
       expect(await billing.eval(':rpc.call(:"orders@orders-1.shop.test", :erlang, :node, [])')).toBe(':"orders@orders-1.shop.test"');
       expect(await orders.eval('nodes()')).toBe("['billing@billing-1.shop.test']");
@@ -114,6 +116,7 @@ describe('meshx-node run with real Consul, proxies and BEAM nodes', () => {
 
     test('full mesh: every node pings both others; a deny intention on one pair gives pang for that pair only', async () => {
       cluster = await Promise.all(names.map((node) => boot({ from: outdir, node, consulAddr: agent.httpAddr, cookie: COOKIE })));
+      await waitDiscoverable(agent.api, ['release-app1', 'release-app2', 'release-app3']);
       for (const [i, n] of cluster.entries()) {
         for (const [j, peer] of names.entries()) if (i !== j) expect([n.name, peer, await n.ping(peer)]).toEqual([n.name, peer, 'pong']);
       }
