@@ -12,6 +12,11 @@ export function probeFreePort(address: string, port = 0): Promise<number> {
   });
 }
 
+/** True when address:port can be bound right now. */
+export async function isFree(address: string, port: number): Promise<boolean> {
+  return probeFreePort(address, port).then(() => true, () => false);
+}
+
 /**
  * Resolves a manifest port: 0 picks a free one, a fixed one must be free. The error names
  * the field and the port.

@@ -7,7 +7,7 @@ import { CheckStatus, ConsulAgent, ConsulError } from './consul-agent';
 import { EpmdServer, Registration } from './epmd/server';
 import { InputError, RuntimeFailure } from './errors';
 import { Logger } from './log';
-import { canConnect, probeFreePort, resolvePort } from './ports';
+import { canConnect, isFree, probeFreePort, resolvePort } from './ports';
 import { proxyCommand } from './proxy-command';
 import { ProxySupervisor } from './proxy-supervisor';
 import { beamCheckId, portsFromSidecar, proxyCheckId, ResolvedPorts, serviceDefinition, sidecarId } from './registration';
@@ -126,6 +126,16 @@ export async function runNode(o: RunOptions): Promise<number> {
     const reg = await race(o.agent.service(sidecarId(m)));
     if (!reg) throw new RuntimeFailure(`the agent did not register the sidecar ${sidecarId(m)}`);
     ports = portsFromSidecar(ports, reg);
+    // The agent assigns sidecar ports knowing only its own registrations; something else on the
+    // host (another agent's proxy, any daemon) may hold that port. Prove it free, else move.
+    if (!m.sidecar.port && !(await isFree('0.0.0.0', ports.sidecarPort))) {
+      const moved = await probeFreePort('0.0.0.0');
+      o.log(`sidecar port ${ports.sidecarPort} assigned by the agent is in use on this host; registering with ${moved}`);
+      ports = { ...ports, sidecarPort: moved };
+      await race(o.agent.registerService(serviceDefinition(m, ports)));
+      const again = await race(o.agent.service(sidecarId(m)));
+      if (!again || again.Port !== moved) throw new RuntimeFailure(`the agent did not move the sidecar ${sidecarId(m)} to port ${moved}`);
+    }
     epmd.setPeers(ports.upstreams.map((u) => ({ address: u.address, alive: splitNodeName(u.node).alive, port: u.port })));
     step('register', t0);
     o.log(`registered ${m.service.id} (dist 127.0.0.1:${ports.distPort}, sidecar :${ports.sidecarPort}, epmd :${ports.epmdPort}, ${ports.upstreams.length} upstreams)`);
