@@ -7,7 +7,7 @@ import { agentBaseUrl, ConsulAgent } from './consul-agent';
 import { InputError, RuntimeFailure } from './errors';
 import { createLogger } from './log';
 import { checkSourceOptions, manifestFromFile, manifestFromKv, manifestsFromSynth, selectManifest } from './manifest-source';
-import { preflight, runNode } from './run';
+import { preflightCommand, preflightProxy, runNode } from './run';
 import { defaultStateDir, shellExports, StateDir } from './state-dir';
 
 interface RunFlags {
@@ -54,23 +54,25 @@ async function runCommand(flags: RunFlags, command: string[], env: NodeJS.Proces
   } catch (e) {
     throw new InputError(`--consul-addr: ${(e as Error).message}`);
   }
+  preflightCommand(command, env);
   let manifest: NodeManifest | undefined;
   if (flags.manifest) manifest = manifestFromFile(flags.manifest);
   if (flags.from) manifest = selectManifest(manifestsFromSynth(flags.from), flags.node!, flags.from);
-  const proxyKind = flags.proxy ?? manifest?.sidecar.proxy ?? ProxyKind.ENVOY;
-  preflight({ command, env, consulBin: flags.consulBin, proxyKind, envoyBin: flags.envoyBin });
+  if (manifest) preflightProxy({ consulBin: flags.consulBin, proxyKind: flags.proxy ?? manifest.sidecar.proxy, envoyBin: flags.envoyBin, env });
   const { token, tokenFile } = readToken(flags, env);
   const agent = new ConsulAgent({ address: /^https?:/.test(address) ? address : `${env.CONSUL_HTTP_SSL === 'true' ? 'https' : 'http'}://${address}`, token });
 
-  const label = manifest?.node ?? flags.kv!;
-  const log = createLogger(label, 'helper');
+  const log = createLogger(manifest?.node ?? `kv:${flags.kv}`, 'helper');
   try {
     const self = await agent.waitReachable(flags.consulTimeout * 1000, log);
     if (self.version) log(`Consul agent ${self.nodeName} (${self.version}) at ${agent.baseUrl}`);
   } catch (e) {
     throw new RuntimeFailure((e as Error).message);
   }
-  if (flags.kv) manifest = await manifestFromKv(agent, flags.kv);
+  if (flags.kv) {
+    manifest = await manifestFromKv(agent, flags.kv);
+    preflightProxy({ consulBin: flags.consulBin, proxyKind: flags.proxy ?? manifest.sidecar.proxy, envoyBin: flags.envoyBin, env });
+  }
   const m = manifest!;
   return runNode({
     manifest: m,

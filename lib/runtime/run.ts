@@ -42,16 +42,20 @@ export function durationMs(d: string): number {
   return total;
 }
 
-/** Checks done before anything is started or registered; bad input is exit 2. */
-export function preflight(o: Pick<RunOptions, 'command' | 'env' | 'consulBin' | 'proxyKind' | 'envoyBin'>): void {
-  if (o.command.length === 0) throw new InputError('no command to run: put the BEAM command after --, e.g. -- erl -name app@host');
-  if (!which(o.command[0], o.env.PATH)) throw new InputError(`command not found: ${o.command[0]}`);
+/** Checks on the BEAM command, before anything is started or registered; bad input is exit 2. */
+export function preflightCommand(command: string[], env: NodeJS.ProcessEnv): void {
+  if (command.length === 0) throw new InputError('no command to run: put the BEAM command after --, e.g. -- erl -name app@host');
+  if (!which(command[0], env.PATH)) throw new InputError(`command not found: ${command[0]}`);
+  const bypass = findEpmdBypass(command, env);
+  if (bypass) throw new InputError(bypass);
+}
+
+/** Checks that the proxy can be started, once the proxy kind is known. */
+export function preflightProxy(o: { consulBin: string; proxyKind: ProxyKind; envoyBin?: string; env: NodeJS.ProcessEnv }): void {
   if (!which(o.consulBin, o.env.PATH)) throw new InputError(`consul binary not found: ${o.consulBin} (set --consul-bin)`);
   if (o.proxyKind === ProxyKind.ENVOY && !which(o.envoyBin ?? 'envoy', o.env.PATH)) {
     throw new InputError(`envoy binary not found: ${o.envoyBin ?? 'envoy'} (install Envoy, set --envoy-bin, or use --proxy builtin)`);
   }
-  const bypass = findEpmdBypass(o.command, o.env);
-  if (bypass) throw new InputError(bypass);
 }
 
 /**
