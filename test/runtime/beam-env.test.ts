@@ -1,0 +1,60 @@
+import { beamEnvironment, companionEnvironment, findEpmdBypass, inetrc } from '../../lib/runtime/beam-env';
+import { durationMs } from '../../lib/runtime/run';
+import { validManifest } from '../fixtures/manifests';
+
+describe('BEAM environment', () => {
+  const o = { node: 'orders@orders-1.shop.test', epmdPort: 4370, distPort: 9100, inetrcPath: '/run/x/inetrc', stateDir: '/run/x' };
+
+  test('points the BEAM at our EPMD and host map, pins distribution to one loopback port', () => {
+    const env = beamEnvironment({ PATH: '/bin' }, o);
+    expect(env).toEqual({
+      PATH: '/bin',
+      ERL_EPMD_PORT: '4370',
+      ERL_INETRC: '/run/x/inetrc',
+      ERL_AFLAGS: '-start_epmd false -kernel inet_dist_use_interface {127,0,0,1} -kernel inet_dist_listen_min 9100 -kernel inet_dist_listen_max 9100',
+      MESHX_NODE_NAME: 'orders@orders-1.shop.test',
+      MESHX_EPMD_PORT: '4370',
+      MESHX_DIST_PORT: '9100',
+      MESHX_STATE_DIR: '/run/x',
+    });
+  });
+
+  test("our flags go first in ERL_AFLAGS (the first -kernel value wins), the user's follow", () => {
+    expect(beamEnvironment({ ERL_AFLAGS: '+S 2' }, o).ERL_AFLAGS).toMatch(/^-start_epmd false .* \+S 2$/);
+  });
+
+  test('companions (remote console, release rpc) get the EPMD and host map but no pinned listen port', () => {
+    expect(companionEnvironment({ epmdPort: 4370, inetrcPath: '/run/x/inetrc', node: 'a@b' })).toEqual({ ERL_EPMD_PORT: '4370', ERL_INETRC: '/run/x/inetrc', ERL_AFLAGS: '-start_epmd false', MESHX_NODE_NAME: 'a@b' });
+  });
+
+  test('inetrc: file lookup first; own host on 127.0.0.1; each peer host on its address', () => {
+    expect(inetrc('orders@orders-1.shop.test', validManifest().upstreams)).toBe([
+      '%% meshx-node: host map of orders@orders-1.shop.test',
+      '{lookup, [file, native]}.',
+      '{host, {127,0,0,1}, ["orders-1.shop.test"]}.',
+      '{host, {127,0,0,2}, ["billing-1.shop.test"]}.',
+      '{host, {127,0,0,3}, ["stock-1.shop.test"]}.',
+      '',
+    ].join('\n'));
+  });
+
+  test.each([
+    [['erl', '-erl_epmd_port', '4370'], {}, /the command sets -erl_epmd_port/],
+    [['erl'], { ERL_AFLAGS: '-kernel erl_epmd_node_listen_port 4370' }, /ERL_AFLAGS sets erl_epmd_node_listen_port/],
+    [['erl'], { ERL_FLAGS: '-no_epmd' }, /ERL_FLAGS sets -no_epmd/],
+    [['bin/app', 'foreground'], { ERL_DIST_PORT: '9100' }, /ERL_DIST_PORT is set/],
+  ])('refuses what bypasses EPMD: %j %j', (cmd, env, msg) => {
+    expect(findEpmdBypass(cmd, env)).toMatch(msg);
+  });
+
+  test('accepts an ordinary command', () => {
+    expect(findEpmdBypass(['iex', '--name', 'a@b.c', '--erl', '-kernel inet_dist_listen_min 9000'], { ERL_AFLAGS: '+S 2' })).toBeUndefined();
+  });
+
+  test('durations', () => {
+    expect(durationMs('15s')).toBe(15000);
+    expect(durationMs('1m30s')).toBe(90000);
+    expect(durationMs('500ms')).toBe(500);
+    expect(durationMs('2h')).toBe(7200000);
+  });
+});
