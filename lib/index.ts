@@ -5,3 +5,4 @@ export * from './constructs/node';
 export * from './constructs/acl';
 export * from './constructs/manifest-key';
 export * from './constructs/intentions';
+export * from './constructs/policy';

@@ -49,12 +49,14 @@ install_consul() {
   log "installed $(consul version | head -n1)"
 }
 
-install_beam() {
+install_packages() {
   local want=()
   command -v erl >/dev/null 2>&1 || want+=(erlang-base)
   command -v elixir >/dev/null 2>&1 || want+=(elixir)
   # inet_tls_dist for the benchmarks needs the ssl application.
   [ -d /usr/lib/erlang/lib ] && ls /usr/lib/erlang/lib | grep -q '^ssl-' || want+=(erlang-ssl)
+  # graphviz renders `meshx-node graph --format dot` in the tests.
+  command -v dot >/dev/null 2>&1 || want+=(graphviz)
   if [ "${#want[@]}" -gt 0 ]; then
     log "installing ${want[*]}"
     apt_update_once
@@ -73,6 +75,6 @@ install_npm() {
 }
 
 install_consul
-install_beam
+install_packages
 install_npm
 log "ready"

@@ -1,9 +1,9 @@
 import { AclPolicy } from '@cdktf/provider-consul/lib/acl-policy';
 import { Keys } from '@cdktf/provider-consul/lib/keys';
 import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
-import { TerraformOutput, TerraformStack } from 'cdktf';
+import { Aspects, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { BeamMesh } from '../../lib';
+import { BeamMesh, MeshPolicy } from '../../lib';
 
 /**
  * The mesh as one part of a larger platform stack that owns its provider (an aliased one, for a
@@ -30,6 +30,11 @@ export class ComposedStack extends TerraformStack {
     this.mesh.connect(api, ledger);
     // Audit may call the ledger; the ledger never dials audit.
     this.mesh.connect(audit, ledger, { bidirectional: false });
+
+    // The platform's rules for every mesh in this stack; a violation fails `cdktf synth`.
+    for (const rule of [MeshPolicy.requireDefaultDeny(), MeshPolicy.forbidWildcardAllow(), MeshPolicy.requireAcl(), MeshPolicy.maxPeersPerNode(2)]) {
+      Aspects.of(this).add(rule);
+    }
 
     for (const n of this.mesh.nodes) {
       new TerraformOutput(this, `${n.serviceName}-token-accessor`, { value: n.token!.accessorId, description: `ACL token accessor of ${n.nodeName}` });

@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { NODE_MANIFEST_SCHEMA } from '../manifest/schema';
 import { NodeManifest, ProxyKind } from '../manifest/types';
+import { diffGraphs, graphFrom, MeshGraph } from '../review/graph';
+import { GraphFormat, renderDiff, renderGraph } from '../review/render';
 import { companionEnvironment } from './beam-env';
 import { agentBaseUrl, ConsulAgent } from './consul-agent';
 import { InputError, RuntimeFailure } from './errors';
@@ -155,6 +157,27 @@ export function buildProgram(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
         throw new InputError((e as Error).message);
       }
       out(flags.format === 'json' ? JSON.stringify(vars, null, 2) + '\n' : shellExports(vars));
+    });
+
+  program
+    .command('graph')
+    .summary('show who may talk to whom, from synthesized stacks')
+    .description('Read nodes, upstreams and intentions (both modes) from synthesized stacks and print the graph with its findings, or with --diff the edges added and removed since an older synth.')
+    .requiredOption('--from <path>', 'cdktf output dir, stack dir or cdk.tf.json')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'mermaid', 'dot', 'json']).default('text'))
+    .option('--diff <old>', 'an older cdktf output to compare with (text or json)')
+    .action((flags: { from: string; format: GraphFormat; diff?: string }) => {
+      const read = (from: string, option: string): MeshGraph => {
+        try {
+          return graphFrom(from);
+        } catch (e) {
+          throw new InputError(`${option}: ${(e as Error).message}`);
+        }
+      };
+      const now = read(flags.from, '--from');
+      if (!flags.diff) return out(renderGraph(now, flags.format));
+      if (flags.format !== 'text' && flags.format !== 'json') throw new InputError('--diff prints text or json');
+      out(renderDiff(diffGraphs(read(flags.diff, '--diff'), now), flags.format));
     });
 
   return program;

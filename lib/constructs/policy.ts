@@ -1,0 +1,62 @@
+import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
+import { Intention } from '@cdktf/provider-consul/lib/intention';
+import { IAspect, Token } from 'cdktf';
+import { IConstruct } from 'constructs';
+import { fail } from './errors';
+import { BeamMesh } from './mesh';
+import { BeamNode } from './node';
+
+/**
+ * Mesh policy rules, as aspects: add them to a stack or construct with `Aspects.of(scope).add(...)`
+ * (aspects on the App never run). A violation fails synth with the construct path.
+ */
+export class MeshPolicy {
+  /** Every mesh must add a `*` deny to its nodes (`defaultDeny`). */
+  public static requireDefaultDeny(): IAspect {
+    return new MeshRule('requireDefaultDeny', (c) => {
+      if (c instanceof BeamMesh && !c.defaultDeny) fail(c, "MeshPolicy.requireDefaultDeny: mesh '" + c.meshName + "' has defaultDeny: false; undeclared services could reach its nodes");
+    });
+  }
+
+  /** No intention anywhere in scope may allow `*` (every service) to reach a destination. */
+  public static forbidWildcardAllow(): IAspect {
+    return new MeshRule('forbidWildcardAllow', (c) => {
+      if (c instanceof Intention) {
+        const source = c.sourceNameInput;
+        const action = c.actionInput;
+        if (source === '*' && action === 'allow') fail(c, `MeshPolicy.forbidWildcardAllow: intention * -> ${c.destinationNameInput} allows every service`);
+      }
+      if (c instanceof ConfigEntry && c.kindInput === 'service-intentions') {
+        const json = c.configJsonInput;
+        if (json === undefined || Token.isUnresolved(json)) return;
+        const wild = (JSON.parse(json).Sources ?? []).find((s: any) => s.Name === '*' && s.Action === 'allow');
+        if (wild) fail(c, `MeshPolicy.forbidWildcardAllow: service-intentions for ${c.nameInput} allows every service (*)`);
+      }
+    });
+  }
+
+  /** Every mesh must create per-node ACL tokens (`acl`). */
+  public static requireAcl(): IAspect {
+    return new MeshRule('requireAcl', (c) => {
+      if (c instanceof BeamMesh && !c.acl) fail(c, `MeshPolicy.requireAcl: mesh '${c.meshName}' has acl: false; nodes would share a token`);
+    });
+  }
+
+  /** No node may dial more than `max` peers (bounds upstream listeners and blast radius). */
+  public static maxPeersPerNode(max: number): IAspect {
+    if (!Number.isInteger(max) || max < 0) throw new Error(`MeshPolicy.maxPeersPerNode: max must be a whole number >= 0, got ${max}`);
+    return new MeshRule(`maxPeersPerNode(${max})`, (c) => {
+      if (c instanceof BeamNode && c.peers.length > max) {
+        fail(c, `MeshPolicy.maxPeersPerNode(${max}): ${c.nodeName} may dial ${c.peers.length} peers (${c.peers.map((p) => p.nodeName).join(', ')})`);
+      }
+    });
+  }
+}
+
+class MeshRule implements IAspect {
+  constructor(public readonly name: string, private readonly check: (c: IConstruct) => void) {}
+
+  public visit(node: IConstruct): void {
+    this.check(node);
+  }
+}

@@ -1,0 +1,73 @@
+// `meshx-node graph` through the real binary; DOT rendered by Graphviz (a real renderer).
+import { spawnSync } from 'node:child_process';
+import { ReleaseClusterStack } from '../../examples/release-cluster/stack';
+import { TwoNodesStack } from '../../examples/two-nodes/stack';
+import { BIN } from '../../support/mesh-node';
+import { synthToDir } from '../../support/synth';
+
+jest.setTimeout(60_000);
+
+const graph = (...args: string[]) => spawnSync(process.execPath, [BIN, 'graph', ...args], { encoding: 'utf8' });
+
+describe('meshx-node graph', () => {
+  const two = synthToDir((app) => new TwoNodesStack(app, 'two-nodes')).outdir;
+
+  test('--format json has the documented shape', () => {
+    const r = graph('--from', two, '--format', 'json');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      nodes: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing' }, { node: 'orders@orders-1.shop.test', service: 'shop-orders' }],
+      edges: [
+        { from: 'billing@billing-1.shop.test', to: 'orders@orders-1.shop.test', intention: 'allow', upstream: true },
+        { from: 'orders@orders-1.shop.test', to: 'billing@billing-1.shop.test', intention: 'allow', upstream: true },
+      ],
+      findings: [],
+    });
+  });
+
+  test('text lists nodes, edges and findings', () => {
+    const r = graph('--from', two);
+    expect(r.stdout).toMatch(/edges \(2\):\n  billing@billing-1\.shop\.test -> orders@orders-1\.shop\.test +allow +upstream\n/);
+    expect(r.stdout).toContain('findings (0):');
+  });
+
+  test('DOT renders to SVG with Graphviz', () => {
+    const dot = graph('--from', two, '--format', 'dot');
+    expect(dot.stdout).toMatch(/^digraph mesh \{/);
+    const svg = spawnSync('dot', ['-Tsvg'], { input: dot.stdout, encoding: 'utf8' });
+    expect(svg.error).toBeUndefined();
+    expect(svg.status).toBe(0);
+    expect(svg.stdout).toContain('<svg');
+    expect(svg.stdout.replace(/&#45;/g, '-')).toContain('orders@orders-1.shop.test');
+    expect((svg.stdout.match(/class="edge"/g) ?? []).length).toBe(2);
+  });
+
+  test('Mermaid is a flowchart with one link per edge', () => {
+    const m = graph('--from', two, '--format', 'mermaid').stdout;
+    expect(m.split('\n')[0]).toBe('flowchart LR');
+    expect(m.match(/ -->\|allow\| /g)).toHaveLength(2);
+  });
+
+  test('--diff shows edges added and removed between two synths', () => {
+    const before = synthToDir((app) => new ReleaseClusterStack(app, 'release-cluster', ['a.x', 'b.x'])).outdir;
+    const after = synthToDir((app) => new ReleaseClusterStack(app, 'release-cluster', ['a.x', 'c.x'])).outdir;
+    const r = graph('--from', after, '--diff', before);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe([
+      '- app@a.x -> app@b.x  allow upstream',
+      '- app@b.x -> app@a.x  allow upstream',
+      '+ app@a.x -> app@c.x  allow upstream',
+      '+ app@c.x -> app@a.x  allow upstream',
+      '',
+    ].join('\n'));
+    expect(graph('--from', after, '--diff', after).stdout).toBe('no change in who may talk to whom\n');
+    expect(JSON.parse(graph('--from', after, '--diff', before, '--format', 'json').stdout).added).toHaveLength(2);
+  });
+
+  test('bad input: exit 2 with the option named', () => {
+    const r = graph('--from', '/nonexistent');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--from: /nonexistent does not exist');
+    expect(graph('--from', two, '--diff', two, '--format', 'dot').status).toBe(2);
+  });
+});
