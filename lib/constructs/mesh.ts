@@ -110,6 +110,7 @@ export class BeamMesh extends Construct {
   private readonly _nodes: BeamNode[] = [];
   private readonly _edges = new Map<BeamNode, Set<BeamNode>>();
   private _connectAll = false;
+  private _index?: { peers: Map<BeamNode, BeamNode[]>; sources: Map<BeamNode, BeamNode[]> };
   private _materialized = false;
 
   constructor(scope: Construct, id: string, props: BeamMeshProps) {
@@ -156,6 +157,7 @@ export class BeamMesh extends Construct {
   /** Connects every pair of the mesh's nodes, both ways; resolved at synth, so later nodes are included. */
   public connectAll(): void {
     this._connectAll = true;
+    this._index = undefined;
   }
 
   /** The mesh's nodes, in the order they were added. */
@@ -174,13 +176,27 @@ export class BeamMesh extends Construct {
 
   /** The nodes `node` may dial, sorted by Erlang node name. */
   public peersOf(node: BeamNode): BeamNode[] {
-    const set = this._connectAll ? this._nodes.filter((n) => n !== node) : [...(this._edges.get(node) ?? [])];
-    return set.sort(byNodeName);
+    return [...(this.index().peers.get(node) ?? [])];
   }
 
   /** The nodes that may dial `node`, sorted by Erlang node name. */
   public sourcesOf(node: BeamNode): BeamNode[] {
-    return this.sortedNodes().filter((n) => n !== node && this.peersOf(n).includes(node));
+    return [...(this.index().sources.get(node) ?? [])];
+  }
+
+  /** Resolved adjacency, rebuilt only after the mesh changed: linear in the edges. */
+  private index(): { peers: Map<BeamNode, BeamNode[]>; sources: Map<BeamNode, BeamNode[]> } {
+    if (this._index) return this._index;
+    const sorted = this.sortedNodes();
+    const peers = new Map<BeamNode, BeamNode[]>();
+    const sources = new Map<BeamNode, BeamNode[]>(sorted.map((n) => [n, []]));
+    for (const from of sorted) {
+      const to = this._connectAll ? sorted.filter((n) => n !== from) : sorted.filter((n) => this._edges.get(from)?.has(n));
+      peers.set(from, to);
+      for (const t of to) sources.get(t)!.push(from);
+    }
+    this._index = { peers, sources };
+    return this._index;
   }
 
   /** @internal called by BeamNode's constructor, after its own validation. */
@@ -198,6 +214,7 @@ export class BeamMesh extends Construct {
       }
     }
     this._nodes.push(node);
+    this._index = undefined;
   }
 
   /** @internal emits the resources that depend on the whole mesh, once, at synth. */
@@ -213,6 +230,7 @@ export class BeamMesh extends Construct {
     let set = this._edges.get(from);
     if (!set) this._edges.set(from, (set = new Set()));
     set.add(to);
+    this._index = undefined;
   }
 
   private checkMember(n: BeamNode): void {

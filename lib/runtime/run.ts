@@ -67,7 +67,13 @@ export async function runNode(o: RunOptions): Promise<number> {
   const m = o.manifest;
   const alive = splitNodeName(m.node).alive;
   const cleanups: Array<{ what: string; fn: () => Promise<void> | void }> = [];
-  const step = (name: string, t0: number) => o.onStep?.(name, Date.now() - t0);
+  const bootStarted = Date.now();
+  const steps: string[] = [];
+  const step = (name: string, t0: number) => {
+    const ms = Date.now() - t0;
+    steps.push(`${name} ${ms} ms`);
+    o.onStep?.(name, ms);
+  };
   let shuttingDown = false;
 
   const cleanup = async () => {
@@ -220,7 +226,10 @@ export async function runNode(o: RunOptions): Promise<number> {
   epmd.on('registered', (r: Registration) => {
     if (r.name !== alive) return;
     if (r.port !== ports.distPort) o.log(`warning: ${alive} registered port ${r.port}, expected ${ports.distPort}; is inet_dist_listen_min/max overridden?`);
-    if (!beamUp) o.onStep?.('beam-registered', Date.now() - beamStarted);
+    if (!beamUp && !steps.some((x) => x.startsWith('beam '))) {
+      step('beam', beamStarted);
+      o.log(`boot steps: ${steps.join(', ')} (total ${Date.now() - bootStarted} ms)`);
+    }
     beamUp = true;
     void report();
   });
