@@ -25,6 +25,8 @@ export interface MeshNodeOptions {
   readonly stateDir?: string;
   readonly extraRunArgs?: string[];
   readonly env?: Record<string, string>;
+  /** Extra BEAM arguments (erl only), e.g. `-pa <dir>`. */
+  readonly beamArgs?: string[];
   /** Wait for this much of the boot. @default 'healthy' */
   readonly waitFor?: 'healthy' | 'nothing';
 }
@@ -38,7 +40,7 @@ export class MeshNode {
     assertBuilt();
     const shell = o.shell ?? 'erl';
     const beam = shell === 'erl'
-      ? ['erl', '-name', o.node, '-setcookie', o.cookie, '-noshell', '-eval', ERL_REPL]
+      ? ['erl', '-name', o.node, '-setcookie', o.cookie, '-noshell', ...(o.beamArgs ?? []), '-eval', ERL_REPL]
       : ['iex', '--name', o.node, '--cookie', o.cookie];
     const source = o.from ? ['--from', o.from, '--node', o.node] : o.kv ? ['--kv', o.kv] : ['--manifest', o.manifestFile!];
     const args = [BIN, 'run', ...source, '--consul-addr', o.consulAddr, '--consul-timeout', '20', '--ready-timeout', '30', '--stop-timeout', '10'];
@@ -51,6 +53,15 @@ export class MeshNode {
     const node = new MeshNode(child, o.node, shell);
     if ((o.waitFor ?? 'healthy') === 'healthy') await node.waitForLog(/\[helper\] health passing/, 60000);
     return node;
+  }
+
+  /**
+   * A plain `erl` node driven the same way, without the helper: the baselines of the benchmarks
+   * (real epmd, inet_tcp_dist or inet_tls_dist).
+   */
+  public static plain(name: string, erlArgs: string[], env: NodeJS.ProcessEnv): MeshNode {
+    const child = spawn('erl', [...erlArgs, '-noshell', '-eval', ERL_REPL], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    return new MeshNode(child, name, 'erl');
   }
 
   public output = '';

@@ -113,7 +113,8 @@ export class EpmdServer extends EventEmitter {
       try {
         let port = this.options.port;
         for (const address of addresses) {
-          const server = net.createServer((s) => this.onConnection(s));
+          // Each listener knows its address: no getsockname per connection.
+          const server = net.createServer((s) => this.onConnection(s, address));
           server.maxConnections = this.maxConnections;
           this.servers.push(server);
           port = await listen(server, address, port);
@@ -141,7 +142,7 @@ export class EpmdServer extends EventEmitter {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
 
-  private onConnection(socket: net.Socket): void {
+  private onConnection(socket: net.Socket, local: string): void {
     if (this.closed || this.sockets.size >= this.maxConnections) {
       socket.destroy();
       return;
@@ -163,12 +164,11 @@ export class EpmdServer extends EventEmitter {
       if (!decoded) return;
       handled = true;
       clearTimeout(deadline);
-      this.handle(socket, decoded.request, buf.length > decoded.used);
+      this.handle(socket, local, decoded.request, buf.length > decoded.used);
     });
   }
 
-  private handle(socket: net.Socket, request: Request, trailing: boolean): void {
-    const local = socket.localAddress?.replace(/^::ffff:/, '') ?? '';
+  private handle(socket: net.Socket, local: string, request: Request, trailing: boolean): void {
     switch (request.tag) {
       case 'alive2':
         if (local !== LOCAL || trailing) {
