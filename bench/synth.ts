@@ -17,10 +17,33 @@ function sample(variant: 'meshx' | 'raw', shape: string, n: number): Sample {
   return JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'synth-worker.js'), variant, shape, String(n)], { encoding: 'utf8' }));
 }
 
+/**
+ * Least-squares fit of BeamMesh time = a + b * resources + c * edges over the sizes, with the
+ * worst relative residual: small residuals mean the cost is linear in resources and edges.
+ */
+function linearFit(points: Array<{ resources: number; edges: number; ms: number }>): string {
+  const X = points.map((p) => [1, p.resources, p.edges]);
+  const y = points.map((p) => p.ms);
+  const XtX = [0, 1, 2].map((i) => [0, 1, 2].map((j) => X.reduce((s, r) => s + r[i] * r[j], 0)));
+  const Xty = [0, 1, 2].map((i) => X.reduce((s, r, k) => s + r[i] * y[k], 0));
+  // Solve the 3x3 system by Gaussian elimination.
+  const A = XtX.map((r, i) => [...r, Xty[i]]);
+  for (let c = 0; c < 3; c++) {
+    for (let r = c + 1; r < 3; r++) {
+      const f = A[r][c] / A[c][c];
+      for (let k = c; k < 4; k++) A[r][k] -= f * A[c][k];
+    }
+  }
+  const beta = [0, 0, 0];
+  for (let r = 2; r >= 0; r--) beta[r] = (A[r][3] - A[r].slice(r + 1, 3).reduce((s, v, k) => s + v * beta[r + 1 + k], 0)) / A[r][r];
+  const worst = Math.max(...points.map((p, i) => Math.abs(beta[0] + beta[1] * p.resources + beta[2] * p.edges - y[i]) / y[i]));
+  return `Linear fit of BeamMesh time: ${fmt(beta[0])} ms + ${fmt(beta[1] * 1000)} µs per resource + ${fmt(beta[2] * 1000, 1)} µs per edge; worst residual ${fmt(worst * 100)}% of the measured time.`;
+}
+
 export async function synthBench(): Promise<Section> {
   const rows: Array<Array<string | number>> = [];
   const goals: Section['goals'] = [];
-  const perEdge: number[] = [];
+  const fitPoints: Array<{ resources: number; edges: number; ms: number }> = [];
   for (const c of CASES) {
     const edges = c.shape === 'full' ? c.n * (c.n - 1) : 2 * c.n;
     const m: Sample[] = [];
@@ -37,9 +60,10 @@ export async function synthBench(): Promise<Section> {
     const rt = median(r.map((s) => s.ms));
     const mm = median(m.map((s) => s.peakRssMb));
     const rm = median(r.map((s) => s.peakRssMb));
-    perEdge.push(mt / edges);
+    const resources = Object.values(m[0].counts).reduce((a, b) => a + b, 0);
+    fitPoints.push({ resources, edges, ms: mt });
     const label = `${c.shape === 'full' ? 'full mesh' : 'ring'} of ${c.n}`;
-    rows.push([label, fmt(edges), Object.values(m[0].counts).reduce((a, b) => a + b, 0), fmt(mt), fmt(rt), fmt(mt / rt, 2), fmt(mm), fmt(rm), fmt(mm / rm, 2), fmt((mt * 1000) / edges, 1)]);
+    rows.push([label, fmt(edges), fmt(resources), fmt(mt), fmt(rt), fmt(mt / rt, 2), fmt(mm), fmt(rm), fmt(mm / rm, 2)]);
     goals.push({ goal: `synth time ratio <= 1.3 (${label})`, met: mt / rt <= 1.3, value: fmt(mt / rt, 2) });
     log(`synth ${label}: ${fmt(mt)} ms vs ${fmt(rt)} ms`);
   }
@@ -48,7 +72,9 @@ export async function synthBench(): Promise<Section> {
     markdown: [
       `Time from constructing the stack to \`app.synth()\` written to disk, and peak RSS, each run in a fresh Node process; median of ${RUNS} interleaved runs. Both variants emit identical resources (checked: same counts and the same manifest bytes).`,
       '',
-      table(['mesh', 'edges', 'resources', 'BeamMesh ms', 'by hand ms', 'time ratio', 'BeamMesh MB', 'by hand MB', 'memory ratio', 'BeamMesh µs/edge'], rows),
+      table(['mesh', 'edges', 'resources', 'BeamMesh ms', 'by hand ms', 'time ratio', 'BeamMesh MB', 'by hand MB', 'memory ratio'], rows),
+      '',
+      linearFit(fitPoints),
     ].join('\n'),
     goals,
   };

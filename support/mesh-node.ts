@@ -1,6 +1,7 @@
 // One BEAM node booted through the real `meshx-node run` (compiled bin), driven from a test
 // through its stdin: each line is evaluated and answered as `@@<id> <term>`.
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
+import { spawnTied } from '../lib/runtime/child';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -49,9 +50,18 @@ export class MeshNode {
     args.push(...(o.extraRunArgs ?? []), '--', ...beam);
     const env = { ...process.env, ...(o.env ?? {}) };
     delete env.CONSUL_HTTP_TOKEN;
-    const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Tied to this process: if the test runner dies, the helper (and through it the BEAM and
+    // the proxy) die too.
+    const child = spawnTied([process.execPath, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const node = new MeshNode(child, o.node, shell);
-    if ((o.waitFor ?? 'healthy') === 'healthy') await node.waitForLog(/\[helper\] health passing/, 60000);
+    if ((o.waitFor ?? 'healthy') === 'healthy') {
+      try {
+        await node.waitForLog(/\[helper\] health passing/, 60000);
+      } catch (e) {
+        await node.stop('SIGTERM');
+        throw e;
+      }
+    }
     return node;
   }
 
@@ -60,7 +70,7 @@ export class MeshNode {
    * (real epmd, inet_tcp_dist or inet_tls_dist).
    */
   public static plain(name: string, erlArgs: string[], env: NodeJS.ProcessEnv): MeshNode {
-    const child = spawn('erl', [...erlArgs, '-noshell', '-eval', ERL_REPL], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnTied(['erl', ...erlArgs, '-noshell', '-eval', ERL_REPL], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     return new MeshNode(child, name, 'erl');
   }
 

@@ -3,11 +3,13 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { ReleaseClusterStack } from '../../examples/release-cluster/stack';
 import { TwoNodesStack } from '../../examples/two-nodes/stack';
 import { applySynth, setIntention } from '../../support/apply-synth';
 import { DevAgent, waitDiscoverable } from '../../support/consul-dev-agent';
-import { isAlive, MeshNode, waitGone } from '../../support/mesh-node';
+import { BIN, isAlive, MeshNode, waitGone } from '../../support/mesh-node';
 import { synthToDir } from '../../support/synth';
 
 jest.setTimeout(180_000);
@@ -86,6 +88,23 @@ describe('meshx-node run with real Consul, proxies and BEAM nodes', () => {
         expect(await connects(address, epmdPort)).toBe(false);
       }
       expect(await connects('127.0.0.1', distPort)).toBe(true);
+    });
+
+    test('a second BEAM on the host (a remote console) reaches the node through `meshx-node env`', async () => {
+      const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-env-'));
+      const orders = await boot({ from: outdir, node: 'orders@orders-1.shop.test', consulAddr: agent.httpAddr, cookie: COOKIE, stateDir });
+      const env = spawnSync(process.execPath, [BIN, 'env', '--state-dir', stateDir, '--format', 'json'], { encoding: 'utf8' });
+      expect(env.status).toBe(0);
+      const vars = JSON.parse(env.stdout);
+      expect(Object.keys(vars).sort()).toEqual(['ERL_AFLAGS', 'ERL_EPMD_PORT', 'ERL_INETRC', 'MESHX_NODE_NAME']);
+      // As `bin/app remote` would: a hidden node on the same host, same cookie.
+      const remote = spawnSync('erl', ['-name', 'console@orders-1.shop.test', '-hidden', '-setcookie', COOKIE, '-noshell', '-eval',
+        'io:format("~p~n", [rpc:call(list_to_atom(os:getenv("MESHX_NODE_NAME")), erlang, node, [])]), halt().'], { env: { ...process.env, ...vars }, encoding: 'utf8', timeout: 30000 });
+      expect(remote.stdout.trim()).toBe("'orders@orders-1.shop.test'");
+      // It registered with the helper's EPMD like a release's remote console does, and left.
+      expect(orders.output).not.toMatch(/refused a second registration/);
+      const sh = spawnSync(process.execPath, [BIN, 'env', '--state-dir', stateDir], { encoding: 'utf8' });
+      expect(sh.stdout).toContain(`export ERL_EPMD_PORT='${vars.ERL_EPMD_PORT}'`);
     });
 
     test('SIGTERM to the helper: service and sidecar deregistered, no proxy or BEAM left, exit 0', async () => {
