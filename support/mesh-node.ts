@@ -26,6 +26,8 @@ export interface MeshNodeOptions {
   readonly stateDir?: string;
   readonly extraRunArgs?: string[];
   readonly env?: Record<string, string>;
+  /** Run this command instead of an erl/iex REPL (e.g. a release script); eval() is then unavailable. */
+  readonly command?: string[];
   /** Extra BEAM arguments (erl only), e.g. `-pa <dir>`. */
   readonly beamArgs?: string[];
   /** Wait for this much of the boot. @default 'healthy' */
@@ -47,7 +49,7 @@ export class MeshNode {
     const args = [BIN, 'run', ...source, '--consul-addr', o.consulAddr, '--consul-timeout', '20', '--ready-timeout', '30', '--stop-timeout', '10'];
     if (o.tokenFile) args.push('--token-file', o.tokenFile);
     if (o.stateDir) args.push('--state-dir', o.stateDir);
-    args.push(...(o.extraRunArgs ?? []), '--', ...beam);
+    args.push(...(o.extraRunArgs ?? []), '--', ...(o.command ?? beam));
     const env = { ...process.env, ...(o.env ?? {}) };
     delete env.CONSUL_HTTP_TOKEN;
     // Tied to this process: if the test runner dies, the helper (and through it the BEAM and

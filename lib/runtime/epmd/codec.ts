@@ -105,21 +105,28 @@ export function frame(body: Buffer): Buffer {
   return out;
 }
 
+/**
+ * PortNo | NodeType | Protocol | HighestVersion | LowestVersion | Nlen | NodeName | Elen | Extra:
+ * the layout ALIVE2_REQ and PORT2_RESP share.
+ */
+function encodeNodeInfo(info: PortInfo): Buffer {
+  const name = Buffer.from(info.name, 'utf8');
+  const extra = info.extra ?? Buffer.alloc(0);
+  const b = Buffer.alloc(12 + name.length + extra.length);
+  b.writeUInt16BE(info.port, 0);
+  b[2] = info.nodeType;
+  b[3] = info.protocol;
+  b.writeUInt16BE(info.highestVersion, 4);
+  b.writeUInt16BE(info.lowestVersion, 6);
+  b.writeUInt16BE(name.length, 8);
+  name.copy(b, 10);
+  b.writeUInt16BE(extra.length, 10 + name.length);
+  extra.copy(b, 12 + name.length);
+  return b;
+}
+
 export function encodeAlive2Request(r: Omit<Alive2Request, 'extra'> & { extra?: Buffer }): Buffer {
-  const name = Buffer.from(r.name, 'utf8');
-  const extra = r.extra ?? Buffer.alloc(0);
-  const b = Buffer.alloc(13 + name.length + extra.length);
-  b[0] = ALIVE2_REQ;
-  b.writeUInt16BE(r.port, 1);
-  b[3] = r.nodeType;
-  b[4] = r.protocol;
-  b.writeUInt16BE(r.highestVersion, 5);
-  b.writeUInt16BE(r.lowestVersion, 7);
-  b.writeUInt16BE(name.length, 9);
-  name.copy(b, 11);
-  b.writeUInt16BE(extra.length, 11 + name.length);
-  extra.copy(b, 13 + name.length);
-  return frame(b);
+  return frame(Buffer.concat([Buffer.from([ALIVE2_REQ]), encodeNodeInfo(r)]));
 }
 
 export function encodePortPlease2Request(name: string): Buffer {
@@ -153,21 +160,7 @@ export interface PortInfo {
 }
 
 export function encodePort2Response(info: PortInfo): Buffer {
-  const name = Buffer.from(info.name, 'utf8');
-  const extra = info.extra ?? Buffer.alloc(0);
-  const b = Buffer.alloc(14 + name.length + extra.length);
-  b[0] = PORT2_RESP;
-  b[1] = 0;
-  b.writeUInt16BE(info.port, 2);
-  b[4] = info.nodeType;
-  b[5] = info.protocol;
-  b.writeUInt16BE(info.highestVersion, 6);
-  b.writeUInt16BE(info.lowestVersion, 8);
-  b.writeUInt16BE(name.length, 10);
-  name.copy(b, 12);
-  b.writeUInt16BE(extra.length, 12 + name.length);
-  extra.copy(b, 14 + name.length);
-  return b;
+  return Buffer.concat([Buffer.from([PORT2_RESP, 0]), encodeNodeInfo(info)]);
 }
 
 export function encodePort2Error(result = 1): Buffer {
