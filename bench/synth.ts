@@ -39,7 +39,7 @@ function linearFit(points: Array<{ resources: number; edges: number; ms: number 
   const predicted = points.map((p) => beta[0] + beta[1] * p.resources + beta[2] * p.edges);
   return [
     `Least-squares fit of BeamMesh time = a + b·resources + c·edges: ${fmt(beta[0])} ms + ${fmt(beta[1] * 1000)} µs per resource + ${fmt(beta[2] * 1000, 1)} µs per edge.`,
-    `Fit vs measured (ms): ${points.map((p, i) => `${fmt(predicted[i])} / ${fmt(y[i])}`).join(', ')} — the large cases sit on the line; the smallest is below the fixed part, which is mostly process warm-up.`,
+    `Fit vs measured (ms): ${points.map((_p, i) => `${fmt(predicted[i])} / ${fmt(y[i])}`).join(', ')} — the large cases sit on the line; the smallest is below the fixed part, which is mostly process warm-up.`,
   ].join(' ');
 }
 
