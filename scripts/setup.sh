@@ -55,8 +55,9 @@ install_packages() {
   command -v elixir >/dev/null 2>&1 || want+=(elixir)
   # inet_tls_dist for the benchmarks needs the ssl application.
   [ -d /usr/lib/erlang/lib ] && ls /usr/lib/erlang/lib | grep -q '^ssl-' || want+=(erlang-ssl)
-  # graphviz renders `meshx-node graph --format dot` in the tests.
+  # graphviz and chromium (for mermaid-cli) render `meshx-node graph` output in the tests.
   command -v dot >/dev/null 2>&1 || want+=(graphviz)
+  command -v chromium >/dev/null 2>&1 || want+=(chromium)
   if [ "${#want[@]}" -gt 0 ]; then
     log "installing ${want[*]}"
     apt_update_once

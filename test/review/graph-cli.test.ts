@@ -1,5 +1,8 @@
 // `meshx-node graph` through the real binary; DOT rendered by Graphviz (a real renderer).
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ReleaseClusterStack } from '../../examples/release-cluster/stack';
 import { TwoNodesStack } from '../../examples/two-nodes/stack';
 import { BIN } from '../../support/mesh-node';
@@ -42,10 +45,21 @@ describe('meshx-node graph', () => {
     expect((svg.stdout.match(/class="edge"/g) ?? []).length).toBe(2);
   });
 
-  test('Mermaid is a flowchart with one link per edge', () => {
+  test('Mermaid renders to SVG with mermaid-cli (Debian chromium)', () => {
     const m = graph('--from', two, '--format', 'mermaid').stdout;
     expect(m.split('\n')[0]).toBe('flowchart LR');
     expect(m.match(/ -->\|allow\| /g)).toHaveLength(2);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-mmd-'));
+    fs.writeFileSync(path.join(dir, 'g.mmd'), m);
+    const root = path.resolve(__dirname, '..', '..');
+    const r = spawnSync(path.join(root, 'node_modules', '.bin', 'mmdc'), ['-i', path.join(dir, 'g.mmd'), '-o', path.join(dir, 'g.svg'), '-p', path.join(root, 'test', 'fixtures', 'puppeteer.json'), '-q'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const svg = fs.readFileSync(path.join(dir, 'g.svg'), 'utf8');
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(svg).toContain('<svg');
+    expect(svg).toContain('orders@orders-1.shop.test');
+    expect(svg.match(/class="edgeLabel"/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
   });
 
   test('--diff shows edges added and removed between two synths', () => {
