@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { decodePort2Response, encodeAlive2Request, encodePortPlease2Request } from '../lib/runtime/epmd/codec';
 import { fmt, log, median, quantile, Section, startRealEpmd, table } from './lib';
 
-const RUNS = 5;
+const RUNS = 7;
 const DIST_PORT = 41234;
 
 function lookupOnce(port: number): Promise<void> {
