@@ -3,10 +3,10 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fmt, log, median, Section, table } from './lib';
 
-// The small cases take ~50-150 ms with about ±15 ms of noise per process: more samples.
+// The small cases take ~35-150 ms and are bimodal on this shared machine (±15 ms per process): more samples.
 const CASES: Array<{ shape: 'full' | 'ring'; n: number; runs: number }> = [
-  { shape: 'full', n: 10, runs: 9 },
-  { shape: 'full', n: 50, runs: 9 },
+  { shape: 'full', n: 10, runs: 25 },
+  { shape: 'full', n: 50, runs: 15 },
   { shape: 'full', n: 200, runs: 5 },
   { shape: 'ring', n: 1000, runs: 5 },
 ];
@@ -73,7 +73,7 @@ export async function synthBench(): Promise<Section> {
   return {
     title: '1. Synth scale: BeamMesh vs the same resources by hand',
     markdown: [
-      `Time from constructing the stack to \`app.synth()\` written to disk, and peak RSS, each run in a fresh Node process; median of 9 interleaved runs for the two small meshes and 5 for the large ones. Both variants emit identical resources (checked: same counts and the same manifest bytes).`,
+      `Time from constructing the stack to \`app.synth()\` written to disk, and peak RSS, each run in a fresh Node process; median of 25, 15, 5 and 5 interleaved runs (the small cases are noisier). Both variants emit identical resources (checked: same counts and the same manifest bytes).`,
       '',
       table(['mesh', 'edges', 'resources', 'BeamMesh ms', 'by hand ms', 'time ratio', 'BeamMesh MB', 'by hand MB', 'memory ratio'], rows),
       '',
