@@ -51,8 +51,9 @@ function readToken(flags: { tokenFile?: string }, env: NodeJS.ProcessEnv): { tok
 async function runCommand(flags: RunFlags, command: string[], env: NodeJS.ProcessEnv): Promise<number> {
   checkSourceOptions(flags);
   const address = flags.consulAddr ?? env.CONSUL_HTTP_ADDR ?? '127.0.0.1:8500';
+  const ssl = env.CONSUL_HTTP_SSL === 'true';
   try {
-    agentBaseUrl(address, env.CONSUL_HTTP_SSL === 'true');
+    agentBaseUrl(address, ssl);
   } catch (e) {
     throw new InputError(`--consul-addr: ${(e as Error).message}`);
   }
@@ -62,7 +63,7 @@ async function runCommand(flags: RunFlags, command: string[], env: NodeJS.Proces
   if (flags.from) manifest = selectManifest(manifestsFromSynth(flags.from), flags.node!, flags.from);
   if (manifest) preflightProxy({ consulBin: flags.consulBin, proxyKind: flags.proxy ?? manifest.sidecar.proxy, envoyBin: flags.envoyBin, env });
   const { token, tokenFile } = readToken(flags, env);
-  const agent = new ConsulAgent({ address: /^https?:/.test(address) ? address : `${env.CONSUL_HTTP_SSL === 'true' ? 'https' : 'http'}://${address}`, token });
+  const agent = new ConsulAgent({ address, ssl, token });
 
   const log = createLogger(manifest?.node ?? `kv:${flags.kv}`, 'helper');
   try {

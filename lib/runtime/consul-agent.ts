@@ -11,6 +11,8 @@ export class ConsulError extends Error {
 export interface ConsulAgentOptions {
   /** `http://host:port`, `https://…`, or `host:port` (as CONSUL_HTTP_ADDR). */
   readonly address: string;
+  /** Use https for an address without a scheme (CONSUL_HTTP_SSL=true). @default false */
+  readonly ssl?: boolean;
   /** ACL token, sent as X-Consul-Token; never logged. */
   readonly token?: string;
   /** Per-request timeout. @default 10000 */
@@ -39,7 +41,7 @@ export class ConsulAgent {
   private readonly timeoutMs: number;
 
   constructor(private readonly options: ConsulAgentOptions) {
-    this.baseUrl = agentBaseUrl(options.address);
+    this.baseUrl = agentBaseUrl(options.address, options.ssl);
     this.timeoutMs = options.timeoutMs ?? 10000;
   }
 

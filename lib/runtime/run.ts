@@ -104,6 +104,14 @@ export async function runNode(o: RunOptions): Promise<number> {
   let proxy: ProxySupervisor;
   let adminBind: string | undefined;
   try {
+    // The state dir first: an unusable one must fail before anything is registered.
+    try {
+      o.stateDir.create();
+    } catch (e) {
+      throw new RuntimeFailure(`--state-dir: cannot create ${o.stateDir.dir}: ${(e as Error).message}`);
+    }
+    cleanups.push({ what: 'remove the state dir', fn: () => o.stateDir.remove() });
+
     // 3. Ports: zeros picked, fixed ones proven free, before anything is registered.
     let t0 = Date.now();
     const distPort = await resolvePort('service.distPort', '127.0.0.1', m.service.distPort);
@@ -168,18 +176,17 @@ export async function runNode(o: RunOptions): Promise<number> {
     await race(waitProxyReady(ports, o.proxyKind, adminBind, o.readyTimeoutMs, proxy));
     step('proxy-ready', t0);
     o.log(`proxy ready (${o.proxyKind}, pid ${proxy.pid})`);
+
+    // 5. Host map and state, for the BEAM and for scripts.
+    o.stateDir.writeInetrc(inetrc(m.node, ports.upstreams));
+    o.stateDir.writeState({ node: m.node, serviceId: m.service.id, helperPid: process.pid, epmdPort: ports.epmdPort, distPort: ports.distPort, sidecarPort: ports.sidecarPort, upstreams: ports.upstreams, inetrc: o.stateDir.inetrcPath });
   } catch (e) {
     await cleanup();
     detach();
     throw e instanceof InputError || e instanceof RuntimeFailure ? e : new RuntimeFailure((e as Error).message);
   }
 
-  // 5. Host map, state, BEAM.
-  o.stateDir.create();
-  o.stateDir.writeInetrc(inetrc(m.node, ports.upstreams));
-  o.stateDir.writeState({ node: m.node, serviceId: m.service.id, helperPid: process.pid, epmdPort: ports.epmdPort, distPort: ports.distPort, sidecarPort: ports.sidecarPort, upstreams: ports.upstreams, inetrc: o.stateDir.inetrcPath });
-  cleanups.push({ what: 'remove the state dir', fn: () => o.stateDir.remove() });
-
+  // The BEAM.
   const beamEnv = beamEnvironment(withoutTokens(o.env), { node: m.node, epmdPort: ports.epmdPort, distPort: ports.distPort, inetrcPath: o.stateDir.inetrcPath, stateDir: o.stateDir.dir });
   const beamStarted = Date.now();
   const beam: ChildProcess = spawnTied(o.command, { env: beamEnv, stdio: 'inherit' });

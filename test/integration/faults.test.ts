@@ -155,6 +155,16 @@ describe('faults', () => {
     expect(took).toBeLessThan(20000);
   });
 
+  test('an unusable --state-dir: exit 1 naming it, nothing registered or running', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-sd-')), 'not-a-dir');
+    fs.writeFileSync(file, '');
+    const r = spawnSync(process.execPath, [BIN, 'run', '--from', outdir, '--node', ORDERS, '--consul-addr', agent.httpAddr, '--state-dir', path.join(file, 'state'), '--', 'erl', '-name', ORDERS], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`--state-dir: cannot create ${path.join(file, 'state')}`);
+    expect(r.stderr).not.toMatch(/\[proxy\]|registered shop-orders|started erl/);
+    expect(await agent.api.service('shop-orders')).toBeUndefined();
+  });
+
   describe('a fixed port already taken: a clear error naming it, exit 1, nothing registered', () => {
     let blocker: net.Server;
     let taken: number;
