@@ -14,13 +14,18 @@ export const STOP_REQ = 115; // 's'
 /** Longest request body accepted: ALIVE2 with a 255-byte name and some extra. */
 export const MAX_REQUEST_BYTES = 1024;
 
-export interface Alive2Request {
+/** The node description ALIVE2_REQ and PORT2_RESP share. */
+export interface NodeInfo {
   readonly port: number;
   readonly nodeType: number;
   readonly protocol: number;
   readonly highestVersion: number;
   readonly lowestVersion: number;
   readonly name: string;
+  readonly extra?: Buffer;
+}
+
+export interface Alive2Request extends NodeInfo {
   readonly extra: Buffer;
 }
 
@@ -109,7 +114,7 @@ export function frame(body: Buffer): Buffer {
  * PortNo | NodeType | Protocol | HighestVersion | LowestVersion | Nlen | NodeName | Elen | Extra:
  * the layout ALIVE2_REQ and PORT2_RESP share.
  */
-function encodeNodeInfo(info: PortInfo): Buffer {
+function encodeNodeInfo(info: NodeInfo): Buffer {
   const name = Buffer.from(info.name, 'utf8');
   const extra = info.extra ?? Buffer.alloc(0);
   const b = Buffer.alloc(12 + name.length + extra.length);
@@ -125,7 +130,7 @@ function encodeNodeInfo(info: PortInfo): Buffer {
   return b;
 }
 
-export function encodeAlive2Request(r: Omit<Alive2Request, 'extra'> & { extra?: Buffer }): Buffer {
+export function encodeAlive2Request(r: NodeInfo): Buffer {
   return frame(Buffer.concat([Buffer.from([ALIVE2_REQ]), encodeNodeInfo(r)]));
 }
 
@@ -149,17 +154,7 @@ export function encodeAlive2Response(result: number, creation: number, highestVe
   return b;
 }
 
-export interface PortInfo {
-  readonly port: number;
-  readonly nodeType: number;
-  readonly protocol: number;
-  readonly highestVersion: number;
-  readonly lowestVersion: number;
-  readonly name: string;
-  readonly extra?: Buffer;
-}
-
-export function encodePort2Response(info: PortInfo): Buffer {
+export function encodePort2Response(info: NodeInfo): Buffer {
   return Buffer.concat([Buffer.from([PORT2_RESP, 0]), encodeNodeInfo(info)]);
 }
 
@@ -183,7 +178,7 @@ export function encodeDumpResponse(epmdPort: number, entries: Array<{ name: stri
 }
 
 /** Parses a PORT2_RESP (client side, for tests and benchmarks). */
-export function decodePort2Response(b: Buffer): { result: number; info?: PortInfo } {
+export function decodePort2Response(b: Buffer): { result: number; info?: NodeInfo } {
   if (b.length < 2 || b[0] !== PORT2_RESP) throw new Error(`not a PORT2_RESP: ${b.toString('hex')}`);
   if (b[1] !== 0) return { result: b[1] };
   const nlen = b.readUInt16BE(10);
