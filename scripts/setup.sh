@@ -40,7 +40,7 @@ install_consul() {
     | as_root tee "$dir/sources.list" >/dev/null
   local opts=(-o "Dir::Etc::SourceList=$dir/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
               -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache::Archives=$dir/archives"
-              -o "APT::Get::List-Cleanup=0")
+              -o "APT::Get::List-Cleanup=0" -o "APT::Sandbox::User=root")
   log "fetching consul from the bullseye suite"
   as_root apt-get "${opts[@]}" update -qq
   (cd "$dir/archives" && as_root apt-get "${opts[@]}" download consul)

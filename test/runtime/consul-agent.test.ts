@@ -1,0 +1,74 @@
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { ConsulAgent, ConsulError } from '../../lib/runtime/consul-agent';
+
+/** A stand-in agent for unit tests: records requests, answers from a table. */
+function fakeAgent(answer: (req: http.IncomingMessage, body: string) => [number, string]): Promise<{ url: string; seen: Array<{ method: string; url: string; token?: string; body: string }>; close: () => void }> {
+  const seen: Array<{ method: string; url: string; token?: string; body: string }> = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      seen.push({ method: req.method!, url: req.url!, token: req.headers['x-consul-token'] as string | undefined, body });
+      const [status, text] = answer(req, body);
+      res.writeHead(status);
+      res.end(text);
+    });
+  });
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, seen, close: () => server.close() })));
+}
+
+describe('ConsulAgent', () => {
+  test('sends the token header, JSON bodies, raw KV values; 404s are "absent"', async () => {
+    const fake = await fakeAgent((req) => (req.url!.startsWith('/v1/kv/missing') || req.url!.startsWith('/v1/agent/service/nope') ? [404, ''] : [200, req.url!.startsWith('/v1/kv/') ? 'value' : '{}']));
+    const agent = new ConsulAgent({ address: fake.url, token: 'secret-token' });
+    await agent.registerService({ ID: 'a' });
+    await agent.updateTtl('a:beam', 'passing', 'ok');
+    await agent.kvPut('meshx/m/nodes/a', '{"x":1}');
+    expect(await agent.kvGet('meshx/m/nodes/a')).toBe('value');
+    expect(await agent.kvGet('missing')).toBeUndefined();
+    expect(await agent.service('nope')).toBeUndefined();
+    await agent.deregisterService('a');
+    fake.close();
+    expect(fake.seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+      'PUT /v1/agent/service/register?replace-existing-checks=true',
+      'PUT /v1/agent/check/update/a%3Abeam',
+      'PUT /v1/kv/meshx/m/nodes/a',
+      'GET /v1/kv/meshx/m/nodes/a?raw',
+      'GET /v1/kv/missing?raw',
+      'GET /v1/agent/service/nope',
+      'PUT /v1/agent/service/deregister/a',
+    ]);
+    expect(fake.seen.every((s) => s.token === 'secret-token')).toBe(true);
+    expect(JSON.parse(fake.seen[1].body)).toEqual({ Status: 'passing', Output: 'ok' });
+    expect(fake.seen[2].body).toBe('{"x":1}');
+  });
+
+  test('errors carry the status and say when a token lacks permission', async () => {
+    const fake = await fakeAgent(() => [403, 'Permission denied']);
+    const agent = new ConsulAgent({ address: fake.url });
+    await expect(agent.registerService({})).rejects.toThrow(ConsulError);
+    await expect(agent.registerService({})).rejects.toThrow('Consul agent answered 403 to /v1/agent/service/register?replace-existing-checks=true (permission denied: check the token): Permission denied');
+    // /agent/self needs agent:read, which a node token may lack: the agent is reachable all the same.
+    await expect(agent.waitReachable(1000, () => undefined)).resolves.toEqual({ nodeName: '', version: '' });
+    fake.close();
+  });
+
+  test('waitReachable retries with backoff, then names the address, the deadline and the attempts', async () => {
+    const port = await new Promise<number>((r) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => r(p)); }); });
+    const logs: string[] = [];
+    const t0 = Date.now();
+    await expect(new ConsulAgent({ address: `127.0.0.1:${port}` }).waitReachable(1500, (m) => logs.push(m))).rejects.toThrow(
+      new RegExp(`cannot reach the Consul agent at http://127\\.0\\.0\\.1:${port} within 2s \\([4-7] attempts\\)`),
+    );
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1400);
+    expect(logs[0]).toMatch(/^waiting for the Consul agent at/);
+  });
+
+  test('reports name and version once the agent answers', async () => {
+    let calls = 0;
+    const fake = await fakeAgent(() => (++calls < 3 ? [500, 'starting'] : [200, JSON.stringify({ Config: { NodeName: 'n1', Version: '1.8.7' } })]));
+    await expect(new ConsulAgent({ address: fake.url }).waitReachable(5000, () => undefined)).resolves.toEqual({ nodeName: 'n1', version: '1.8.7' });
+    fake.close();
+  });
+});
