@@ -67,6 +67,12 @@ export class EpmdServer extends EventEmitter {
   private readonly maxConnections: number;
   private readonly requestTimeoutMs: number;
   private readonly log: (msg: string) => void;
+  // One map of per-connection state and handlers shared by all connections: no closures or
+  // timers per connection (a lookup is one short connection; its garbage shows in the p99).
+  private readonly conns = new Map<net.Socket, { local: string; buf: Buffer; since: number; handled: boolean; registered: boolean }>();
+  private readonly onData: (this: net.Socket, chunk: Buffer) => void;
+  private readonly onClose: (this: net.Socket) => void;
+  private sweeper?: NodeJS.Timeout;
   private creationCounter: number;
   private _port = 0;
   private closed = false;
@@ -76,6 +82,13 @@ export class EpmdServer extends EventEmitter {
     this.maxConnections = options.maxConnections ?? 512;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.log = options.log ?? (() => undefined);
+    const server = this;
+    this.onData = function (chunk) {
+      server.data(this, chunk);
+    };
+    this.onClose = function () {
+      server.gone(this);
+    };
     this.peers = options.peers;
     for (const p of options.peers) this.peerIndex.set(`${p.address}/${p.alive}`, p);
     // Like epmd: start from the clock so a restarted node gets a new creation; never below 4.
@@ -133,6 +146,7 @@ export class EpmdServer extends EventEmitter {
   /** Stops listening and closes every connection (registrations included). */
   public async close(): Promise<void> {
     this.closed = true;
+    if (this.sweeper) clearInterval(this.sweeper);
     for (const s of this.sockets) s.destroy();
     await this.closeServers();
   }
@@ -148,24 +162,41 @@ export class EpmdServer extends EventEmitter {
       return;
     }
     this.sockets.add(socket);
-    let buf: Buffer = Buffer.alloc(0);
-    let handled = false;
-    const deadline = setTimeout(() => socket.destroy(), this.requestTimeoutMs);
-    deadline.unref();
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => {
-      clearTimeout(deadline);
-      this.sockets.delete(socket);
-    });
-    socket.on('data', (chunk: Buffer) => {
-      if (handled) return; // a registration socket takes over its own data handler
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      const decoded = decodeRequest(buf);
-      if (!decoded) return;
-      handled = true;
-      clearTimeout(deadline);
-      this.handle(socket, local, decoded.request, buf.length > decoded.used);
-    });
+    this.conns.set(socket, { local, buf: EMPTY, since: Date.now(), handled: false, registered: false });
+    socket.on('error', destroySocket);
+    socket.on('close', this.onClose);
+    socket.on('data', this.onData);
+    if (!this.sweeper) {
+      this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.floor(this.requestTimeoutMs / 4)));
+      this.sweeper.unref();
+    }
+  }
+
+  private data(socket: net.Socket, chunk: Buffer): void {
+    const c = this.conns.get(socket);
+    if (!c || c.handled) return;
+    c.buf = c.buf.length === 0 ? chunk : Buffer.concat([c.buf, chunk]);
+    const decoded = decodeRequest(c.buf);
+    if (!decoded) return;
+    c.handled = true;
+    this.handle(socket, c.local, decoded.request, c.buf.length > decoded.used);
+  }
+
+  private gone(socket: net.Socket): void {
+    this.sockets.delete(socket);
+    this.conns.delete(socket);
+  }
+
+  /**
+   * Closes connections whose request did not arrive within the deadline (idle or slow senders),
+   * and answered ones whose client never closed; registrations stay.
+   */
+  private sweep(): void {
+    const now = Date.now();
+    for (const [socket, c] of this.conns) {
+      if (c.registered) continue;
+      if (now - c.since > (c.handled ? 2 * this.requestTimeoutMs : this.requestTimeoutMs)) socket.destroy();
+    }
   }
 
   private handle(socket: net.Socket, local: string, request: Request, trailing: boolean): void {
@@ -216,6 +247,8 @@ export class EpmdServer extends EventEmitter {
       creation,
     };
     this.registrations.set(req.name, { reg, socket });
+    const c = this.conns.get(socket);
+    if (c) c.registered = true;
     // Any byte after ALIVE2 is an error (epmd_srv.c): unregister.
     socket.removeAllListeners('data');
     socket.on('data', () => socket.destroy());
@@ -246,6 +279,12 @@ export class EpmdServer extends EventEmitter {
     if (local === LOCAL) return this.registered.map((r) => ({ name: r.name, port: r.port }));
     return this.peers.filter((p) => p.address === local).map((p) => ({ name: p.alive, port: p.port }));
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function destroySocket(this: net.Socket): void {
+  this.destroy();
 }
 
 function listen(server: net.Server, host: string, port: number): Promise<number> {
