@@ -1,6 +1,15 @@
 import { ProxySupervisor } from '../../lib/runtime/proxy-supervisor';
 import { isAlive, waitGone } from '../../support/mesh-node';
 
+/** Waits until `cond` holds (polling), so a slow machine only makes the test slower. */
+async function until(cond: () => boolean, timeoutMs = 10000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('ProxySupervisor', () => {
   test('prefixes every output line, restarts a dying proxy with doubling backoff, stops cleanly', async () => {
     const lines: string[] = [];
@@ -16,7 +25,7 @@ describe('ProxySupervisor', () => {
     const delays: number[] = [];
     sup.on('restart', (_n: number, d: number) => delays.push(d));
     sup.start();
-    await new Promise((r) => setTimeout(r, 900));
+    await until(() => delays.length >= 4 && lines.filter((l) => l === 'oops').length >= 4);
     await sup.stop(1000);
     expect(delays.slice(0, 4)).toEqual([50, 100, 200, 200]);
     expect(lines.filter((l) => l === 'oops').length).toBeGreaterThanOrEqual(4);
@@ -45,7 +54,7 @@ describe('ProxySupervisor', () => {
     const sup = new ProxySupervisor({ argv: ['sh', '-c', 'sleep 0.15; exit 1'], env: process.env, output: () => undefined, log: () => undefined, initialBackoffMs: 20, stableAfterMs: 100 });
     sup.on('restart', (_n: number, d: number) => delays.push(d));
     sup.start();
-    await new Promise((r) => setTimeout(r, 700));
+    await until(() => delays.length >= 3);
     await sup.stop(500);
     expect(delays.length).toBeGreaterThanOrEqual(3);
     expect(new Set(delays)).toEqual(new Set([20]));
