@@ -5,7 +5,18 @@ import * as path from 'node:path';
 import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 
-export function synthToDir(build: (scope: Construct) => TerraformStack, outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-synth-'))): { outdir: string; stackJson: any } {
+const made: string[] = [];
+// Temp output dirs live until the process (demo, bench) exits; under jest, in MESHX_TEST_TMP,
+// which the global teardown removes (exit hooks do not fire in jest's sandbox).
+process.once('exit', () => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
+
+export function synthToDir(build: (scope: Construct) => TerraformStack, outdir?: string): { outdir: string; stackJson: any } {
+  if (!outdir) {
+    outdir = fs.mkdtempSync(path.join(process.env.MESHX_TEST_TMP || os.tmpdir(), 'meshx-synth-'));
+    made.push(outdir);
+  }
   const app = new App({ outdir, skipValidation: false });
   const stack = build(app);
   app.synth();
