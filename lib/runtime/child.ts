@@ -49,14 +49,21 @@ export function spawnTied(argv: string[], options: SpawnOptions): ChildProcess {
   return spawn(cmd, args, options);
 }
 
-/** Sends SIGTERM, waits, then SIGKILL; resolves with the exit code (128+signal when killed). */
-export function stopChild(child: ChildProcess, graceMs: number): Promise<number> {
+/**
+ * Sends SIGTERM, repeated every `repeatMs` until the child exits, then SIGKILL once `graceMs` ran
+ * out; resolves with the exit code (128+signal when killed). The repeat is for the BEAM: on OTP 25
+ * a SIGTERM that arrives in its first ~100 ms (before its signal handling is set up) is dropped and
+ * the node runs on, while a later one stops it.
+ */
+export function stopChild(child: ChildProcess, graceMs: number, repeatMs = 500): Promise<number> {
   return new Promise((resolve) => {
     const code = () => (child.exitCode ?? (child.signalCode ? 128 + signalNumber(child.signalCode) : 1));
     if (child.exitCode !== null || child.signalCode !== null) return resolve(code());
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const repeat = setInterval(() => child.kill('SIGTERM'), repeatMs);
     child.once('exit', () => {
-      clearTimeout(timer);
+      clearTimeout(kill);
+      clearInterval(repeat);
       resolve(code());
     });
     child.kill('SIGTERM');
