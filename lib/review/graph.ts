@@ -129,12 +129,18 @@ export function graphFrom(from: string): MeshGraph {
 export interface GraphDiff {
   readonly added: GraphEdge[];
   readonly removed: GraphEdge[];
+  /** Edges in both, unchanged. */
+  readonly kept: GraphEdge[];
 }
 
-/** Edges added and removed between two graphs (a changed intention or upstream is a remove plus an add). */
+/** Edges added, removed and kept between two graphs (a changed intention or upstream is a remove plus an add). */
 export function diffGraphs(before: MeshGraph, after: MeshGraph): GraphDiff {
   const key = (e: GraphEdge) => `${e.from}\0${e.to}\0${e.intention}\0${e.upstream}`;
   const old = new Set(before.edges.map(key));
   const now = new Set(after.edges.map(key));
-  return { added: after.edges.filter((e) => !old.has(key(e))), removed: before.edges.filter((e) => !now.has(key(e))) };
+  return {
+    added: after.edges.filter((e) => !old.has(key(e))),
+    removed: before.edges.filter((e) => !now.has(key(e))),
+    kept: after.edges.filter((e) => old.has(key(e))),
+  };
 }

@@ -54,9 +54,44 @@ function renderDot(g: MeshGraph): string {
   return lines.join('\n') + '\n';
 }
 
+type Change = 'added' | 'removed' | 'kept';
+
+/** Every edge of a diff with what happens to it, removed ones first. */
+const changes = (d: GraphDiff): Array<{ e: GraphEdge; c: Change }> => [
+  ...d.removed.map((e) => ({ e, c: 'removed' as Change })),
+  ...d.added.map((e) => ({ e, c: 'added' as Change })),
+  ...d.kept.map((e) => ({ e, c: 'kept' as Change })),
+];
+const DIFF_COLOR: Record<Change, { mermaid: string; dot: string }> = {
+  added: { mermaid: '#2a7', dot: 'darkgreen' },
+  removed: { mermaid: '#c33', dot: 'red' },
+  kept: { mermaid: '#999', dot: 'gray' },
+};
+
+/** A diff of two graphs: `+` added, `-` removed, `=` kept edges (text), or the same as a picture. */
 export function renderDiff(d: GraphDiff, format: GraphFormat): string {
   if (format === 'json') return JSON.stringify(d, null, 2) + '\n';
-  const line = (sign: string, e: GraphEdge) => `${sign} ${e.from} -> ${e.to}  ${e.intention} ${e.upstream ? 'upstream' : 'no upstream'}`;
-  const lines = [...d.removed.map((e) => line('-', e)), ...d.added.map((e) => line('+', e))];
-  return (lines.length ? lines.join('\n') : 'no change in who may talk to whom') + '\n';
+  const all = changes(d);
+  const names = [...new Set(all.flatMap(({ e }) => [e.from, e.to]))].sort();
+  const id = new Map(names.map((n, i) => [n, `n${i}`]));
+  if (format === 'mermaid') {
+    const lines = ['flowchart LR', ...names.map((n) => `  ${id.get(n)}["${n}"]`)];
+    all.forEach(({ e, c }, i) => {
+      lines.push(`  ${id.get(e.from)} ${c === 'removed' ? '-.->' : '-->'}|${c}: ${label(e)}| ${id.get(e.to)}`);
+      lines.push(`  linkStyle ${i} stroke:${DIFF_COLOR[c].mermaid}`);
+    });
+    return lines.join('\n') + '\n';
+  }
+  if (format === 'dot') {
+    const q = (s: string) => `"${s.replace(/"/g, '\\"')}"`;
+    const lines = ['digraph mesh_diff {', '  rankdir=LR;', '  node [shape=box, style=rounded, fontname="Helvetica"];', '  edge [fontname="Helvetica", fontsize=10];'];
+    for (const n of names) lines.push(`  ${id.get(n)} [label=${q(n)}];`);
+    for (const { e, c } of all) lines.push(`  ${id.get(e.from)} -> ${id.get(e.to)} [label=${q(`${c}: ${label(e)}`)}, color=${DIFF_COLOR[c].dot}${c === 'removed' ? ', style=dashed' : ''}];`);
+    lines.push('}');
+    return lines.join('\n') + '\n';
+  }
+  const sign: Record<Change, string> = { removed: '-', added: '+', kept: '=' };
+  const lines = all.map(({ e, c }) => `${sign[c]} ${e.from} -> ${e.to}  ${e.intention} ${e.upstream ? 'upstream' : 'no upstream'}`);
+  const summary = `${d.added.length} added, ${d.removed.length} removed, ${d.kept.length} kept`;
+  return (d.added.length || d.removed.length ? lines.concat('', summary) : ['no change in who may talk to whom', ...lines.filter((l) => l.startsWith('='))]).join('\n') + '\n';
 }

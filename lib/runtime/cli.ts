@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { NODE_MANIFEST_SCHEMA } from '../manifest/schema';
 import { NodeManifest, ProxyKind } from '../manifest/types';
 import { diffGraphs, graphFrom, MeshGraph } from '../review/graph';
+import { diffFromPlanFile } from '../review/plan';
 import { GraphFormat, renderDiff, renderGraph } from '../review/render';
 import { companionEnvironment } from './beam-env';
 import { agentBaseUrl, ConsulAgent } from './consul-agent';
@@ -162,12 +163,25 @@ export function buildProgram(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
 
   program
     .command('graph')
-    .summary('show who may talk to whom, from synthesized stacks')
-    .description('Read nodes, upstreams and intentions (both modes) from synthesized stacks and print the graph with its findings, or with --diff the edges added and removed since an older synth.')
-    .requiredOption('--from <path>', 'cdktf output dir, stack dir or cdk.tf.json')
+    .summary('show who may talk to whom, from synthesized stacks or a Terraform plan')
+    .description('Read nodes, upstreams and intentions (both modes) from synthesized stacks and print the graph with its findings; with --diff the edges added and removed since an older synth; with --plan the edges a saved plan (terraform show -json) adds, removes and keeps against the deployed state.')
+    .option('--from <path>', 'cdktf output dir, stack dir or cdk.tf.json')
+    .option('--plan <file>', 'JSON of a saved plan: terraform plan -out=PLAN && terraform show -json PLAN > FILE')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'mermaid', 'dot', 'json']).default('text'))
-    .option('--diff <old>', 'an older cdktf output to compare with (text or json)')
-    .action((flags: { from: string; format: GraphFormat; diff?: string }) => {
+    .option('--diff <old>', 'with --from: an older cdktf output to compare with')
+    .action((flags: { from?: string; plan?: string; format: GraphFormat; diff?: string }) => {
+      if (flags.plan) {
+        if (flags.from || flags.diff) throw new InputError('--plan reads the deployed and planned graphs from the plan: leave out --from and --diff');
+        let d;
+        try {
+          d = diffFromPlanFile(flags.plan);
+        } catch (e) {
+          throw new InputError(`--plan: ${(e as Error).message}`);
+        }
+        return out(renderDiff(d, flags.format));
+      }
+      if (!flags.from) throw new InputError('--from or --plan is required');
+      const from = flags.from;
       const read = (from: string, option: string): MeshGraph => {
         try {
           return graphFrom(from);
@@ -175,9 +189,8 @@ export function buildProgram(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
           throw new InputError(`${option}: ${(e as Error).message}`);
         }
       };
-      const now = read(flags.from, '--from');
+      const now = read(from, '--from');
       if (!flags.diff) return out(renderGraph(now, flags.format));
-      if (flags.format !== 'text' && flags.format !== 'json') throw new InputError('--diff prints text or json');
       out(renderDiff(diffGraphs(read(flags.diff, '--diff'), now), flags.format));
     });
 

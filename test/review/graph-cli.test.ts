@@ -63,8 +63,8 @@ describe('meshx-node graph', () => {
   });
 
   test('--diff shows edges added and removed between two synths', () => {
-    const before = synthToDir((app) => new ReleaseClusterStack(app, 'release-cluster', ['a.x', 'b.x'])).outdir;
-    const after = synthToDir((app) => new ReleaseClusterStack(app, 'release-cluster', ['a.x', 'c.x'])).outdir;
+    const before = synthToDir((app) => new ReleaseClusterStack(app, 'release-cluster', { hosts: ['a.x', 'b.x'] })).outdir;
+    const after = synthToDir((app) => new ReleaseClusterStack(app, 'release-cluster', { hosts: ['a.x', 'c.x'] })).outdir;
     const r = graph('--from', after, '--diff', before);
     expect(r.status).toBe(0);
     expect(r.stdout).toBe([
@@ -73,8 +73,13 @@ describe('meshx-node graph', () => {
       '+ app@a.x -> app@c.x  allow upstream',
       '+ app@c.x -> app@a.x  allow upstream',
       '',
+      '2 added, 2 removed, 0 kept',
+      '',
     ].join('\n'));
-    expect(graph('--from', after, '--diff', after).stdout).toBe('no change in who may talk to whom\n');
+    expect(graph('--from', after, '--diff', after).stdout).toBe('no change in who may talk to whom\n= app@a.x -> app@c.x  allow upstream\n= app@c.x -> app@a.x  allow upstream\n');
+    const dot = graph('--from', after, '--diff', before, '--format', 'dot').stdout;
+    expect(dot.match(/color=red, style=dashed/g)).toHaveLength(2);
+    expect(dot.match(/label="added: allow", color=darkgreen/g)).toHaveLength(2);
     expect(JSON.parse(graph('--from', after, '--diff', before, '--format', 'json').stdout).added).toHaveLength(2);
   });
 
@@ -82,6 +87,11 @@ describe('meshx-node graph', () => {
     const r = graph('--from', '/nonexistent');
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--from: /nonexistent does not exist');
-    expect(graph('--from', two, '--diff', two, '--format', 'dot').status).toBe(2);
+    expect(graph('--format', 'dot').stderr).toContain('--from or --plan is required');
+    expect(graph('--plan', '/nonexistent.json').stderr).toContain('--plan: /nonexistent.json');
+    expect(graph('--plan', '/nonexistent.json').status).toBe(2);
+    const notPlan = path.join(synthToDir((app) => new TwoNodesStack(app, 'two-nodes')).outdir, 'stacks', 'two-nodes', 'cdk.tf.json');
+    expect(graph('--plan', notPlan).stderr).toContain('is not the JSON of a saved plan');
+    expect(graph('--plan', notPlan, '--from', two).stderr).toContain('leave out --from and --diff');
   });
 });
