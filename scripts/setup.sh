@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian bookworm machine (as root) for meshx-node: Consul, Erlang/OTP, Elixir,
-# and the npm dependencies. Idempotent: every step is skipped when what it provides is there.
+# the tools built from Go modules (Consul 1.14, the Terraform CLI fallback, the Consul provider
+# mirror; scripts/go-tools.sh) and the npm dependencies. Idempotent: every step is skipped when
+# what it provides is there, so a second run takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -75,7 +77,13 @@ install_npm() {
   npm run --silent build
 }
 
+install_go_tools() {
+  log "tools from Go modules (a first run builds for several minutes; later runs reuse them)"
+  bash scripts/go-tools.sh
+}
+
 install_consul
 install_packages
+install_go_tools
 install_npm
 log "ready"
