@@ -2,7 +2,8 @@
 // `erl -name` boot to the first pong over inet_tcp_dist with the real epmd.
 import { ChildProcess, spawn } from 'node:child_process';
 import { TwoNodesStack } from '../examples/two-nodes/stack';
-import { applySynth } from '../support/apply-synth';
+import { IntentionsMode } from '../lib';
+import { deploySynth } from '../support/terraform';
 import { DevAgent, waitDiscoverable } from '../support/consul-dev-agent';
 import { BIN, MeshNode } from '../support/mesh-node';
 import { synthToDir } from '../support/synth';
@@ -43,8 +44,8 @@ export async function bootBench(): Promise<Section> {
   await peer.eval('ok');
   // Mesh: a running billing node; orders boots and pings it.
   const agent = await DevAgent.start();
-  const { outdir, stackJson } = synthToDir((app) => new TwoNodesStack(app, 'two-nodes'));
-  await applySynth(agent.api, stackJson);
+  const { outdir } = synthToDir((app) => new TwoNodesStack(app, 'two-nodes', { intentionsMode: IntentionsMode.LEGACY, acl: false }));
+  await deploySynth(outdir, 'two-nodes', agent);
   const target = await MeshNode.start({ from: outdir, node: billing, consulAddr: agent.httpAddr, cookie: COOKIE });
   await waitDiscoverable(agent.api, ['shop-billing']);
 

@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TwoNodesStack } from '../examples/two-nodes/stack';
-import { applySynth } from '../support/apply-synth';
+import { IntentionsMode } from '../lib';
+import { deploySynth } from '../support/terraform';
 import { DevAgent, waitDiscoverable } from '../support/consul-dev-agent';
 import { MeshNode } from '../support/mesh-node';
 import { synthToDir } from '../support/synth';
@@ -83,8 +84,8 @@ export async function datapathBench(): Promise<Section> {
     {
       const agent = await DevAgent.start();
       try {
-        const { outdir, stackJson } = synthToDir((app) => new TwoNodesStack(app, 'two-nodes'));
-        await applySynth(agent.api, stackJson);
+        const { outdir } = synthToDir((app) => new TwoNodesStack(app, 'two-nodes', { intentionsMode: IntentionsMode.LEGACY, acl: false }));
+        await deploySynth(outdir, 'two-nodes', agent);
         const [a, b] = await Promise.all(['orders@orders-1.shop.test', 'billing@billing-1.shop.test'].map((node) => MeshNode.start({ from: outdir, node, consulAddr: agent.httpAddr, cookie: COOKIE, beamArgs: pa })));
         await waitDiscoverable(agent.api, ['shop-orders', 'shop-billing']);
         results.mesh = await workloads(a, 'billing@billing-1.shop.test');

@@ -1,6 +1,6 @@
 // A throwaway Consul dev agent on free loopback ports, for integration tests, the demo and
 // the benchmarks. Real binary, real Connect CA; stopped (and its data gone) when done.
-import { ChildProcess } from 'node:child_process';
+import { ChildProcess, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +16,8 @@ export interface DevAgentOptions {
   readonly ports?: DevAgentPorts;
   /** Where agent output goes. @default a log file in the temp dir */
   readonly logFile?: string;
+  /** @default "dc1" */
+  readonly datacenter?: string;
 }
 
 export interface DevAgentPorts {
@@ -23,6 +25,19 @@ export interface DevAgentPorts {
   readonly serfLan: number;
   readonly serfWan: number;
   readonly server: number;
+}
+
+const minors = new Map<string, number>();
+
+/** The minor version of a Consul 1.x binary (`consul version` prints "Consul v1.14.10"). */
+export function consulMinor(consul: string): number {
+  if (!minors.has(consul)) {
+    const out = execFileSync(consul, ['version'], { encoding: 'utf8' });
+    const m = /Consul v1\.(\d+)\./.exec(out);
+    if (!m) throw new Error(`cannot read the version of ${consul}: ${out.split('\n')[0]}`);
+    minors.set(consul, Number(m[1]));
+  }
+  return minors.get(consul)!;
 }
 
 export class DevAgent {
@@ -41,9 +56,13 @@ export class DevAgent {
       '-http-port', String(ports.http), '-dns-port', '-1', '-grpc-port', '-1',
       '-serf-lan-port', String(ports.serfLan), '-serf-wan-port', String(ports.serfWan), '-server-port', String(ports.server),
     ];
+    if (o.datacenter) args.push('-datacenter', o.datacenter);
+    // Consul 1.14 dev agents also open a gRPC TLS port (8503): off, so agents can run side by side.
+    if (consulMinor(consul) >= 14) args.push('-hcl', 'ports { grpc_tls = -1 }');
     if (o.aclMasterToken) {
-      // Consul 1.8 spells the bootstrap token `master`.
-      args.push('-hcl', `acl { enabled = true default_policy = "deny" enable_token_persistence = false tokens { master = "${o.aclMasterToken}" agent = "${o.aclMasterToken}" } }`);
+      // Consul 1.8 spells the bootstrap token `master`; 1.11 renamed it `initial_management`.
+      const bootstrap = consulMinor(consul) >= 11 ? 'initial_management' : 'master';
+      args.push('-hcl', `acl { enabled = true default_policy = "deny" enable_token_persistence = false tokens { ${bootstrap} = "${o.aclMasterToken}" agent = "${o.aclMasterToken}" } }`);
     }
     const logFile = o.logFile ?? path.join(os.tmpdir(), `meshx-consul-${ports.http}.log`);
     const out = fs.openSync(logFile, 'a');

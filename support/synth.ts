@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, TerraformStack } from 'cdktf';
+import { App, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 
 const made: string[] = [];
@@ -19,6 +19,8 @@ export function synthToDir(build: (scope: Construct) => TerraformStack, outdir?:
   }
   const app = new App({ outdir, skipValidation: false });
   const stack = build(app);
+  // Terraform state beside the synth, not in the working directory (cdktf's default).
+  new LocalBackend(stack, { path: path.join(outdir, `terraform.${stack.node.id}.tfstate`) });
   app.synth();
   const file = path.join(outdir, 'stacks', stack.node.id, 'cdk.tf.json');
   return { outdir, stackJson: JSON.parse(fs.readFileSync(file, 'utf8')) };

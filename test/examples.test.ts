@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { ComposedStack } from '../examples/composed/stack';
 import { ReleaseClusterStack } from '../examples/release-cluster/stack';
 import { TwoNodesStack } from '../examples/two-nodes/stack';
+import { IntentionsMode } from '../lib';
 import { manifestsFrom } from '../lib/manifest/extract';
 import { synthToDir } from '../support/synth';
 import { resources } from './util';
@@ -11,17 +12,31 @@ import { resources } from './util';
 jest.setTimeout(120_000);
 
 describe('examples synthesize offline', () => {
-  test('two-nodes: two manifests, LEGACY intentions both ways plus default deny', () => {
+  test('two-nodes: two manifests, service-intentions entries both ways plus default deny, a token per node', () => {
     const { outdir, stackJson } = synthToDir((app) => new TwoNodesStack(app, 'two-nodes'));
     const found = manifestsFrom(outdir);
     expect(found.map((f) => f.manifest.node).sort()).toEqual(['billing@billing-1.shop.test', 'orders@orders-1.shop.test']);
     expect(found.every((f) => f.manifest.sidecar.proxy === 'builtin')).toBe(true);
+    expect(resources(stackJson, 'consul_intention')).toEqual([]);
+    const entries = resources(stackJson, 'consul_config_entry').filter((e) => e.kind === 'service-intentions');
+    expect(entries.flatMap((e) => JSON.parse(e.config_json).Sources.map((s: any) => `${s.Name}>${e.name}:${s.Action}`)).sort()).toEqual([
+      '*>shop-billing:deny',
+      '*>shop-orders:deny',
+      'shop-billing>shop-orders:allow',
+      'shop-orders>shop-billing:allow',
+    ]);
+    expect(resources(stackJson, 'consul_acl_token')).toHaveLength(2);
+  });
+
+  test('two-nodes for a Consul 1.8 agent without ACLs: LEGACY intentions, no tokens', () => {
+    const { stackJson } = synthToDir((app) => new TwoNodesStack(app, 'two-nodes', { intentionsMode: IntentionsMode.LEGACY, acl: false }));
     expect(resources(stackJson, 'consul_intention').map((i) => `${i.source_name}>${i.destination_name}:${i.action}`).sort()).toEqual([
       '*>shop-billing:deny',
       '*>shop-orders:deny',
       'shop-billing>shop-orders:allow',
       'shop-orders>shop-billing:allow',
     ]);
+    expect(resources(stackJson, 'consul_acl_token')).toEqual([]);
   });
 
   test('release-cluster: three app@<host> nodes, each with its two peers on 127.0.0.2 and .3', () => {

@@ -5,6 +5,14 @@ import { Aspects, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { BeamMesh, MeshPolicy } from '../../lib';
 
+/** Where the platform's Consul clusters are. */
+export interface ComposedStackProps {
+  /** @default "consul.dc1.internal:8500" */
+  readonly dc1Address?: string;
+  /** @default "consul.dc2.internal:8500" */
+  readonly dc2Address?: string;
+}
+
 /**
  * The mesh as one part of a larger platform stack that owns its provider (an aliased one, for a
  * second datacenter) and other resources. Defaults: CONFIG_ENTRY intentions (Consul 1.9+),
@@ -13,10 +21,10 @@ import { BeamMesh, MeshPolicy } from '../../lib';
 export class ComposedStack extends TerraformStack {
   public readonly mesh: BeamMesh;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: ComposedStackProps = {}) {
     super(scope, id);
-    new ConsulProvider(this, 'consul', { address: 'consul.dc1.internal:8500' });
-    const dc2 = new ConsulProvider(this, 'consul-dc2', { alias: 'dc2', address: 'consul.dc2.internal:8500', datacenter: 'dc2' });
+    new ConsulProvider(this, 'consul', { address: props.dc1Address ?? 'consul.dc1.internal:8500' });
+    const dc2 = new ConsulProvider(this, 'consul-dc2', { alias: 'dc2', address: props.dc2Address ?? 'consul.dc2.internal:8500', datacenter: 'dc2' });
 
     // Resources the platform team already has.
     new Keys(this, 'FeatureFlags', { key: [{ path: 'platform/flags/new-checkout', value: 'on' }] });

@@ -1,5 +1,5 @@
-// Least privilege with ACLs on (default deny): the synthesized policies and tokens applied to a
-// real agent, each node booted with its own token.
+// Least privilege with ACLs on (default deny): the synthesized policies and tokens deployed to a
+// real agent through the Terraform Consul provider, each node booted with its own token.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,10 +8,10 @@ import { TerraformStack } from 'cdktf';
 import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
 import { BeamMesh, IntentionsMode, ProxyKind } from '../../lib';
 import { ConsulAgent } from '../../lib/runtime/consul-agent';
-import { applySynth, ApplyResult } from '../../support/apply-synth';
 import { DevAgent, waitDiscoverable } from '../../support/consul-dev-agent';
 import { MeshNode } from '../../support/mesh-node';
 import { synthToDir } from '../../support/synth';
+import { deploySynth, writeTokenFile } from '../../support/terraform';
 
 jest.setTimeout(240_000);
 
@@ -23,7 +23,8 @@ const C = 'gamma@gamma-1.sec.test';
 describe('ACLs on, default deny', () => {
   const master = randomUUID();
   let agent: DevAgent;
-  let applied: ApplyResult;
+  let tokens: Record<string, string>;
+  let secrets: string[];
   let outdir: string;
   let stackJson: any;
   let dir: string;
@@ -43,8 +44,10 @@ describe('ACLs on, default deny', () => {
       mesh.connect(a, b);
       return stack;
     }));
-    applied = await applySynth(agent.api, stackJson, { acl: true });
-    for (const [svc, t] of Object.entries(applied.tokens)) fs.writeFileSync(tokenFile(svc), t.secretId + '\n', { mode: 0o600 });
+    const deployed = await deploySynth(outdir, 'sec', agent);
+    tokens = await deployed.tokenAccessors();
+    for (const [svc, accessor] of Object.entries(tokens)) await writeTokenFile(agent.api, accessor, tokenFile(svc));
+    secrets = Object.keys(tokens).map((svc) => fs.readFileSync(tokenFile(svc), 'utf8').trim());
   });
 
   afterAll(async () => {
@@ -53,8 +56,9 @@ describe('ACLs on, default deny', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test('one token per node, from the synthesized resources', () => {
-    expect(Object.keys(applied.tokens).sort()).toEqual(['sec-alpha', 'sec-beta', 'sec-gamma']);
+  test('one token per node, created by the provider from the synthesized resources', () => {
+    expect(Object.keys(tokens).sort()).toEqual(['sec-alpha', 'sec-beta', 'sec-gamma']);
+    expect(new Set(secrets).size).toBe(3);
   });
 
   test('each node boots from its own manifest key with its own token, and the mesh works', async () => {
@@ -69,7 +73,7 @@ describe('ACLs on, default deny', () => {
   });
 
   test("a node's token cannot register another node's service nor read another node's manifest", async () => {
-    const alpha = new ConsulAgent({ address: agent.httpAddr, token: applied.tokens['sec-alpha'].secretId });
+    const alpha = new ConsulAgent({ address: agent.httpAddr, token: fs.readFileSync(tokenFile('sec-alpha'), 'utf8').trim() });
     const asBeta = await alpha.request('PUT', '/v1/agent/service/register', { ID: 'sec-beta', Name: 'sec-beta', Port: 1 });
     expect(asBeta.status).toBe(403);
     const other = await alpha.request('GET', '/v1/kv/meshx/sec/nodes/sec-beta?raw');
@@ -102,9 +106,11 @@ describe('ACLs on, default deny', () => {
   });
 
   test('no token secret and no cookie in synthesized JSON, manifests, state-dir files or helper logs', () => {
-    const secrets = [master, COOKIE, ...Object.values(applied.tokens).map((t) => t.secretId)];
+    const all = [master, COOKIE, ...secrets];
     const haystacks: Array<[string, string]> = [['synthesized JSON', JSON.stringify(stackJson)]];
+    // What cdktf wrote; Terraform's own working files (.terraform, state) are not synth output.
     for (const f of fs.readdirSync(outdir, { recursive: true }) as string[]) {
+      if (f.split(path.sep).includes('.terraform') || /\.tfstate|\.terraform\.lock\.hcl$/.test(f)) continue;
       const p = path.join(outdir, f);
       if (fs.statSync(p).isFile()) haystacks.push([`synth file ${f}`, fs.readFileSync(p, 'utf8')]);
     }
@@ -115,6 +121,6 @@ describe('ACLs on, default deny', () => {
     }
     for (const n of nodes) haystacks.push([`logs of ${n.name}`, n.output.split('\n').filter((l) => l.startsWith('[')).join('\n')]);
     expect(haystacks.length).toBeGreaterThan(10);
-    for (const [where, text] of haystacks) for (const s of secrets) expect([where, text.includes(s)]).toEqual([where, false]);
+    for (const [where, text] of haystacks) for (const s of all) expect([where, text.includes(s)]).toEqual([where, false]);
   });
 });

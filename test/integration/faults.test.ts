@@ -4,8 +4,9 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { IntentionsMode } from '../../lib';
 import { TwoNodesStack } from '../../examples/two-nodes/stack';
-import { applySynth } from '../../support/apply-synth';
+import { deploySynth, TerraformStackDir } from '../../support/terraform';
 import { DevAgent, waitDiscoverable } from '../../support/consul-dev-agent';
 import { BIN, isAlive, MeshNode, waitGone } from '../../support/mesh-node';
 import { synthToDir } from '../../support/synth';
@@ -35,7 +36,7 @@ async function checkStatus(agent: DevAgent, checkId: string): Promise<string | u
 describe('faults', () => {
   let agent: DevAgent;
   let outdir: string;
-  let stackJson: any;
+  let deployed: TerraformStackDir;
   const nodes: MeshNode[] = [];
   const boot = async (node: string, extra: Partial<Parameters<typeof MeshNode.start>[0]> = {}) => {
     const n = await MeshNode.start({ from: outdir, node, consulAddr: agent.httpAddr, cookie: COOKIE, ...extra });
@@ -45,8 +46,8 @@ describe('faults', () => {
 
   beforeAll(async () => {
     agent = await DevAgent.start();
-    ({ outdir, stackJson } = synthToDir((app) => new TwoNodesStack(app, 'two-nodes')));
-    await applySynth(agent.api, stackJson);
+    ({ outdir } = synthToDir((app) => new TwoNodesStack(app, 'two-nodes', { intentionsMode: IntentionsMode.LEGACY, acl: false })));
+    deployed = await deploySynth(outdir, 'two-nodes', agent);
   });
   afterEach(async () => {
     await Promise.all(nodes.splice(0).map((n) => n.stop('SIGTERM')));
@@ -84,7 +85,8 @@ describe('faults', () => {
     const t0 = Date.now();
     await agent.kill();
     agent = await DevAgent.start({ ports: agent.ports });
-    await applySynth(agent.api, stackJson);
+    // A dev agent keeps nothing: Terraform sees the drift and writes the resources again.
+    await deployed.apply();
     await orders.waitForLog(/the agent no longer knows shop-orders/, 30000);
     await waitDiscoverable(agent.api, ['shop-orders', 'shop-billing'], 60000);
     expect(await agent.api.serviceHealth('shop-orders')).toBe('passing');

@@ -5,8 +5,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { IntentionsMode } from '../../lib';
 import { TwoNodesStack } from '../../examples/two-nodes/stack';
-import { applySynth } from '../../support/apply-synth';
+import { deploySynth } from '../../support/terraform';
 import { DevAgent, waitDiscoverable } from '../../support/consul-dev-agent';
 import { BIN, MeshNode } from '../../support/mesh-node';
 import { synthToDir } from '../../support/synth';
@@ -35,9 +36,9 @@ describe('a mix release under meshx-node run', () => {
     execFileSync('mix', ['release', '--overwrite', '--quiet'], { cwd: app, env, stdio: 'ignore' });
     relBin = path.join(app, '_build', 'prod', 'rel', 'relapp', 'bin', 'relapp');
     agent = await DevAgent.start();
-    const synth = synthToDir((a) => new TwoNodesStack(a, 'two-nodes'));
+    const synth = synthToDir((a) => new TwoNodesStack(a, 'two-nodes', { intentionsMode: IntentionsMode.LEGACY, acl: false }));
     outdir = synth.outdir;
-    await applySynth(agent.api, synth.stackJson);
+    await deploySynth(outdir, 'two-nodes', agent);
   });
 
   afterAll(async () => {

@@ -5,9 +5,11 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { IntentionsMode } from '../../lib';
 import { ReleaseClusterStack } from '../../examples/release-cluster/stack';
 import { TwoNodesStack } from '../../examples/two-nodes/stack';
-import { applySynth, setIntention } from '../../support/apply-synth';
+import { setIntention } from '../../support/intentions';
+import { deploySynth } from '../../support/terraform';
 import { DevAgent, waitDiscoverable } from '../../support/consul-dev-agent';
 import { BIN, isAlive, MeshNode, waitGone } from '../../support/mesh-node';
 import { synthToDir } from '../../support/synth';
@@ -41,9 +43,9 @@ describe('meshx-node run with real Consul, proxies and BEAM nodes', () => {
   describe('two-nodes example', () => {
     let outdir: string;
     beforeAll(async () => {
-      const synth = synthToDir((app) => new TwoNodesStack(app, 'two-nodes'));
+      const synth = synthToDir((app) => new TwoNodesStack(app, 'two-nodes', { intentionsMode: IntentionsMode.LEGACY, acl: false }));
       outdir = synth.outdir;
-      await applySynth(agent.api, synth.stackJson);
+      await deploySynth(outdir, 'two-nodes', agent);
     });
 
     test('two erl -name nodes: ping is pong and rpc:call returns the remote node name', async () => {
@@ -128,9 +130,9 @@ describe('meshx-node run with real Consul, proxies and BEAM nodes', () => {
     let cluster: MeshNode[];
 
     beforeAll(async () => {
-      const synth = synthToDir((app) => new ReleaseClusterStack(app, 'release-cluster'));
+      const synth = synthToDir((app) => new ReleaseClusterStack(app, 'release-cluster', { acl: false }));
       outdir = synth.outdir;
-      await applySynth(agent.api, synth.stackJson);
+      await deploySynth(outdir, 'release-cluster', agent);
     });
 
     test('full mesh: every node pings both others; a deny intention on one pair gives pang for that pair only', async () => {

@@ -11,7 +11,7 @@ import { synthToDir } from '../../support/synth';
 const edgesOf = (outdir: string) => graphFrom(outdir).edges.map((e) => `${e.from} -> ${e.to} ${e.intention}${e.upstream ? ' upstream' : ''}`);
 
 describe('mesh graph from synthesized stacks', () => {
-  test('two-nodes (LEGACY): both directions allowed with upstreams, no findings', () => {
+  test('two-nodes: both directions allowed with upstreams, no findings', () => {
     const { outdir } = synthToDir((app) => new TwoNodesStack(app, 'two-nodes'));
     const g = graphFrom(outdir);
     expect(g.nodes).toEqual([{ node: 'billing@billing-1.shop.test', service: 'shop-billing' }, { node: 'orders@orders-1.shop.test', service: 'shop-orders' }]);
@@ -77,7 +77,7 @@ describe('mesh graph from synthesized stacks', () => {
 
   test('diff of two versions of release-cluster: a fourth host adds six edges, removes none', () => {
     const before = synthToDir((app) => new ReleaseClusterStack(app, 'release-cluster')).outdir;
-    const after = synthToDir((app) => new ReleaseClusterStack(app, 'release-cluster', ['app-1.cluster.test', 'app-2.cluster.test', 'app-3.cluster.test', 'app-4.cluster.test'])).outdir;
+    const after = synthToDir((app) => new ReleaseClusterStack(app, 'release-cluster', { hosts: ['app-1.cluster.test', 'app-2.cluster.test', 'app-3.cluster.test', 'app-4.cluster.test'] })).outdir;
     const d = diffGraphs(graphFrom(before), graphFrom(after));
     expect(d.removed).toEqual([]);
     expect(d.added.map((e) => `${e.from} -> ${e.to}`)).toEqual([
