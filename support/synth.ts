@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
+import { readSynth } from '../lib/synth/reader';
 
 const made: string[] = [];
 // Temp output dirs live until the process (demo, bench) exits; under jest, in MESHX_TEST_TMP,
@@ -21,5 +22,5 @@ export function synthToDir(build: (scope: Construct) => TerraformStack, outdir?:
   const stack = build(app);
   app.synth();
   const file = path.join(outdir, 'stacks', stack.node.id, 'cdk.tf.json');
-  return { outdir, stackJson: JSON.parse(fs.readFileSync(file, 'utf8')) };
+  return { outdir, stackJson: readSynth(file) };
 }

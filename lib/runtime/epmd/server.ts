@@ -38,6 +38,8 @@ export interface EpmdServerOptions {
   /** 127.0.0.1 (local registrations and lookups) plus one address per peer host. */
   readonly addresses: string[];
   readonly peers: PeerRoute[];
+  /** The node's own alive name and distribution port: only that registration is accepted for it. */
+  readonly own?: { readonly alive: string; readonly port: number };
   /** Connections served at once; more are closed at accept. @default 512 */
   readonly maxConnections?: number;
   /** A request must arrive complete within this time. @default 5000 */

@@ -1,6 +1,6 @@
 import * as net from 'node:net';
-import { decodePort2Response, encodeAlive2Request, encodePortPlease2Request } from '../../lib/runtime/epmd/codec';
-import { EpmdServer, Registration } from '../../lib/runtime/epmd/server';
+import { decodePort2Response, encodeAlive2Request, encodePortPlease2Request } from '../../../lib/runtime/epmd/codec';
+import { EpmdServer, Registration } from '../../../lib/runtime/epmd/server';
 
 /** Sends bytes, collects everything until the server closes; also reports whether it closed. */
 function request(address: string, port: number, bytes: Buffer, timeoutMs = 2000): Promise<Buffer> {
