@@ -35,7 +35,7 @@ export interface MeshNodeOptions {
 }
 
 export function assertBuilt(): void {
-  if (!fs.existsSync(path.join(ROOT, 'lib', 'runtime', 'cli.js'))) throw new Error('lib is not compiled: run `npm run build` first');
+  if (!fs.existsSync(path.join(ROOT, 'lib', 'cli', 'main.js'))) throw new Error('lib is not compiled: run `npm run build` first');
 }
 
 export class MeshNode {

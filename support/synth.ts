@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
+import { readSynth } from '../lib/synth/reader';
 
 const made: string[] = [];
 // Temp output dirs live until the process (demo, bench) exits; under jest, in MESHX_TEST_TMP,
@@ -23,5 +24,5 @@ export function synthToDir(build: (scope: Construct) => TerraformStack, outdir?:
   new LocalBackend(stack, { path: path.join(outdir, `terraform.${stack.node.id}.tfstate`) });
   app.synth();
   const file = path.join(outdir, 'stacks', stack.node.id, 'cdk.tf.json');
-  return { outdir, stackJson: JSON.parse(fs.readFileSync(file, 'utf8')) };
+  return { outdir, stackJson: readSynth(file) };
 }

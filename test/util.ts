@@ -1,5 +1,6 @@
 import { Testing, TerraformStack } from 'cdktf';
 import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
+import { resourcesOfType } from '../lib/synth/reader';
 
 /** A fresh stack with a default Consul provider. */
 export function newStack(): TerraformStack {
@@ -15,7 +16,7 @@ export function synthJson(stack: TerraformStack): any {
 
 /** All resources of one type, as a list of their bodies. */
 export function resources(json: any, type: string): any[] {
-  return Object.values(json.resource?.[type] ?? {});
+  return resourcesOfType(json, type).map((r) => r.body);
 }
 
 /** The manifests a synthesized stack writes to KV, keyed by path. */

@@ -3,6 +3,7 @@ import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
 import { Construct } from 'constructs';
 import { assignLoopbackAddresses } from '../manifest/loopback';
 import { isNodeName, isServiceName, splitNodeName, toServiceLabel } from '../manifest/names';
+import { consulLimitProblems, isDuration, LIMITS, META_KEY_PATTERN, RESERVED_META, SIDECAR_SUFFIX } from '../manifest/rules';
 import { MANIFEST_API_VERSION, ManifestUpstream, NodeManifest, ProxyKind } from '../manifest/types';
 import { validateManifest } from '../manifest/validate';
 import { NodeAcl } from './acl';
@@ -64,9 +65,7 @@ export interface BeamNodeProps {
   readonly deregisterCriticalAfter?: string;
 }
 
-const RESERVED_META = ['erlang_node', 'meshx_mesh'];
-const META_KEY_RE = /^[A-Za-z0-9_-]{1,128}$/;
-const DURATION_RE = /^([0-9]+(ms|s|m|h))+$/;
+const META_KEY_RE = new RegExp(META_KEY_PATTERN);
 
 /**
  * One BEAM node of a {@link BeamMesh}: its Consul service, sidecar, ACL token and manifest.
@@ -123,7 +122,7 @@ export class BeamNode extends Construct {
       }
       this.serviceName = label;
     }
-    if (this.serviceName.endsWith('-sidecar-proxy')) fail(this, `serviceName '${this.serviceName}' must not end in '-sidecar-proxy' (Consul's sidecar suffix)`);
+    if (this.serviceName.endsWith(SIDECAR_SUFFIX)) fail(this, `serviceName '${this.serviceName}' must not end in '${SIDECAR_SUFFIX}' (Consul's sidecar suffix)`);
 
     this.distPort = checkPort(this, 'distPort', props.distPort);
     this.sidecarPort = checkPort(this, 'sidecarPort', props.sidecarPort);
@@ -137,7 +136,7 @@ export class BeamNode extends Construct {
 
     this.tags = (props.tags ?? []).map((t, i) => {
       checkLiteral(this, `tags[${i}]`, t);
-      if (t.length === 0 || t.length > 255) fail(this, `tags[${i}] must be 1 to 255 characters`);
+      if (t.length === 0 || t.length > LIMITS.tagLength) fail(this, `tags[${i}] must be 1 to ${LIMITS.tagLength} characters`);
       return t;
     });
     this.meta = {};
@@ -145,11 +144,15 @@ export class BeamNode extends Construct {
       if (!META_KEY_RE.test(k)) fail(this, `meta key '${k}' must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '-'`);
       if (RESERVED_META.includes(k)) fail(this, `meta key '${k}' is set by meshx-node and cannot be overridden`);
       checkLiteral(this, `meta.${k}`, v);
-      if (v.length > 512) fail(this, `meta.${k} must be at most 512 characters`);
+      if (v.length > LIMITS.metaValueLength) fail(this, `meta.${k} must be at most ${LIMITS.metaValueLength} characters`);
       this.meta[k] = v;
     }
     this.ttl = checkDuration(this, 'ttl', props.ttl ?? '15s');
     this.deregisterCriticalAfter = checkDuration(this, 'deregisterCriticalAfter', props.deregisterCriticalAfter ?? '1m');
+    const field: Record<string, string> = { 'service.ttl': 'ttl', 'service.deregisterCriticalAfter': 'deregisterCriticalAfter', 'sidecar.port': 'sidecarPort' };
+    for (const [f, problem] of consulLimitProblems({ ttl: this.ttl, deregisterCriticalAfter: this.deregisterCriticalAfter, distPort: this.distPort, epmdPort: this.epmdPort, sidecarPort: this.sidecarPort })) {
+      fail(this, `${field[f] ?? f} ${problem}`);
+    }
     this.proxy = props.proxy ?? mesh.proxy;
     this.kvKey = `${mesh.kvPrefix}/${mesh.meshName}/nodes/${this.serviceName}`;
 
@@ -238,6 +241,6 @@ export class BeamNode extends Construct {
 
 function checkDuration(scope: Construct, field: string, value: string): string {
   checkLiteral(scope, field, value);
-  if (!DURATION_RE.test(value)) fail(scope, `${field} '${value}' must be a duration such as '15s', '1m' or '1m30s'`);
+  if (!isDuration(value)) fail(scope, `${field} '${value}' must be a duration such as '15s', '1m' or '1m30s'`);
   return value;
 }

@@ -1,13 +1,15 @@
-import { DURATION_PATTERN, LOOPBACK_PATTERN, NODE_NAME_PATTERN, SERVICE_NAME_PATTERN } from './names';
-import { MANIFEST_API_VERSION } from './types';
+import { JSONSchemaType } from 'ajv';
+import { DATACENTER_PATTERN, DURATION_PATTERN, LIMITS, LOOPBACK_PATTERN, META_KEY_PATTERN, NODE_NAME_PATTERN, SERVICE_NAME_PATTERN } from './rules';
+import { MANIFEST_API_VERSION, NodeManifest, ProxyKind } from './types';
 
-const port = { type: 'integer', minimum: 0, maximum: 65535 };
+const port = { type: 'integer', minimum: 0, maximum: 65535 } as const;
 
 /**
- * JSON Schema (draft-07) of node manifest v1. The runtime helper and the constructs both
- * validate against it; `meshx-node manifest --schema` prints it.
+ * JSON Schema (draft-07) of node manifest v1, typed against NodeManifest (ajv's JSONSchemaType)
+ * so a field added to one and not the other fails the build. The runtime helper and the
+ * constructs both validate against it; `meshx-node manifest --schema` prints it.
  */
-export const NODE_MANIFEST_SCHEMA = {
+export const NODE_MANIFEST_SCHEMA: JSONSchemaType<NodeManifest> & { $schema: string; $id: string; title: string } = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://meshx-node.dev/schema/node-manifest-v1.json',
   title: 'meshx-node node manifest v1',
@@ -15,7 +17,7 @@ export const NODE_MANIFEST_SCHEMA = {
   additionalProperties: false,
   required: ['apiVersion', 'mesh', 'node', 'service', 'sidecar', 'upstreams', 'epmdPort'],
   properties: {
-    apiVersion: { const: MANIFEST_API_VERSION },
+    apiVersion: { type: 'string', const: MANIFEST_API_VERSION },
     mesh: { type: 'string', pattern: SERVICE_NAME_PATTERN },
     node: { type: 'string', pattern: NODE_NAME_PATTERN },
     epmdPort: port,
@@ -26,12 +28,13 @@ export const NODE_MANIFEST_SCHEMA = {
       properties: {
         id: { type: 'string', pattern: SERVICE_NAME_PATTERN },
         name: { type: 'string', pattern: SERVICE_NAME_PATTERN },
-        tags: { type: 'array', maxItems: 64, items: { type: 'string', minLength: 1, maxLength: 255 } },
+        tags: { type: 'array', maxItems: LIMITS.tags, items: { type: 'string', minLength: 1, maxLength: LIMITS.tagLength } },
         meta: {
           type: 'object',
-          maxProperties: 64,
-          propertyNames: { pattern: '^[A-Za-z0-9_-]{1,128}$' },
-          additionalProperties: { type: 'string', maxLength: 512 },
+          maxProperties: LIMITS.metaKeys,
+          propertyNames: { pattern: META_KEY_PATTERN } as any,
+          additionalProperties: { type: 'string', maxLength: LIMITS.metaValueLength },
+          required: [],
         },
         distPort: port,
         ttl: { type: 'string', pattern: DURATION_PATTERN },
@@ -44,12 +47,12 @@ export const NODE_MANIFEST_SCHEMA = {
       required: ['port', 'proxy'],
       properties: {
         port,
-        proxy: { enum: ['envoy', 'builtin'] },
+        proxy: { type: 'string', enum: [ProxyKind.ENVOY, ProxyKind.BUILTIN] },
       },
     },
     upstreams: {
       type: 'array',
-      maxItems: 4096,
+      maxItems: LIMITS.upstreams,
       items: {
         type: 'object',
         additionalProperties: false,
@@ -59,7 +62,7 @@ export const NODE_MANIFEST_SCHEMA = {
           service: { type: 'string', pattern: SERVICE_NAME_PATTERN },
           address: { type: 'string', pattern: LOOPBACK_PATTERN },
           port,
-          datacenter: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+          datacenter: { type: 'string', pattern: DATACENTER_PATTERN, nullable: true },
         },
       },
     },

@@ -1,10 +1,11 @@
 import Ajv, { ErrorObject } from 'ajv';
 import { splitNodeName } from './names';
+import { consulLimitProblems, LIMITS, SIDECAR_SUFFIX } from './rules';
 import { NODE_MANIFEST_SCHEMA } from './schema';
 import { NodeManifest } from './types';
 
-/** Largest manifest accepted, in bytes: far above any real mesh, small enough to refuse garbage. */
-export const MAX_MANIFEST_BYTES = 1024 * 1024;
+/** Largest manifest accepted, in bytes. */
+export const MAX_MANIFEST_BYTES = LIMITS.manifestBytes;
 
 /** A manifest that fails validation; `field` is the JSON path of the first problem. */
 export class ManifestError extends Error {
@@ -66,9 +67,11 @@ export function validateManifest(value: unknown, source?: string): NodeManifest 
   };
   if (m.service.distPort) claim(`127.0.0.1:${m.service.distPort}`, 'service.distPort');
   if (m.epmdPort) claim(`127.0.0.1:${m.epmdPort}`, 'epmdPort');
-  if (m.service.id !== m.service.name && m.service.id.endsWith('-sidecar-proxy')) {
-    throw new ManifestError('service.id', "must not end in '-sidecar-proxy' (the sidecar's ID)", source);
+  if (m.service.id !== m.service.name && m.service.id.endsWith(SIDECAR_SUFFIX)) {
+    throw new ManifestError('service.id', `must not end in '${SIDECAR_SUFFIX}' (the sidecar's ID)`, source);
   }
+  const consul = consulLimitProblems({ ...m.service, epmdPort: m.epmdPort, sidecarPort: m.sidecar.port });
+  if (consul.length) throw new ManifestError(consul[0][0], consul[0][1], source);
   m.upstreams.forEach((u, i) => {
     const f = `upstreams[${i}]`;
     if (u.node === m.node) throw new ManifestError(`${f}.node`, 'is the node itself', source);

@@ -1,5 +1,6 @@
 // Who may talk to whom, read back from synthesized stacks: the review view of a mesh.
-import { FoundManifest, findSynthFiles, manifestsInSynth, readSynth } from '../manifest/extract';
+import { FoundManifest, manifestsInSynth } from '../manifest/extract';
+import { readStacks, resourcesOfType } from '../synth/reader';
 
 export type IntentionAction = 'allow' | 'deny' | 'default';
 
@@ -43,10 +44,10 @@ interface RawIntention {
 /** Intentions in a synthesized stack, from legacy `consul_intention` and `service-intentions` config entries. */
 export function intentionsInSynth(json: any): RawIntention[] {
   const out: RawIntention[] = [];
-  for (const i of Object.values<any>(json?.resource?.consul_intention ?? {})) {
+  for (const { body: i } of resourcesOfType(json, 'consul_intention')) {
     out.push({ source: i.source_name, destination: i.destination_name, action: i.action });
   }
-  for (const e of Object.values<any>(json?.resource?.consul_config_entry ?? {})) {
+  for (const { body: e } of resourcesOfType(json, 'consul_config_entry')) {
     if (e.kind !== 'service-intentions') continue;
     const config = typeof e.config_json === 'string' ? JSON.parse(e.config_json) : {};
     for (const s of config.Sources ?? []) {
@@ -118,8 +119,7 @@ export function buildGraph(manifests: FoundManifest[], intentions: RawIntention[
 export function graphFrom(from: string): MeshGraph {
   const manifests: FoundManifest[] = [];
   const intentions: RawIntention[] = [];
-  for (const file of findSynthFiles(from)) {
-    const json = readSynth(file);
+  for (const { file, json } of readStacks(from)) {
     manifests.push(...manifestsInSynth(json, file));
     intentions.push(...intentionsInSynth(json));
   }

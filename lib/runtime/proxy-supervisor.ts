@@ -25,6 +25,7 @@ export interface ProxySupervisorOptions {
 export class ProxySupervisor extends EventEmitter {
   private child?: ChildProcess;
   private stopping = false;
+  private held = false;
   private backoff: number;
   private restartTimer?: NodeJS.Timeout;
   private startedAt = 0;
@@ -49,35 +50,72 @@ export class ProxySupervisor extends EventEmitter {
 
   public start(): void {
     this.stopping = false;
+    this.held = false;
     this.spawn();
   }
 
   private spawn(): void {
-    const child = spawnTied(this.o.argv, { env: this.o.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
+    if (this.stopping || this.held) return;
     this.startedAt = Date.now();
-    for (const stream of [child.stdout!, child.stderr!]) {
-      readline.createInterface({ input: stream }).on('line', (line) => this.o.output(line));
+    let child: ChildProcess;
+    try {
+      child = spawnTied(this.o.argv, { env: this.o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      // Some spawn failures throw synchronously (e.g. EAGAIN on fork): same backoff as an exit.
+      this.o.log(`proxy failed to start: ${(e as Error).message}`);
+      this.scheduleRestart(`failed to start: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      return;
     }
-    child.once('error', (e) => this.o.log(`proxy failed to start: ${e.message}`));
+    this.child = child;
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream) readline.createInterface({ input: stream }).on('line', (line) => this.o.output(line));
+    }
+    let ended = false;
+    const end = (why: string) => {
+      // 'error' (spawn failed: EAGAIN, EMFILE, ENOENT) may or may not be followed by 'exit'.
+      if (ended) return;
+      ended = true;
+      if (this.stopping || this.held) return;
+      this.scheduleRestart(why);
+    };
+    child.once('error', (e) => {
+      this.o.log(`proxy failed to start: ${e.message}`);
+      this.emit('exit', null, null);
+      end(`failed to start: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
+    });
     child.once('spawn', () => this.emit('spawn', child.pid));
     child.once('exit', (code, signal) => {
-      this.emit('exit', code, signal);
-      if (this.stopping) return;
-      if (Date.now() - this.startedAt > (this.o.stableAfterMs ?? 30000)) this.backoff = this.o.initialBackoffMs ?? 500;
-      const delay = this.backoff;
-      this.backoff = Math.min(this.backoff * 2, this.o.maxBackoffMs ?? 10000);
-      this.restarts++;
-      this.o.log(`proxy exited (${signal ?? `code ${code}`}); restarting in ${delay} ms (restart ${this.restarts})`);
-      this.emit('restart', this.restarts, delay);
-      this.restartTimer = setTimeout(() => this.spawn(), delay);
+      if (!ended) this.emit('exit', code, signal);
+      end(`exited (${signal ?? `code ${code}`})`);
     });
+  }
+
+  private scheduleRestart(why: string): void {
+    if (Date.now() - this.startedAt > (this.o.stableAfterMs ?? 30000)) this.backoff = this.o.initialBackoffMs ?? 500;
+    const delay = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, this.o.maxBackoffMs ?? 10000);
+    this.restarts++;
+    this.o.log(`proxy ${why}; restarting in ${delay} ms (restart ${this.restarts})`);
+    this.emit('restart', this.restarts, delay);
+    this.restartTimer = setTimeout(() => this.spawn(), delay);
+  }
+
+  /** Stops supervising (no more restarts) but leaves a running proxy up: the BEAM may still drain through it. */
+  public hold(): void {
+    this.held = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+  }
+
+  /** SIGKILL to the proxy now (a forced stop). */
+  public kill(): void {
+    this.hold();
+    if (this.running) this.child!.kill('SIGKILL');
   }
 
   /** Stops the proxy (SIGTERM, then SIGKILL after graceMs) and any pending restart. */
   public async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
-    if (this.child) await stopChild(this.child, graceMs);
+    if (this.child && this.child.pid !== undefined) await stopChild(this.child, graceMs);
   }
 }

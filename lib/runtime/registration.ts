@@ -1,3 +1,4 @@
+import { SIDECAR_SUFFIX } from '../manifest/rules';
 import { ManifestUpstream, NodeManifest } from '../manifest/types';
 import { SidecarRegistration } from './consul-agent';
 
@@ -9,8 +10,6 @@ export interface ResolvedPorts {
   readonly sidecarPort: number;
   readonly upstreams: ManifestUpstream[];
 }
-
-export const SIDECAR_SUFFIX = '-sidecar-proxy';
 
 export function sidecarId(m: NodeManifest): string {
   return `${m.service.id}${SIDECAR_SUFFIX}`;

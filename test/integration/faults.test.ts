@@ -181,7 +181,7 @@ describe('faults', () => {
 
     test.each([
       ['service.distPort', (m: any, p: number) => { m.service.distPort = p; }, (p: number) => `service.distPort: port ${p} on 127.0.0.1 is already in use`],
-      ['epmdPort', (m: any, p: number) => { m.epmdPort = p; }, (p: number) => `epmdPort: EPMD port ${p} is already in use`],
+      ['epmdPort', (m: any, p: number) => { m.epmdPort = p; }, (p: number) => `epmdPort: port ${p} on 127.0.0.1 is already in use`],
       ['upstreams[0].port', (m: any, _p: number, p2: number) => { m.upstreams[0].port = p2; }, (_p: number, p2: number) => `upstreams[0].port (billing@billing-1.shop.test): port ${p2} on 127.0.0.2 is already in use`],
     ])('%s', async (_field, mutate, message) => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-port-'));

@@ -1,5 +1,4 @@
 import { beamEnvironment, companionEnvironment, findEpmdBypass, inetrc } from '../../lib/runtime/beam-env';
-import { durationMs } from '../../lib/runtime/run';
 import { validManifest } from '../fixtures/manifests';
 
 describe('BEAM environment', () => {
@@ -49,12 +48,5 @@ describe('BEAM environment', () => {
 
   test('accepts an ordinary command', () => {
     expect(findEpmdBypass(['iex', '--name', 'a@b.c', '--erl', '-kernel inet_dist_listen_min 9000'], { ERL_AFLAGS: '+S 2' })).toBeUndefined();
-  });
-
-  test('durations', () => {
-    expect(durationMs('15s')).toBe(15000);
-    expect(durationMs('1m30s')).toBe(90000);
-    expect(durationMs('500ms')).toBe(500);
-    expect(durationMs('2h')).toBe(7200000);
   });
 });

@@ -1,7 +1,4 @@
 import { spawnTied, stopChild, which } from '../../lib/runtime/child';
-import { createLogger } from '../../lib/runtime/log';
-import { canConnect, isFree, probeFreePort, resolvePort } from '../../lib/runtime/ports';
-import * as net from 'node:net';
 
 describe('child processes', () => {
   test('which finds executables on PATH and by path', () => {
@@ -31,24 +28,5 @@ describe('child processes', () => {
     const c = spawnTied(['sh', '-c', 'echo $$'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const out = await new Promise<string>((r) => { let s = ''; c.stdout!.on('data', (d) => (s += d)); c.on('exit', () => r(s)); });
     expect(Number(out.trim())).toBe(c.pid);
-  });
-});
-
-describe('ports and logs', () => {
-  test('resolvePort picks a free port for 0, proves a fixed one free, names a taken one', async () => {
-    const p = await resolvePort('f', '127.0.0.1', 0);
-    expect(p).toBeGreaterThan(0);
-    expect(await isFree('127.0.0.1', p)).toBe(true);
-    const s = await new Promise<net.Server>((r) => { const srv = net.createServer().listen(p, '127.0.0.1', () => r(srv)); });
-    expect(await canConnect('127.0.0.1', p)).toBe(true);
-    await expect(resolvePort('service.distPort', '127.0.0.1', p)).rejects.toThrow(`service.distPort: port ${p} on 127.0.0.1 is already in use`);
-    s.close();
-    expect(await probeFreePort('127.0.0.1', p)).toBe(p);
-  });
-
-  test('logger prefixes every line with [node][part]', () => {
-    const out: string[] = [];
-    createLogger('a@h', 'helper', (l) => out.push(l))('one\ntwo');
-    expect(out).toEqual(['[a@h][helper] one\n', '[a@h][helper] two\n']);
   });
 });

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { ConsulAgent, ConsulError } from '../../lib/runtime/consul-agent';
+import { agentBaseUrl, ConsulAgent, ConsulError } from '../../lib/runtime/consul-agent';
 
 /** A stand-in agent for unit tests: records requests, answers from a table. */
 function fakeAgent(answer: (req: http.IncomingMessage, body: string) => [number, string]): Promise<{ url: string; seen: Array<{ method: string; url: string; token?: string; body: string }>; close: () => void }> {
@@ -70,5 +70,14 @@ describe('ConsulAgent', () => {
     const fake = await fakeAgent(() => (++calls < 3 ? [500, 'starting'] : [200, JSON.stringify({ Config: { NodeName: 'n1', Version: '1.8.7' } })]));
     await expect(new ConsulAgent({ address: fake.url }).waitReachable(5000, () => undefined)).resolves.toEqual({ nodeName: 'n1', version: '1.8.7' });
     fake.close();
+  });
+});
+
+describe('agent addresses', () => {
+  test('agent addresses as CONSUL_HTTP_ADDR gives them', () => {
+    expect(agentBaseUrl('127.0.0.1:8500')).toBe('http://127.0.0.1:8500');
+    expect(agentBaseUrl('127.0.0.1:8501', true)).toBe('https://127.0.0.1:8501');
+    expect(agentBaseUrl('http://consul.local:8500/')).toBe('http://consul.local:8500');
+    expect(() => agentBaseUrl('unix:///var/run/consul.sock')).toThrow(/unix socket/);
   });
 });

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { agentBaseUrl } from '../../lib/runtime/consul-agent';
 import { shellExports, StateDir, upstreamEnv } from '../../lib/runtime/state-dir';
 
 describe('state dir', () => {
@@ -24,12 +23,5 @@ describe('state dir', () => {
   test('shell quoting survives quotes', () => {
     expect(shellExports({ A: "it's" })).toBe("export A='it'\\''s'\n");
     expect(upstreamEnv([{ node: 'b@h', service: 'my-svc', address: '127.0.0.2', port: 1 }])).toEqual({ MESHX_UPSTREAM_MY_SVC_ADDR: '127.0.0.2:1', MESHX_UPSTREAM_MY_SVC_IP: '127.0.0.2', MESHX_UPSTREAM_MY_SVC_PORT: '1' });
-  });
-
-  test('agent addresses as CONSUL_HTTP_ADDR gives them', () => {
-    expect(agentBaseUrl('127.0.0.1:8500')).toBe('http://127.0.0.1:8500');
-    expect(agentBaseUrl('127.0.0.1:8501', true)).toBe('https://127.0.0.1:8501');
-    expect(agentBaseUrl('http://consul.local:8500/')).toBe('http://consul.local:8500');
-    expect(() => agentBaseUrl('unix:///var/run/consul.sock')).toThrow(/unix socket/);
   });
 });

@@ -182,9 +182,11 @@ export function decodePort2Response(b: Buffer): { result: number; info?: NodeInf
   if (b.length < 2 || b[0] !== PORT2_RESP) throw new Error(`not a PORT2_RESP: ${b.toString('hex')}`);
   if (b[1] !== 0) return { result: b[1] };
   const nlen = b.readUInt16BE(10);
+  const elen = b.length >= 14 + nlen ? b.readUInt16BE(12 + nlen) : 0;
   return {
     result: 0,
     info: {
+      ...(elen ? { extra: Buffer.from(b.subarray(14 + nlen, 14 + nlen + elen)) } : {}),
       port: b.readUInt16BE(2),
       nodeType: b[4],
       protocol: b[5],

@@ -30,6 +30,8 @@ export interface Registration {
   readonly highestVersion: number;
   readonly lowestVersion: number;
   readonly creation: number;
+  /** ALIVE2 `extra`, returned as is in PORT2_RESP (as epmd does). */
+  readonly extra: Buffer;
 }
 
 export interface EpmdServerOptions {
@@ -38,6 +40,8 @@ export interface EpmdServerOptions {
   /** 127.0.0.1 (local registrations and lookups) plus one address per peer host. */
   readonly addresses: string[];
   readonly peers: PeerRoute[];
+  /** The node's own alive name and distribution port: only that registration is accepted for it. */
+  readonly own?: { readonly alive: string; readonly port: number };
   /** Connections served at once; more are closed at accept. @default 512 */
   readonly maxConnections?: number;
   /** A request must arrive complete within this time. @default 5000 */
@@ -63,6 +67,8 @@ export class EpmdServer extends EventEmitter {
   private readonly sockets = new Set<net.Socket>();
   private readonly registrations = new Map<string, { reg: Registration; socket: net.Socket }>();
   private readonly peerIndex = new Map<string, PeerRoute>();
+  /** Alive names routed to a peer on any address: never registrable locally. */
+  private readonly routedNames = new Set<string>();
   private peers: PeerRoute[];
   private readonly maxConnections: number;
   private readonly requestTimeoutMs: number;
@@ -89,8 +95,8 @@ export class EpmdServer extends EventEmitter {
     this.onClose = function () {
       server.gone(this);
     };
-    this.peers = options.peers;
-    for (const p of options.peers) this.peerIndex.set(`${p.address}/${p.alive}`, p);
+    this.peers = [];
+    this.setPeers(options.peers);
     // Like epmd: start from the clock so a restarted node gets a new creation; never below 4.
     this.creationCounter = Math.max(4, Math.floor(Date.now() / 1000) % 0xfffffff0);
   }
@@ -113,7 +119,11 @@ export class EpmdServer extends EventEmitter {
   /** Replaces the peer routes (e.g. with the ports the agent reports in force). */
   public setPeers(peers: PeerRoute[]): void {
     this.peerIndex.clear();
-    for (const p of peers) this.peerIndex.set(`${p.address}/${p.alive}`, p);
+    this.routedNames.clear();
+    for (const p of peers) {
+      this.peerIndex.set(`${p.address}/${p.alive}`, p);
+      this.routedNames.add(p.alive);
+    }
     this.peers = peers;
   }
 
@@ -229,9 +239,23 @@ export class EpmdServer extends EventEmitter {
     }
   }
 
+  /** Why a registration is refused, or undefined. A local process must not take over a route. */
+  private refusal(req: Alive2Request): string | undefined {
+    const own = this.options.own;
+    // Releases name every node app@<host>: the node's own alive name may also be a peer's.
+    if (own && req.name === own.alive) {
+      if (req.port !== own.port) return `the node's own name registers only with its distribution port ${own.port}, not ${req.port}`;
+    } else if (this.routedNames.has(req.name)) {
+      return 'the name is routed to a peer';
+    }
+    if (this.registrations.has(req.name)) return 'already registered';
+    return undefined;
+  }
+
   private register(socket: net.Socket, req: Alive2Request): void {
-    if (this.registrations.has(req.name)) {
-      this.log(`refused a second registration of '${req.name}' (already registered)`);
+    const refused = this.refusal(req);
+    if (refused) {
+      this.log(`refused a registration of '${req.name}' (port ${req.port}): ${refused}`);
       socket.end(encodeAlive2Response(1, 99, req.highestVersion));
       return;
     }
@@ -245,6 +269,7 @@ export class EpmdServer extends EventEmitter {
       highestVersion: req.highestVersion,
       lowestVersion: req.lowestVersion,
       creation,
+      extra: req.extra,
     };
     this.registrations.set(req.name, { reg, socket });
     const c = this.conns.get(socket);
@@ -263,14 +288,15 @@ export class EpmdServer extends EventEmitter {
     this.emit('registered', reg);
   }
 
+  /** Peer routes first: a local registration can never shadow a peer (registration refuses them too). */
   private lookup(local: string, name: string): Buffer {
-    if (local === LOCAL) {
-      const r = this.registrations.get(name);
-      if (r) return encodePort2Response({ ...r.reg, name });
-    }
     const peer = this.peerIndex.get(`${local}/${name}`);
     if (peer) {
       return encodePort2Response({ port: peer.port, nodeType: NORMAL_NODE, protocol: 0, highestVersion: PEER_HIGHEST, lowestVersion: PEER_LOWEST, name });
+    }
+    if (local === LOCAL) {
+      const r = this.registrations.get(name);
+      if (r) return encodePort2Response({ ...r.reg, name });
     }
     return encodePort2Error(1);
   }

@@ -8,7 +8,7 @@ import {
   encodePort2Error,
   encodePort2Response,
   encodePortPlease2Request,
-} from '../../lib/runtime/epmd/codec';
+} from '../../../lib/runtime/epmd/codec';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

@@ -1,6 +1,6 @@
 import * as net from 'node:net';
-import { decodePort2Response, encodeAlive2Request, encodePortPlease2Request } from '../../lib/runtime/epmd/codec';
-import { EpmdServer, Registration } from '../../lib/runtime/epmd/server';
+import { decodePort2Response, encodeAlive2Request, encodePortPlease2Request } from '../../../lib/runtime/epmd/codec';
+import { EpmdServer, Registration } from '../../../lib/runtime/epmd/server';
 
 /** Sends bytes, collects everything until the server closes; also reports whether it closed. */
 function request(address: string, port: number, bytes: Buffer, timeoutMs = 2000): Promise<Buffer> {
@@ -159,5 +159,83 @@ describe('EpmdServer', () => {
     const other = new EpmdServer({ port: server.port, addresses: ['127.0.0.1'], peers: [] });
     await expect(other.start()).rejects.toThrow(`EPMD port ${server.port} is already in use`);
     await other.close();
+  });
+});
+
+describe('EpmdServer on a shared host: a local process cannot take over a route', () => {
+  let server: EpmdServer;
+  const open: net.Socket[] = [];
+  const alive2 = (name: string, port: number, extra = Buffer.alloc(0)) => encodeAlive2Request({ port, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name, extra });
+
+  beforeEach(async () => {
+    server = new EpmdServer({
+      port: 0,
+      addresses: ['127.0.0.1', '127.0.0.2'],
+      peers: [
+        { address: '127.0.0.2', alive: 'billing', port: 20002 },
+        { address: '127.0.0.1', alive: 'worker', port: 20001 },
+        { address: '127.0.0.2', alive: 'app', port: 20003 },
+      ],
+      own: { alive: 'app', port: 41000 },
+      maxConnections: 20,
+    });
+    await server.start();
+  });
+
+  afterEach(async () => {
+    for (const s of open.splice(0)) s.destroy();
+    await server.close();
+  });
+
+  test.each(['billing', 'worker'])('ALIVE2 for %s, routed to a peer, is refused and the route still answers', async (name) => {
+    const { reply, socket } = await register(server.port, name, 45000);
+    open.push(socket);
+    expect(reply[1]).toBe(1);
+    expect(server.registered).toEqual([]);
+    const at = name === 'worker' ? '127.0.0.1' : '127.0.0.2';
+    expect(decodePort2Response(await request(at, server.port, encodePortPlease2Request(name))).info!.port).toBe(name === 'worker' ? 20001 : 20002);
+  });
+
+  test("the node's own name: refused with another port, and while the BEAM holds it", async () => {
+    const squat = await register(server.port, 'app', 45000);
+    open.push(squat.socket);
+    expect(squat.reply[1]).toBe(1);
+    const beam = await register(server.port, 'app', 41000);
+    open.push(beam.socket);
+    expect(beam.reply[1]).toBe(0);
+    const second = await register(server.port, 'app', 41000);
+    open.push(second.socket);
+    expect(second.reply[1]).toBe(1);
+    expect(server.registered.map((r) => r.port)).toEqual([41000]);
+    // The same alive name of a peer is still answered on that peer's address.
+    expect(decodePort2Response(await request('127.0.0.2', server.port, encodePortPlease2Request('app'))).info!.port).toBe(20003);
+  });
+
+  test('ALIVE2 extra is kept and returned in PORT2_RESP', async () => {
+    const extra = Buffer.from([1, 2, 3, 0, 255]);
+    const { reply, socket } = await new Promise<{ reply: Buffer; socket: net.Socket }>((resolve, reject) => {
+      const s = net.connect({ host: '127.0.0.1', port: server.port }, () => s.write(alive2('console', 45001, extra)));
+      s.once('data', (r) => resolve({ reply: r, socket: s }));
+      s.on('error', reject);
+    });
+    open.push(socket);
+    expect(reply[1]).toBe(0);
+    const found = decodePort2Response(await request('127.0.0.1', server.port, encodePortPlease2Request('console')));
+    expect(found.info!.extra).toEqual(extra);
+  });
+
+  test('registrations count against the connection cap', async () => {
+    for (let i = 0; i < 20; i++) {
+      const { reply, socket } = await register(server.port, `c${i}`, 46000 + i);
+      open.push(socket);
+      expect(reply[1]).toBe(0);
+    }
+    expect(server.connectionCount).toBe(20);
+    // Full: a 21st connection (registration or lookup) is closed without an answer.
+    expect((await request('127.0.0.2', server.port, encodePortPlease2Request('billing'))).length).toBe(0);
+    const gone = nextEvent(server, 'unregistered');
+    open.shift()!.destroy();
+    await gone;
+    expect(decodePort2Response(await request('127.0.0.2', server.port, encodePortPlease2Request('billing'))).info!.port).toBe(20002);
   });
 });

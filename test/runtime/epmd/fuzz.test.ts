@@ -2,8 +2,8 @@
 // ALIVE2, slow senders, idle connections. It must never crash, never leak sockets, and keep
 // answering valid requests.
 import * as net from 'node:net';
-import { decodePort2Response, decodeRequest, encodeAlive2Request, encodePortPlease2Request, frame } from '../../lib/runtime/epmd/codec';
-import { EpmdServer } from '../../lib/runtime/epmd/server';
+import { decodePort2Response, decodeRequest, encodeAlive2Request, encodePortPlease2Request, frame } from '../../../lib/runtime/epmd/codec';
+import { EpmdServer } from '../../../lib/runtime/epmd/server';
 
 jest.setTimeout(300_000);
 

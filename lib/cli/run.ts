@@ -1,0 +1,139 @@
+import * as fs from 'node:fs';
+import { Command, Option } from 'commander';
+import { NodeManifest, ProxyKind } from '../manifest/types';
+import { agentBaseUrl, ConsulAgent } from '../runtime/consul-agent';
+import { InputError, RuntimeFailure } from '../runtime/errors';
+import { createLogger } from '../runtime/log';
+import { NodeRuntime } from '../runtime/node';
+import { preflightCommand, preflightProxy } from '../runtime/preflight';
+import { defaultStateDir, StateDir } from '../runtime/state-dir';
+import { checkSourceOptions, manifestFromFile, manifestFromKv, manifestsFromSynth, selectManifest } from './manifest-source';
+import { handleSignals } from './signals';
+
+interface RunFlags {
+  manifest?: string;
+  from?: string;
+  node?: string;
+  kv?: string;
+  consulAddr?: string;
+  tokenFile?: string;
+  consulBin: string;
+  proxy?: ProxyKind;
+  envoyBin?: string;
+  grpcAddr?: string;
+  stateDir?: string;
+  consulTimeout: number;
+  readyTimeout: number;
+  stopTimeout: number;
+}
+
+const seconds = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InputError(`${name} must be a positive number of seconds, got '${v}'`);
+  return n;
+};
+
+/** Token for our own requests: --token-file, CONSUL_HTTP_TOKEN_FILE, then CONSUL_HTTP_TOKEN. */
+function readToken(flags: { tokenFile?: string }, env: NodeJS.ProcessEnv): { token?: string; tokenFile?: string } {
+  const file = flags.tokenFile ?? env.CONSUL_HTTP_TOKEN_FILE;
+  if (file) {
+    try {
+      return { token: fs.readFileSync(file, 'utf8').trim(), tokenFile: file };
+    } catch {
+      throw new InputError(`--token-file: cannot read ${file}`);
+    }
+  }
+  return { token: env.CONSUL_HTTP_TOKEN || undefined };
+}
+
+/** The manifest from --manifest or --from (known before reaching the agent), else undefined (--kv). */
+function localManifest(flags: RunFlags, env: NodeJS.ProcessEnv): NodeManifest | undefined {
+  let manifest: NodeManifest | undefined;
+  if (flags.manifest) manifest = manifestFromFile(flags.manifest);
+  if (flags.from) manifest = selectManifest(manifestsFromSynth(flags.from), flags.node!, flags.from);
+  if (manifest) preflightProxy({ consulBin: flags.consulBin, proxyKind: flags.proxy ?? manifest.sidecar.proxy, envoyBin: flags.envoyBin, env });
+  return manifest;
+}
+
+async function reachAgent(flags: RunFlags, env: NodeJS.ProcessEnv, label: string): Promise<{ agent: ConsulAgent; tokenFile?: string }> {
+  const address = flags.consulAddr ?? env.CONSUL_HTTP_ADDR ?? '127.0.0.1:8500';
+  const ssl = env.CONSUL_HTTP_SSL === 'true';
+  const { token, tokenFile } = readToken(flags, env);
+  const agent = new ConsulAgent({ address, ssl, token });
+  const log = createLogger(label, 'helper');
+  try {
+    const self = await agent.waitReachable(flags.consulTimeout * 1000, log);
+    if (self.version) log(`Consul agent ${self.nodeName} (${self.version}) at ${agent.baseUrl}`);
+  } catch (e) {
+    throw new RuntimeFailure((e as Error).message);
+  }
+  return { agent, tokenFile };
+}
+
+/** `meshx-node run`: validates everything it can, then boots the node; resolves with the exit code. */
+export async function runCommand(flags: RunFlags, command: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  checkSourceOptions(flags);
+  try {
+    agentBaseUrl(flags.consulAddr ?? env.CONSUL_HTTP_ADDR ?? '127.0.0.1:8500', env.CONSUL_HTTP_SSL === 'true');
+  } catch (e) {
+    throw new InputError(`--consul-addr: ${(e as Error).message}`);
+  }
+  preflightCommand(command, env);
+  let manifest = localManifest(flags, env);
+  const { agent, tokenFile } = await reachAgent(flags, env, manifest?.node ?? `kv:${flags.kv}`);
+  if (flags.kv) {
+    manifest = await manifestFromKv(agent, flags.kv);
+    preflightProxy({ consulBin: flags.consulBin, proxyKind: flags.proxy ?? manifest.sidecar.proxy, envoyBin: flags.envoyBin, env });
+  }
+  const m = manifest!;
+  const node = new NodeRuntime({
+    manifest: m,
+    command,
+    agent,
+    tokenFile,
+    consulBin: flags.consulBin,
+    proxyKind: flags.proxy ?? m.sidecar.proxy,
+    stateDir: new StateDir(flags.stateDir ?? defaultStateDir(m.service.id)),
+    readyTimeoutMs: flags.readyTimeout * 1000,
+    stopTimeoutMs: flags.stopTimeout * 1000,
+    grpcAddr: flags.grpcAddr,
+    envoyBin: flags.envoyBin,
+    env,
+    log: createLogger(m.node, 'helper'),
+    proxyOutput: createLogger(m.node, 'proxy'),
+  });
+  const detach = handleSignals(node, { interactive: process.stdin.isTTY });
+  try {
+    return await node.run();
+  } finally {
+    detach();
+  }
+}
+
+export function addRunCommand(program: Command, argv: string[], env: NodeJS.ProcessEnv, result: { code: number }): void {
+  program
+    .command('run')
+    .summary('register a node, start its sidecar and EPMD, then run the BEAM command')
+    .description('Register the node with the local Consul agent, start and supervise its sidecar proxy, answer its EPMD lookups on loopback, and run the BEAM command given after --.')
+    .usage('(--manifest FILE | --from CDKTF_OUT --node NAME | --kv KEY) [options] -- COMMAND...')
+    .option('--manifest <file>', 'node manifest JSON file')
+    .option('--from <path>', 'cdktf output dir, stack dir or cdk.tf.json to read the manifest from')
+    .option('--node <name>', 'with --from: the Erlang node name (or service name) to boot')
+    .option('--kv <key>', 'Consul KV key holding the manifest')
+    .option('--consul-addr <url>', 'Consul agent HTTP address (default: $CONSUL_HTTP_ADDR or 127.0.0.1:8500)')
+    .option('--token-file <file>', 'ACL token file (default: $CONSUL_HTTP_TOKEN_FILE, else $CONSUL_HTTP_TOKEN)')
+    .option('--consul-bin <path>', 'consul binary', 'consul')
+    .addOption(new Option('--proxy <kind>', 'sidecar proxy (default: the manifest\'s)').choices(['envoy', 'builtin']))
+    .option('--envoy-bin <path>', 'Envoy binary (envoy proxy only)')
+    .option('--grpc-addr <addr>', 'agent xDS gRPC address (envoy proxy only)')
+    .option('--state-dir <dir>', 'where resolved ports, the inetrc and upstream env go (default: /run/meshx-node/<service> for root, else $XDG_RUNTIME_DIR or ~/.local/state)')
+    .option('--consul-timeout <seconds>', 'how long to retry reaching the agent', seconds('--consul-timeout'), 30)
+    .option('--ready-timeout <seconds>', 'how long to wait for the proxy\'s listeners', seconds('--ready-timeout'), 60)
+    .option('--stop-timeout <seconds>', 'grace period for the BEAM on stop, then SIGKILL', seconds('--stop-timeout'), 15)
+    .argument('[command...]', 'the BEAM command (erl, iex, a release script), after --')
+    .action(async (command: string[], flags: RunFlags) => {
+      const dashdash = argv.indexOf('--');
+      if (dashdash < 0) throw new InputError(command.length ? `put the BEAM command after --: meshx-node run ... -- ${command.join(' ')}` : 'missing -- COMMAND: meshx-node run ... -- erl -name app@host');
+      result.code = await runCommand(flags, argv.slice(dashdash + 1), env);
+    });
+}

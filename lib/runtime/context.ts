@@ -1,0 +1,61 @@
+import { ChildProcess } from 'node:child_process';
+import { NodeManifest, ProxyKind } from '../manifest/types';
+import { ConsulAgent } from './consul-agent';
+import { EpmdServer } from './epmd/server';
+import { Logger } from './log';
+import { ProxySupervisor } from './proxy-supervisor';
+import { ResolvedPorts } from './registration';
+import { StateDir } from './state-dir';
+
+/** Everything `meshx-node run` decided before booting: validated input only. */
+export interface RunOptions {
+  readonly manifest: NodeManifest;
+  readonly command: string[];
+  readonly agent: ConsulAgent;
+  /** Path of the token file, passed to the proxy as -token-file. */
+  readonly tokenFile?: string;
+  readonly consulBin: string;
+  readonly proxyKind: ProxyKind;
+  readonly stateDir: StateDir;
+  readonly readyTimeoutMs: number;
+  readonly stopTimeoutMs: number;
+  readonly grpcAddr?: string;
+  readonly envoyBin?: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: Logger;
+  readonly proxyOutput: Logger;
+}
+
+/**
+ * What the boot steps share: the options, and what each step produced for the later ones.
+ * A step sets its fields in start and reads only fields of steps before it.
+ */
+export interface BootContext {
+  readonly o: RunOptions;
+  /** Aborted when a stop is asked for during boot: long waits give up. */
+  readonly signal: AbortSignal;
+  /** Set by ports, completed by registration (agent's assignment) and epmd (its port). */
+  ports?: ResolvedPorts;
+  /** Envoy's admin listener (ports). */
+  adminBind?: string;
+  epmd?: EpmdServer;
+  proxy?: ProxySupervisor;
+  beam?: ChildProcess;
+  beamSpawnedAt?: number;
+  /** The BEAM's exit code once it exited. */
+  beamExitCode?: number;
+  /** A stop asked to skip the grace periods (second SIGTERM). */
+  killNow?: boolean;
+}
+
+/**
+ * One boot step, in the manner of Nomad's task-runner hooks: start does its part of the boot,
+ * stop undoes it (and must cope with a start that failed half-way). preStop runs on every
+ * started step before any stop, for what must end before the BEAM drains (supervision, health).
+ */
+export interface BootStep {
+  readonly name: string;
+  start(ctx: BootContext): Promise<void>;
+  stop(ctx: BootContext): Promise<void>;
+  preStop?(ctx: BootContext): void;
+}

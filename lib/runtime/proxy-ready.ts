@@ -1,0 +1,39 @@
+import { ProxyKind } from '../manifest/types';
+import { RuntimeFailure } from './errors';
+import { canConnect } from './ports';
+import { ResolvedPorts } from './registration';
+
+export interface ReadyOptions {
+  readonly kind: ProxyKind;
+  readonly adminBind?: string;
+  readonly timeoutMs: number;
+  readonly proxy: { restartCount: number };
+  /** Gives up early (a stop during boot). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Waits until the proxy accepts on every upstream listener and its public listener (and, for
+ * Envoy, reports LIVE on /ready, which can precede the listeners).
+ */
+export async function waitProxyReady(ports: ResolvedPorts, o: ReadyOptions): Promise<void> {
+  const until = Date.now() + o.timeoutMs;
+  const targets = [...ports.upstreams.map((u) => ({ address: u.address, port: u.port, what: `upstream ${u.service}` })), { address: '127.0.0.1', port: ports.sidecarPort, what: 'public listener' }];
+  let pending = targets;
+  for (;;) {
+    if (o.signal?.aborted) throw new RuntimeFailure('proxy readiness: stopped');
+    const results = await Promise.all(pending.map((t) => canConnect(t.address, t.port, 500)));
+    pending = pending.filter((_, i) => !results[i]);
+    let envoyLive = true;
+    if (o.kind === ProxyKind.ENVOY && o.adminBind) {
+      envoyLive = await fetch(`http://${o.adminBind}/ready`, { signal: AbortSignal.timeout(500) }).then((r) => r.status === 200, () => false);
+    }
+    if (pending.length === 0 && envoyLive) return;
+    if (Date.now() > until) {
+      const what = pending.map((t) => `${t.what} ${t.address}:${t.port}`).concat(envoyLive ? [] : [`envoy /ready on ${o.adminBind}`]);
+      const restarts = o.proxy.restartCount ? ` (the proxy exited and was restarted ${o.proxy.restartCount} times; see its [proxy] lines)` : '';
+      throw new RuntimeFailure(`proxy not ready within ${Math.round(o.timeoutMs / 1000)}s: nothing accepts on ${what.join(', ')}${restarts}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

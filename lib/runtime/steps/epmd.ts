@@ -1,0 +1,31 @@
+import { splitNodeName } from '../../manifest/names';
+import { BootStep } from '../context';
+import { EpmdServer } from '../epmd/server';
+import { RuntimeFailure } from '../errors';
+
+/** The EPMD server on 127.0.0.1 and every peer host's address, routes set once from final ports. */
+export const epmdStep: BootStep = {
+  name: 'epmd',
+  async start(ctx) {
+    const m = ctx.o.manifest;
+    const upstreams = ctx.ports!.upstreams;
+    const epmd = new EpmdServer({
+      port: m.epmdPort,
+      addresses: ['127.0.0.1', ...new Set(upstreams.map((u) => u.address))],
+      peers: upstreams.map((u) => ({ address: u.address, alive: splitNodeName(u.node).alive, port: u.port })),
+      own: { alive: splitNodeName(m.node).alive, port: ctx.ports!.distPort },
+      log: ctx.o.log,
+    });
+    ctx.epmd = epmd;
+    try {
+      await epmd.start();
+    } catch (e) {
+      throw new RuntimeFailure(`epmdPort: ${(e as Error).message}`);
+    }
+    ctx.ports = { ...ctx.ports!, epmdPort: epmd.port };
+    ctx.o.log(`epmd :${epmd.port} on ${['127.0.0.1', ...new Set(upstreams.map((u) => u.address))].join(', ')}`);
+  },
+  async stop(ctx) {
+    await ctx.epmd?.close();
+  },
+};

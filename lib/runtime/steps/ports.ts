@@ -1,0 +1,25 @@
+import { ProxyKind } from '../../manifest/types';
+import { BootStep } from '../context';
+import { RuntimeFailure } from '../errors';
+import { probeFreePort, resolvePort } from '../ports';
+
+/** Zeros picked, fixed ports proven free, before anything is registered. */
+export const portsStep: BootStep = {
+  name: 'ports',
+  async start(ctx) {
+    const m = ctx.o.manifest;
+    const check = <T>(p: Promise<T>) => p.catch((e) => Promise.reject(new RuntimeFailure((e as Error).message)));
+    const distPort = await check(resolvePort('service.distPort', '127.0.0.1', m.service.distPort));
+    const upstreams = [];
+    for (const [i, u] of m.upstreams.entries()) {
+      upstreams.push({ ...u, port: await check(resolvePort(`upstreams[${i}].port (${u.node})`, u.address, u.port)) });
+    }
+    if (m.epmdPort) await check(resolvePort('epmdPort', '127.0.0.1', m.epmdPort));
+    if (m.sidecar.port) await check(resolvePort('sidecar.port', '0.0.0.0', m.sidecar.port));
+    if (ctx.o.proxyKind === ProxyKind.ENVOY) ctx.adminBind = `127.0.0.1:${await probeFreePort('127.0.0.1')}`;
+    ctx.ports = { epmdPort: m.epmdPort, distPort, sidecarPort: 0, upstreams };
+  },
+  async stop() {
+    // Nothing held: ports are probed and released.
+  },
+};

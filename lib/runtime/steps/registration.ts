@@ -1,0 +1,40 @@
+import { BootContext, BootStep } from '../context';
+import { RuntimeFailure } from '../errors';
+import { isFree, probeFreePort } from '../ports';
+import { portsFromSidecar, serviceDefinition, sidecarId } from '../registration';
+
+/**
+ * Registers the node and its sidecar (idempotent: the same ID replaces a stale registration),
+ * then reads back the ports the agent put in force, so later steps see final values.
+ */
+export const registrationStep: BootStep = {
+  name: 'register',
+  async start(ctx) {
+    const { o } = ctx;
+    const m = o.manifest;
+    registered.add(ctx);
+    await o.agent.registerService(serviceDefinition(m, ctx.ports!));
+    const reg = await o.agent.service(sidecarId(m));
+    if (!reg) throw new RuntimeFailure(`the agent did not register the sidecar ${sidecarId(m)}`);
+    ctx.ports = portsFromSidecar(ctx.ports!, reg);
+    // The agent assigns sidecar ports knowing only its own registrations; something else on the
+    // host (another agent's proxy, any daemon) may hold that port. Prove it free, else move.
+    if (!m.sidecar.port && !(await isFree('0.0.0.0', ctx.ports.sidecarPort))) await moveSidecar(ctx);
+    o.log(`registered ${m.service.id} (dist 127.0.0.1:${ctx.ports.distPort}, sidecar :${ctx.ports.sidecarPort}, ${ctx.ports.upstreams.length} upstreams)`);
+  },
+  async stop(ctx) {
+    if (registered.delete(ctx)) await ctx.o.agent.deregisterService(ctx.o.manifest.service.id);
+  },
+};
+
+const registered = new WeakSet<BootContext>();
+
+async function moveSidecar(ctx: BootContext): Promise<void> {
+  const { o } = ctx;
+  const moved = await probeFreePort('0.0.0.0');
+  o.log(`sidecar port ${ctx.ports!.sidecarPort} assigned by the agent is in use on this host; registering with ${moved}`);
+  ctx.ports = { ...ctx.ports!, sidecarPort: moved };
+  await o.agent.registerService(serviceDefinition(o.manifest, ctx.ports));
+  const again = await o.agent.service(sidecarId(o.manifest));
+  if (!again || again.Port !== moved) throw new RuntimeFailure(`the agent did not move the sidecar ${sidecarId(o.manifest)} to port ${moved}`);
+}

@@ -1,0 +1,74 @@
+import { BootContext, BootStep } from '../../lib/runtime/context';
+import { RuntimeFailure } from '../../lib/runtime/errors';
+import { BootAborted, Runner } from '../../lib/runtime/runner';
+
+/** Steps that record what happens to them. */
+function recorder() {
+  const events: string[] = [];
+  const step = (name: string, start: (ctx: BootContext) => Promise<void> = async () => undefined): BootStep => ({
+    name,
+    async start(ctx) {
+      events.push(`start ${name}`);
+      await start(ctx);
+    },
+    preStop: () => void events.push(`preStop ${name}`),
+    async stop() {
+      events.push(`stop ${name}`);
+    },
+  });
+  return { events, step };
+}
+
+const ctx = (signal: AbortSignal) => ({ o: {} as never, signal }) as BootContext;
+
+describe('boot step runner', () => {
+  test('starts in order and times each step; stop runs every preStop, then stops in reverse', async () => {
+    const { events, step } = recorder();
+    const runner = new Runner([step('a'), step('b'), step('c')], () => undefined);
+    const c = ctx(runner.signal);
+    await runner.start(c);
+    expect(runner.timings.map(([n]) => n)).toEqual(['a', 'b', 'c']);
+    await runner.stop(c);
+    expect(events).toEqual(['start a', 'start b', 'start c', 'preStop c', 'preStop b', 'preStop a', 'stop c', 'stop b', 'stop a']);
+  });
+
+  test('a failing step is named; it and the steps before it are undone in reverse; later steps never start', async () => {
+    const { events, step } = recorder();
+    const log: string[] = [];
+    const runner = new Runner([step('a'), step('b', async () => { throw new Error('port taken'); }), step('c')], (m) => log.push(m));
+    const c = ctx(runner.signal);
+    await expect(runner.start(c)).rejects.toThrow(new RuntimeFailure('port taken'));
+    await runner.stop(c);
+    expect(log).toEqual(["boot step 'b' failed: port taken; undoing b, a"]);
+    expect(events).toEqual(['start a', 'start b', 'preStop b', 'preStop a', 'stop b', 'stop a']);
+  });
+
+  test('an abort ends a step that is still waiting; the steps started are undone', async () => {
+    const { events, step } = recorder();
+    const log: string[] = [];
+    let sawAbort = false;
+    const waits = step('proxy-ready', (c) => new Promise<void>((resolve) => c.signal.addEventListener('abort', () => { sawAbort = true; resolve(); })));
+    const runner = new Runner([step('a'), waits, step('beam')], (m) => log.push(m));
+    const c = ctx(runner.signal);
+    const started = runner.start(c);
+    setImmediate(() => runner.abort('SIGTERM'));
+    await expect(started).rejects.toBeInstanceOf(BootAborted);
+    expect(sawAbort).toBe(true);
+    await runner.stop(c);
+    expect(log[0]).toBe("boot step 'proxy-ready' interrupted (SIGTERM); undoing proxy-ready, a");
+    expect(events).not.toContain('start beam');
+    expect(events.slice(-2)).toEqual(['stop proxy-ready', 'stop a']);
+  });
+
+  test('a stop that fails is logged and the others still run', async () => {
+    const { events, step } = recorder();
+    const log: string[] = [];
+    const broken: BootStep = { name: 'broken', start: async () => undefined, stop: async () => { throw new Error('agent gone'); } };
+    const runner = new Runner([step('a'), broken, step('c')], (m) => log.push(m));
+    const c = ctx(runner.signal);
+    await runner.start(c);
+    await runner.stop(c);
+    expect(log).toEqual(['stop: broken failed: agent gone']);
+    expect(events.filter((e) => e.startsWith('stop'))).toEqual(['stop c', 'stop a']);
+  });
+});
