@@ -10,8 +10,10 @@
 #                    source is the filesystem mirror $MESHX_TOOLS_DIR/terraform-mirror, so
 #                    `terraform init` never asks a registry. The Consul provider 2.22.1 cannot be
 #                    built here (the Go module proxy refuses its module, see
-#                    docs/real-components.md); a binary of it given in MESHX_PROVIDER_CONSUL_BIN
-#                    is installed into the mirror.
+#                    docs/real-components.md): a binary of it given in MESHX_PROVIDER_CONSUL_BIN
+#                    is installed into the mirror; without one, the mirror gets meshx-node's
+#                    STAND-IN provider (support/go/provider-standin: the five resources meshx-node
+#                    synthesizes, same schema, on terraform-plugin-sdk/v2 and consul/api).
 #
 # Writes $MESHX_TOOLS_DIR/tools.env (KEY=VALUE lines other scripts can source); an empty value
 # means the tool is not available. Runs unattended (CI=true, no stdin).
@@ -20,6 +22,9 @@
 #   MESHX_TOOLS_DIR            output root (default /opt/meshx-node)
 #   MESHX_USE_TOFU=1           build and use OpenTofu even when `terraform` is on PATH
 #   MESHX_PROVIDER_CONSUL_BIN  a terraform-provider-consul v2.22.1 binary to put in the mirror
+#                              (the real provider; it takes priority over the stand-in)
+#   MESHX_SKIP_PROVIDER_STANDIN=1  do not build the stand-in provider (the mirror stays empty
+#                              unless MESHX_PROVIDER_CONSUL_BIN is given)
 #   MESHX_SKIP_CONSUL=1        do not build Consul 1.14
 #   GO                         the go command (default: `go` on PATH, else /usr/local/go/bin/go)
 set -euo pipefail
@@ -116,15 +121,69 @@ build_consul() {
 TF_RC="$TOOLS/terraformrc"
 MIRROR="$TOOLS/terraform-mirror"
 PROVIDER_BIN=""
+PROVIDER_KIND=""
+STANDIN_BIN=""
+STANDIN_DIR="$TOOLS/provider-standin-$PROVIDER_CONSUL_VERSION"
+# The stand-in Terraform Consul provider (wrapper-style module support/go/provider-standin),
+# built into $STANDIN_DIR and copied into the mirror by setup_provider_mirror.
+build_provider_standin() {
+  local src="$ROOT/support/go/provider-standin"
+  local bin="$STANDIN_DIR/terraform-provider-consul_v$PROVIDER_CONSUL_VERSION"
+  local ldflags="-s -w" stamp
+  stamp=$(stamp_of "provider-standin $PROVIDER_CONSUL_VERSION" "$GO_VERSION" "$ldflags" \
+    "$(cd "$src" && cat go.mod go.sum $(ls ./*.go | sort) | sha256sum)")
+  if stamp_ok "$bin" "$stamp"; then
+    log "consul provider $PROVIDER_CONSUL_VERSION stand-in: cached"
+  else
+    log "consul provider $PROVIDER_CONSUL_VERSION: building the stand-in provider (the real" \
+      "hashicorp/terraform-provider-consul module is refused by the Go module proxy)"
+    local t0 tmp
+    t0=$(date +%s)
+    mkdir -p "$STANDIN_DIR"
+    tmp="$bin.tmp.$$"
+    (cd "$src" && GOFLAGS="-buildvcs=false -mod=readonly" \
+      "$GO" build -trimpath -ldflags "$ldflags" -o "$tmp" .) || { rm -f "$tmp"; die "stand-in provider build failed"; }
+    check_modules "$tmp" || { rm -f "$tmp"; exit 1; }
+    mv -f "$tmp" "$bin"
+    printf '%s\n' "$stamp" >"$bin.stamp"
+    log "consul provider $PROVIDER_CONSUL_VERSION stand-in: built in $(elapsed "$t0")"
+  fi
+  is_standin "$bin" || die "$bin does not identify as the stand-in"
+  STANDIN_BIN=$bin
+}
+
+# The stand-in answers --version with a line naming itself; a real provider binary does not.
+is_standin() {
+  local out
+  out=$("$1" --version 2>/dev/null </dev/null || true)
+  [[ $out == *"meshx-node stand-in"* ]]
+}
+
 setup_provider_mirror() {
   local pdir="$MIRROR/registry.terraform.io/hashicorp/consul/$PROVIDER_CONSUL_VERSION/linux_amd64"
   local pbin="$pdir/terraform-provider-consul_v$PROVIDER_CONSUL_VERSION"
+  local src="" kind=""
   mkdir -p "$MIRROR"
   if [ -n "${MESHX_PROVIDER_CONSUL_BIN:-}" ]; then
     [ -x "$MESHX_PROVIDER_CONSUL_BIN" ] || die "MESHX_PROVIDER_CONSUL_BIN is not an executable"
-    mkdir -p "$pdir"
-    cmp -s "$MESHX_PROVIDER_CONSUL_BIN" "$pbin" 2>/dev/null || install -m 0755 "$MESHX_PROVIDER_CONSUL_BIN" "$pbin"
+    src=$MESHX_PROVIDER_CONSUL_BIN kind=real
+  elif [ -x "$pbin" ] && ! is_standin "$pbin"; then
+    # A real provider installed by an earlier run (or by hand) keeps priority over the stand-in.
+    kind=real
+    log "terraform provider hashicorp/consul $PROVIDER_CONSUL_VERSION: keeping the real provider" \
+      "already in the mirror (delete $pbin to use the stand-in)"
+  elif [ "${MESHX_SKIP_PROVIDER_STANDIN:-}" != 1 ]; then
+    build_provider_standin
+    src=$STANDIN_BIN kind=standin
+  elif [ -x "$pbin" ]; then
+    # Skipped: a stand-in left in the mirror by an earlier run is taken out.
+    rm -f "$pbin"
   fi
+  if [ -n "$src" ]; then
+    mkdir -p "$pdir"
+    cmp -s "$src" "$pbin" 2>/dev/null || install -m 0755 "$src" "$pbin"
+  fi
+  PROVIDER_KIND=$kind
   if [ -x "$pbin" ]; then
     # OpenTofu resolves the short source "consul" (as cdktf writes it) on its own registry host:
     # the same binary serves both names.
@@ -132,11 +191,18 @@ setup_provider_mirror() {
     mkdir -p "$tdir"
     ln -sfn "$pbin" "$tdir/terraform-provider-consul_v$PROVIDER_CONSUL_VERSION"
     PROVIDER_BIN=$pbin
-    log "terraform provider hashicorp/consul $PROVIDER_CONSUL_VERSION: $pbin"
+    if [ "$PROVIDER_KIND" = standin ]; then
+      log "terraform provider hashicorp/consul $PROVIDER_CONSUL_VERSION: $pbin is the stand-in provider" \
+        "(the real hashicorp/terraform-provider-consul module is refused by the Go module proxy;" \
+        "set MESHX_PROVIDER_CONSUL_BIN to a real provider binary to replace it)"
+    else
+      log "terraform provider hashicorp/consul $PROVIDER_CONSUL_VERSION: $pbin (real provider)"
+    fi
   else
     log "terraform provider hashicorp/consul $PROVIDER_CONSUL_VERSION: not available (its Go module" \
-      "is refused by the Go module proxy; see docs/real-components.md). terraform init/apply" \
-      "with the mirror config will stop at 'provider not found'."
+      "is refused by the Go module proxy; see docs/real-components.md), and the stand-in is" \
+      "skipped (MESHX_SKIP_PROVIDER_STANDIN=1). terraform init/apply with the mirror config will" \
+      "stop at 'provider not found'."
   fi
   local rc
   rc=$(cat <<EOF
@@ -211,6 +277,7 @@ TERRAFORM_BINARY_NAME=$TERRAFORM_BIN
 MESHX_TERRAFORM_CLI_CONFIG=$tf_config
 MESHX_TERRAFORM_MIRROR=$MIRROR
 MESHX_TERRAFORM_PROVIDER_CONSUL=$PROVIDER_BIN
+MESHX_TERRAFORM_PROVIDER_KIND=$PROVIDER_KIND
 MESHX_CONSUL_CONFIG_ENTRIES_BIN=$CONSUL_BIN
 MESHX_CONSUL_CONFIG_ENTRIES_VERSION=$([ -n "$CONSUL_BIN" ] && echo "$CONSUL_VERSION")
 EOF

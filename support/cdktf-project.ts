@@ -35,6 +35,8 @@ export class CdktfProject {
     fs.writeFileSync(path.join(this.dir, 'cdktf.json'), JSON.stringify(config, null, 2));
   }
 
+  // `terraform providers lock`, which cdktf runs when a stack has no lock file, ignores the
+  // filesystem mirror and asks the public registry: skip it (the mirror is what we trust).
   private cdktf(...args: string[]): Promise<RunResult> {
     return runTool([process.execPath, CDKTF, ...args], { cwd: this.dir, env: this.env, timeoutMs: 600_000 });
   }
@@ -44,15 +46,15 @@ export class CdktfProject {
   }
 
   public diff(stack: string): Promise<RunResult> {
-    return this.cdktf('diff', stack);
+    return this.cdktf('diff', stack, '--skip-provider-lock');
   }
 
   public deploy(stack: string): Promise<RunResult> {
-    return this.cdktf('deploy', stack, '--auto-approve');
+    return this.cdktf('deploy', stack, '--auto-approve', '--skip-provider-lock');
   }
 
   public destroy(stack: string): Promise<RunResult> {
-    return this.cdktf('destroy', stack, '--auto-approve');
+    return this.cdktf('destroy', stack, '--auto-approve', '--skip-provider-lock');
   }
 
   /** The stack's dir in cdktf.out, where terraform runs. */
