@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { CdktfProject } from '../support/cdktf-project';
 import { DevAgent, waitDiscoverable } from '../support/consul-dev-agent';
 import { setIntentionEntry } from '../support/intentions';
+import { leftovers } from '../support/leftovers';
 import { MeshNode, waitGone } from '../support/mesh-node';
 import { TerraformStackDir, terraformEnv, toolPaths, writeTokenFile } from '../support/terraform';
 
@@ -90,10 +91,8 @@ async function main(): Promise<void> {
     const destroy = await project.destroy('two-nodes');
     deployed = false;
     ok(/Destroy complete! Resources: [^\n]*/.exec(destroy.stdout)?.[0].trim() ?? 'destroyed');
-    const keys = await agent.api.request('GET', '/v1/kv/?keys');
-    check(keys.status === 404, 'no KV key left');
-    const entries = JSON.parse((await agent.api.request('GET', '/v1/config/service-intentions')).text);
-    check(entries.length === 0, 'no service-intentions entry left');
+    const left = await leftovers(agent.api);
+    check(left.length === 0, `nothing of the stack left on the agent${left.length ? `: ${left.join(', ')}` : ''}`);
     console.log('\nDemo complete.');
   } catch (e) {
     for (const n of nodes) console.error(`\n--- output of ${n.name} ---\n${n.output}`);

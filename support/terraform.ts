@@ -1,5 +1,6 @@
-// Deploys synthesized stacks through the real Terraform CLI and the Terraform Consul provider
-// that scripts/go-tools.sh built into a local filesystem mirror: no registry is ever asked.
+// Deploys synthesized stacks through the real Terraform CLI and the Consul provider that
+// scripts/go-tools.sh put in a local filesystem mirror (the stand-in while the real provider's
+// module is refused): no registry is ever asked.
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +13,8 @@ export interface ToolPaths {
   readonly cliConfig: string;
   /** A Consul with service-intentions config entries (1.9 to 1.14), built from Go modules. */
   readonly consulConfigEntriesBin?: string;
+  /** `real` (a provider binary was given) or `standin` (support/go/provider-standin). */
+  readonly providerKind: string;
 }
 
 export const TOOLS_DIR = process.env.MESHX_TOOLS_DIR || '/opt/meshx-node';
@@ -29,7 +32,7 @@ export function toolPaths(): ToolPaths {
     if (!vars[k]) throw new Error(`${file} has no ${k}: run 'bash scripts/setup.sh' again`);
     return vars[k];
   };
-  return { terraformBin: need('MESHX_TERRAFORM_BIN'), cliConfig: need('MESHX_TERRAFORM_CLI_CONFIG'), consulConfigEntriesBin: vars.MESHX_CONSUL_CONFIG_ENTRIES_BIN };
+  return { terraformBin: need('MESHX_TERRAFORM_BIN'), cliConfig: need('MESHX_TERRAFORM_CLI_CONFIG'), consulConfigEntriesBin: vars.MESHX_CONSUL_CONFIG_ENTRIES_BIN, providerKind: need('MESHX_TERRAFORM_PROVIDER_KIND') };
 }
 
 /** Environment for terraform and cdktf: the mirror-only CLI config, the agent, its token. */
