@@ -85,12 +85,15 @@ export function beamEnvironment(base: NodeJS.ProcessEnv, o: BeamEnvOptions): Nod
   };
 }
 
-/** What a second BEAM on the host (remote console, release rpc) needs: our EPMD and host map only. */
+/**
+ * What a second BEAM on the host (remote console, release rpc) needs: our EPMD and host map, and
+ * its distribution listener on loopback like the node's (any free port: it is short-lived).
+ */
 export function companionEnvironment(o: { epmdPort: number; inetrcPath: string; node: string }): Record<string, string> {
   return {
     ERL_EPMD_PORT: String(o.epmdPort),
     ERL_INETRC: o.inetrcPath,
-    ERL_AFLAGS: '-start_epmd false',
+    ERL_AFLAGS: '-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}',
     MESHX_NODE_NAME: o.node,
   };
 }

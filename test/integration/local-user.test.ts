@@ -8,7 +8,9 @@ import * as path from 'node:path';
 import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
 import { TerraformStack } from 'cdktf';
 import { BeamMesh, IntentionsMode, ProxyKind } from '../../lib';
+import { spawnTied } from '../../lib/runtime/child';
 import { decodePort2Response, encodeAlive2Request, encodePortPlease2Request } from '../../lib/runtime/epmd/codec';
+import { listeningSockets } from '../../lib/runtime/listeners';
 import { applySynth } from '../../support/apply-synth';
 import { DevAgent, waitDiscoverable } from '../../support/consul-dev-agent';
 import { BIN, MeshNode, waitGone } from '../../support/mesh-node';
@@ -189,5 +191,32 @@ describe('a local user on the same host', () => {
     for (const f of ['inetrc', 'state.json', 'upstreams.env']) expect(fs.lstatSync(path.join(stateDir, f)).isFile()).toBe(true);
     expect(JSON.parse(fs.readFileSync(path.join(stateDir, 'state.json'), 'utf8')).node).toBe(ALPHA);
     expect(alpha.output).toMatch(/health passing/);
+  });
+
+  test('companions set up with `meshx-node env` (remote console, bin/app rpc) listen on loopback only', async () => {
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-lu-'));
+    await boot(ALPHA, { stateDir });
+    const env = spawnSync(process.execPath, [BIN, 'env', '--state-dir', stateDir, '--format', 'json'], { encoding: 'utf8' });
+    expect(env.status).toBe(0);
+    const vars = JSON.parse(env.stdout);
+    // A hidden console node that stays up and reports its distribution port.
+    const console = spawnTied(['erl', '-name', 'console@h1.local.test', '-hidden', '-setcookie', COOKIE, '-noshell', '-eval',
+      'R = rpc:call(list_to_atom(os:getenv("MESHX_NODE_NAME")), erlang, node, []), io:format("dist port ~p rpc ~p~n", [element(2, erl_epmd:port_please("console", "127.0.0.1")), R]), receive after infinity -> ok end.'], { env: { ...process.env, ...vars }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let rpc = '';
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        console.stdout!.on('data', (d) => { out += d; const m = /dist port (\d+) rpc (\S+)/.exec(out); if (m) { rpc = m[2]; resolve(Number(m[1])); } });
+        console.once('exit', (code) => reject(new Error(`console exited ${code}: ${out}`)));
+      });
+      const bound = listeningSockets().filter((l) => l.port === port);
+      expect(bound.length).toBeGreaterThan(0);
+      expect(bound.map((l) => l.address)).toEqual(bound.map(() => '127.0.0.1'));
+      // And it reached the node, as a remote console does.
+      expect(rpc).toBe(`'${ALPHA}'`);
+      expect(await agent.api.serviceHealth('lu-alpha')).toBe('passing');
+    } finally {
+      console.kill('SIGKILL');
+    }
   });
 });

@@ -22,8 +22,8 @@ describe('BEAM environment', () => {
     expect(beamEnvironment({ ERL_AFLAGS: '+S 2' }, o).ERL_AFLAGS).toMatch(/^-start_epmd false .* \+S 2$/);
   });
 
-  test('companions (remote console, release rpc) get the EPMD and host map but no pinned listen port', () => {
-    expect(companionEnvironment({ epmdPort: 4370, inetrcPath: '/run/x/inetrc', node: 'a@b' })).toEqual({ ERL_EPMD_PORT: '4370', ERL_INETRC: '/run/x/inetrc', ERL_AFLAGS: '-start_epmd false', MESHX_NODE_NAME: 'a@b' });
+  test('companions (remote console, release rpc) get the EPMD and host map, listen on loopback, no pinned port', () => {
+    expect(companionEnvironment({ epmdPort: 4370, inetrcPath: '/run/x/inetrc', node: 'a@b' })).toEqual({ ERL_EPMD_PORT: '4370', ERL_INETRC: '/run/x/inetrc', ERL_AFLAGS: '-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}', MESHX_NODE_NAME: 'a@b' });
   });
 
   test('inetrc: file lookup first; own host on 127.0.0.1; each peer host on its address', () => {

@@ -16,8 +16,8 @@ describe('helperAlive', () => {
   });
 
   test('a live meshx-node helper is alive', async () => {
-    // argv[0] names it as the helper's command line would.
-    const helper = spawnTied(['sh', '-c', 'exec -a meshx-node sleep 30'], { stdio: 'ignore' });
+    // A process whose command line names meshx-node, as the helper's does (node …/bin/meshx-node run …).
+    const helper = spawnTied([process.execPath, '-e', 'setTimeout(() => undefined, 30000)', 'meshx-node', 'run'], { stdio: 'ignore' });
     try {
       await new Promise((r) => helper.once('spawn', r));
       const until = Date.now() + 5000;
