@@ -5,7 +5,7 @@ import { agentBaseUrl, ConsulAgent } from '../runtime/consul-agent';
 import { InputError, RuntimeFailure } from '../runtime/errors';
 import { createLogger } from '../runtime/log';
 import { NodeRuntime } from '../runtime/node';
-import { preflightCommand, preflightProxy } from '../runtime/preflight';
+import { preflightCommand, preflightManifest, preflightProxy } from '../runtime/preflight';
 import { defaultStateDir, StateDir } from '../runtime/state-dir';
 import { checkSourceOptions, manifestFromFile, manifestFromKv, manifestsFromSynth, selectManifest } from './manifest-source';
 import { handleSignals } from './signals';
@@ -47,11 +47,16 @@ function readToken(flags: { tokenFile?: string }, env: NodeJS.ProcessEnv): { tok
 }
 
 /** The manifest from --manifest or --from (known before reaching the agent), else undefined (--kv). */
-function localManifest(flags: RunFlags, env: NodeJS.ProcessEnv): NodeManifest | undefined {
+function preflight(m: NodeManifest, flags: RunFlags, command: string[], env: NodeJS.ProcessEnv): void {
+  preflightManifest(m, command, env);
+  preflightProxy({ consulBin: flags.consulBin, proxyKind: flags.proxy ?? m.sidecar.proxy, envoyBin: flags.envoyBin, env });
+}
+
+function localManifest(flags: RunFlags, command: string[], env: NodeJS.ProcessEnv): NodeManifest | undefined {
   let manifest: NodeManifest | undefined;
   if (flags.manifest) manifest = manifestFromFile(flags.manifest);
   if (flags.from) manifest = selectManifest(manifestsFromSynth(flags.from), flags.node!, flags.from);
-  if (manifest) preflightProxy({ consulBin: flags.consulBin, proxyKind: flags.proxy ?? manifest.sidecar.proxy, envoyBin: flags.envoyBin, env });
+  if (manifest) preflight(manifest, flags, command, env);
   return manifest;
 }
 
@@ -79,11 +84,11 @@ export async function runCommand(flags: RunFlags, command: string[], env: NodeJS
     throw new InputError(`--consul-addr: ${(e as Error).message}`);
   }
   preflightCommand(command, env);
-  let manifest = localManifest(flags, env);
+  let manifest = localManifest(flags, command, env);
   const { agent, tokenFile } = await reachAgent(flags, env, manifest?.node ?? `kv:${flags.kv}`);
   if (flags.kv) {
     manifest = await manifestFromKv(agent, flags.kv);
-    preflightProxy({ consulBin: flags.consulBin, proxyKind: flags.proxy ?? manifest.sidecar.proxy, envoyBin: flags.envoyBin, env });
+    preflight(manifest, flags, command, env);
   }
   const m = manifest!;
   const node = new NodeRuntime({

@@ -6,11 +6,38 @@ const BYPASS = [/-erl_epmd_port\b/, /\berl_epmd_node_listen_port\b/, /-no_epmd\b
 
 /** Returns a message when the command or environment would bypass the helper's EPMD. */
 export function findEpmdBypass(command: string[], env: NodeJS.ProcessEnv): string | undefined {
-  for (const [where, text] of [['the command', command.join(' ')], ['ERL_AFLAGS', env.ERL_AFLAGS ?? ''], ['ERL_FLAGS', env.ERL_FLAGS ?? ''], ['ERL_ZFLAGS', env.ERL_ZFLAGS ?? ''], ['ELIXIR_ERL_OPTIONS', env.ELIXIR_ERL_OPTIONS ?? '']]) {
+  for (const [where, text] of flagSources(command, env)) {
     const hit = BYPASS.find((re) => re.test(text));
     if (hit) return `${where} sets ${hit.source.replace(/\\b/g, '')}, which makes the BEAM skip EPMD lookups; remove it (meshx-node answers EPMD)`;
   }
   if (env.ERL_DIST_PORT) return 'ERL_DIST_PORT is set: relx turns it into -erl_epmd_port, which bypasses EPMD; unset it';
+  return undefined;
+}
+
+/** Where the BEAM's own flags can come from, by name. */
+function flagSources(command: string[], env: NodeJS.ProcessEnv): Array<[string, string]> {
+  return [['the command', command.join(' ')], ['ERL_AFLAGS', env.ERL_AFLAGS ?? ''], ['ERL_FLAGS', env.ERL_FLAGS ?? ''], ['ERL_ZFLAGS', env.ERL_ZFLAGS ?? ''], ['ELIXIR_ERL_OPTIONS', env.ELIXIR_ERL_OPTIONS ?? '']];
+}
+
+/**
+ * Returns a message when the command or environment sets a `-kernel inet_dist_*` listen flag
+ * that contradicts the helper's: distribution on 127.0.0.1 only, on the manifest's port (a port
+ * picked at boot (0) cannot be known in advance, so any fixed one contradicts it).
+ */
+export function findDistOverride(command: string[], env: NodeJS.ProcessEnv, distPort: number): string | undefined {
+  for (const [where, text] of flagSources(command, env)) {
+    for (const [, which, value] of text.matchAll(/\binet_dist_listen_(min|max)\s+(\S+)/g)) {
+      if (Number(value) !== distPort || distPort === 0) {
+        const want = distPort ? `service.distPort ${distPort}` : 'a port the helper picks at boot (service.distPort 0)';
+        return `${where} sets -kernel inet_dist_listen_${which} ${value}, which contradicts the helper's distribution port (${want}); remove it and set the port in the manifest`;
+      }
+    }
+    for (const [, value] of text.matchAll(/\binet_dist_use_interface\s+(\S+)/g)) {
+      if (value.replace(/['"\s]/g, '') !== '{127,0,0,1}') {
+        return `${where} sets -kernel inet_dist_use_interface ${value}: the helper keeps distribution on 127.0.0.1, where only the local sidecar reaches it; remove it`;
+      }
+    }
+  }
   return undefined;
 }
 
@@ -58,12 +85,15 @@ export function beamEnvironment(base: NodeJS.ProcessEnv, o: BeamEnvOptions): Nod
   };
 }
 
-/** What a second BEAM on the host (remote console, release rpc) needs: our EPMD and host map only. */
+/**
+ * What a second BEAM on the host (remote console, release rpc) needs: our EPMD and host map, and
+ * its distribution listener on loopback like the node's (any free port: it is short-lived).
+ */
 export function companionEnvironment(o: { epmdPort: number; inetrcPath: string; node: string }): Record<string, string> {
   return {
     ERL_EPMD_PORT: String(o.epmdPort),
     ERL_INETRC: o.inetrcPath,
-    ERL_AFLAGS: '-start_epmd false',
+    ERL_AFLAGS: '-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}',
     MESHX_NODE_NAME: o.node,
   };
 }

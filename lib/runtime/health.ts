@@ -105,7 +105,7 @@ export class Health {
     }
     o.log(`the agent no longer knows ${o.manifest.service.id}; registering again`);
     try {
-      await o.agent.registerService(serviceDefinition(o.manifest, this.ctx.ports!));
+      await o.agent.registerService(serviceDefinition(o.manifest, this.ctx.ports!, process.pid));
       await update();
       return true;
     } catch (e) {

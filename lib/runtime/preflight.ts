@@ -1,5 +1,5 @@
-import { ProxyKind } from '../manifest/types';
-import { findEpmdBypass } from './beam-env';
+import { NodeManifest, ProxyKind } from '../manifest/types';
+import { findDistOverride, findEpmdBypass } from './beam-env';
 import { which } from './child';
 import { InputError } from './errors';
 
@@ -17,4 +17,10 @@ export function preflightProxy(o: { consulBin: string; proxyKind: ProxyKind; env
   if (o.proxyKind === ProxyKind.ENVOY && !which(o.envoyBin ?? 'envoy', o.env.PATH)) {
     throw new InputError(`envoy binary not found: ${o.envoyBin ?? 'envoy'} (install Envoy, set --envoy-bin, or use --proxy builtin)`);
   }
+}
+
+/** Checks once the manifest is known: the command must not move distribution off the helper's port. */
+export function preflightManifest(m: NodeManifest, command: string[], env: NodeJS.ProcessEnv): void {
+  const override = findDistOverride(command, env, m.service.distPort);
+  if (override) throw new InputError(override);
 }

@@ -1,5 +1,6 @@
 import { ProxyKind } from '../manifest/types';
 import { RuntimeFailure } from './errors';
+import { boundListeners, canReadSocketTable } from './listeners';
 import { canConnect } from './ports';
 import { ResolvedPorts } from './registration';
 
@@ -7,13 +8,24 @@ export interface ReadyOptions {
   readonly kind: ProxyKind;
   readonly adminBind?: string;
   readonly timeoutMs: number;
-  readonly proxy: { restartCount: number };
+  /** The proxy's restarts (named in the error) and pid (listeners must be its own). */
+  readonly proxy: { restartCount: number; pid?: number };
   /** Gives up early (a stop during boot). */
   readonly signal?: AbortSignal;
 }
 
 /**
- * Waits until the proxy accepts on every upstream listener and its public listener (and, for
+ * Which targets are up. On Linux from the kernel's socket table: bound, in LISTEN, by the proxy
+ * itself. Connecting instead would make the proxy dial the peer (an upstream listener) or the
+ * BEAM (the public listener), which logs "failed to dial" on every healthy boot.
+ */
+async function listening(targets: Array<{ address: string; port: number }>, pid: number | undefined): Promise<boolean[]> {
+  if (canReadSocketTable()) return boundListeners(targets, pid);
+  return Promise.all(targets.map((t) => canConnect(t.address, t.port, 500)));
+}
+
+/**
+ * Waits until the proxy listens on every upstream listener and its public listener (and, for
  * Envoy, reports LIVE on /ready, which can precede the listeners).
  */
 export async function waitProxyReady(ports: ResolvedPorts, o: ReadyOptions): Promise<void> {
@@ -22,7 +34,7 @@ export async function waitProxyReady(ports: ResolvedPorts, o: ReadyOptions): Pro
   let pending = targets;
   for (;;) {
     if (o.signal?.aborted) throw new RuntimeFailure('proxy readiness: stopped');
-    const results = await Promise.all(pending.map((t) => canConnect(t.address, t.port, 500)));
+    const results = await listening(pending, o.proxy.pid);
     pending = pending.filter((_, i) => !results[i]);
     let envoyLive = true;
     if (o.kind === ProxyKind.ENVOY && o.adminBind) {
@@ -32,7 +44,7 @@ export async function waitProxyReady(ports: ResolvedPorts, o: ReadyOptions): Pro
     if (Date.now() > until) {
       const what = pending.map((t) => `${t.what} ${t.address}:${t.port}`).concat(envoyLive ? [] : [`envoy /ready on ${o.adminBind}`]);
       const restarts = o.proxy.restartCount ? ` (the proxy exited and was restarted ${o.proxy.restartCount} times; see its [proxy] lines)` : '';
-      throw new RuntimeFailure(`proxy not ready within ${Math.round(o.timeoutMs / 1000)}s: nothing accepts on ${what.join(', ')}${restarts}`);
+      throw new RuntimeFailure(`proxy not ready within ${Math.round(o.timeoutMs / 1000)}s: nothing listens on ${what.join(', ')}${restarts}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -1,4 +1,4 @@
-import { ChildProcess } from 'node:child_process';
+import { ChildProcess, SpawnOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import * as readline from 'node:readline';
 import { spawnTied, stopChild } from './child';
@@ -16,6 +16,8 @@ export interface ProxySupervisorOptions {
   readonly maxBackoffMs?: number;
   /** A run this long resets the backoff. @default 30000 */
   readonly stableAfterMs?: number;
+  /** How children are spawned (tests fake spawn failures). @default spawnTied */
+  readonly spawn?: (argv: string[], options: SpawnOptions) => ChildProcess;
 }
 
 /**
@@ -59,7 +61,7 @@ export class ProxySupervisor extends EventEmitter {
     this.startedAt = Date.now();
     let child: ChildProcess;
     try {
-      child = spawnTied(this.o.argv, { env: this.o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = (this.o.spawn ?? spawnTied)(this.o.argv, { env: this.o.env, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
       // Some spawn failures throw synchronously (e.g. EAGAIN on fork): same backoff as an exit.
       this.o.log(`proxy failed to start: ${(e as Error).message}`);

@@ -11,6 +11,9 @@ export interface ResolvedPorts {
   readonly upstreams: ManifestUpstream[];
 }
 
+/** Service meta key naming the pid of the helper that registered the node. */
+export const HELPER_PID_META = 'meshx_helper_pid';
+
 export function sidecarId(m: NodeManifest): string {
   return `${m.service.id}${SIDECAR_SUFFIX}`;
 }
@@ -30,7 +33,7 @@ export function proxyCheckId(m: NodeManifest): string {
  * critical and reaps the service if the helper dies, and the sidecar with one upstream per peer
  * on that peer host's loopback address.
  */
-export function serviceDefinition(m: NodeManifest, ports: ResolvedPorts): Record<string, unknown> {
+export function serviceDefinition(m: NodeManifest, ports: ResolvedPorts, helperPid?: number): Record<string, unknown> {
   const sidecar: Record<string, unknown> = {
     // Instead of the default TCP check (first run staggered up to 10s, so peers would find no
     // healthy instance for seconds): a TTL the helper passes the moment the proxy accepts, and
@@ -64,7 +67,8 @@ export function serviceDefinition(m: NodeManifest, ports: ResolvedPorts): Record
     ID: m.service.id,
     Name: m.service.name,
     Tags: m.service.tags,
-    Meta: m.service.meta,
+    // The helper's pid: a second helper of the node on this host finds the first through the agent.
+    Meta: helperPid ? { ...m.service.meta, [HELPER_PID_META]: String(helperPid) } : m.service.meta,
     Port: ports.distPort,
     Checks: [
       {

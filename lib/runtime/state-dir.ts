@@ -3,6 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ManifestUpstream } from '../manifest/types';
 import { companionEnvironment } from './beam-env';
+import { InputError, RuntimeFailure } from './errors';
+import { helperAlive } from './instance';
 
 /** What a boot resolved, for scripts and for `meshx-node env`. No secrets. */
 export interface NodeState {
@@ -19,10 +21,14 @@ export interface NodeState {
 export const STATE_FILE = 'state.json';
 export const ENV_FILE = 'upstreams.env';
 export const INETRC_FILE = 'inetrc';
+export const LOCK_FILE = 'helper.pid';
 
-/** Default state dir: $XDG_RUNTIME_DIR, /run for root, else the temp dir; one folder per service. */
-export function defaultStateDir(serviceId: string): string {
-  const base = process.env.XDG_RUNTIME_DIR || (process.getuid?.() === 0 ? '/run' : os.tmpdir());
+/**
+ * Default state dir, one folder per service: /run for root; else $XDG_RUNTIME_DIR (per user,
+ * 0700), else ~/.local/state; never the shared, world-writable temp dir.
+ */
+export function defaultStateDir(serviceId: string, env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? -1, home = os.homedir()): string {
+  const base = uid === 0 ? '/run' : env.XDG_RUNTIME_DIR || path.join(env.HOME || home, '.local', 'state');
   return path.join(base, 'meshx-node', serviceId);
 }
 
@@ -42,27 +48,107 @@ export function shellExports(vars: Record<string, string>): string {
   return Object.entries(vars).map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`).join('\n') + '\n';
 }
 
+/** Another helper runs this node: nothing of it may be touched. */
+export class InstanceConflict extends RuntimeFailure {}
+
+/** Why a dir is not safe to hold our files, or undefined: ours, a real dir, writable by us alone. */
+export function unsafeDirReason(dir: string, uid = process.getuid?.() ?? -1): string | undefined {
+  const st = fs.lstatSync(dir);
+  if (st.isSymbolicLink()) return 'it is a symbolic link';
+  if (!st.isDirectory()) return 'it is not a directory';
+  if (uid >= 0 && st.uid !== uid) return `it is owned by uid ${st.uid}, not by this user (uid ${uid})`;
+  if (st.mode & 0o022) return `group or others can write to it (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})`;
+  return undefined;
+}
+
 export class StateDir {
+  private locked = false;
+
   constructor(public readonly dir: string) {}
 
   public get inetrcPath(): string {
     return path.join(this.dir, INETRC_FILE);
   }
 
+  public get lockPath(): string {
+    return path.join(this.dir, LOCK_FILE);
+  }
+
+  /**
+   * Creates the dir (0700) or proves an existing one ours and private; a parent that others can
+   * write to must be sticky (like /tmp), or they could swap the dir. Refusals are InputError (exit 2).
+   */
   public create(): void {
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const parent = path.dirname(this.dir);
+    try {
+      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw new RuntimeFailure(`--state-dir: cannot create ${this.dir}: ${(e as Error).message}`);
+    }
+    const reason = unsafeDirReason(this.dir);
+    if (reason) throw new InputError(`--state-dir: refusing ${this.dir}: ${reason}`);
+    const p = fs.statSync(parent);
+    if (p.mode & 0o002 && !(p.mode & 0o1000)) throw new InputError(`--state-dir: refusing ${this.dir}: its parent ${parent} is world-writable without the sticky bit`);
+  }
+
+  /**
+   * One helper per node and state dir: the pid file is created exclusively; one left by a helper
+   * that is gone (killed) is taken over. Throws InstanceConflict while its owner lives.
+   */
+  public lock(): void {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = fs.openSync(this.lockPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o644);
+        fs.writeSync(fd, `${process.pid}\n`);
+        fs.closeSync(fd);
+        this.locked = true;
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new RuntimeFailure(`--state-dir: cannot create ${this.lockPath}: ${(e as Error).message}`);
+      }
+      const owner = this.lockOwner();
+      if (owner !== undefined && helperAlive(owner)) {
+        throw new InstanceConflict(`already running: helper pid ${owner} holds ${this.lockPath}; stop it first (this run changed nothing)`);
+      }
+      // Stale: its helper is gone. unlink removes a symlink itself, never its target.
+      fs.rmSync(this.lockPath, { force: true });
+    }
+    throw new InstanceConflict(`another helper took ${this.lockPath} at the same moment`);
+  }
+
+  private lockOwner(): number | undefined {
+    try {
+      const pid = Number(fs.readFileSync(this.lockPath, 'utf8').trim());
+      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   public writeInetrc(text: string): void {
-    fs.writeFileSync(this.inetrcPath, text, { mode: 0o644 });
+    this.writeFile(INETRC_FILE, text);
   }
 
   public writeState(s: NodeState): void {
-    const tmp = path.join(this.dir, `.${STATE_FILE}.tmp`);
-    fs.writeFileSync(tmp, JSON.stringify(s, null, 2) + '\n', { mode: 0o644 });
-    fs.renameSync(tmp, path.join(this.dir, STATE_FILE));
+    this.writeFile(STATE_FILE, JSON.stringify(s, null, 2) + '\n');
     const vars = { ...companionEnvironment({ epmdPort: s.epmdPort, inetrcPath: this.inetrcPath, node: s.node }), MESHX_DIST_PORT: String(s.distPort), MESHX_SIDECAR_PORT: String(s.sidecarPort), ...upstreamEnv(s.upstreams) };
-    fs.writeFileSync(path.join(this.dir, ENV_FILE), shellExports(vars), { mode: 0o644 });
+    this.writeFile(ENV_FILE, shellExports(vars));
+  }
+
+  /**
+   * A fresh file, never through a symlink: created exclusively and without following links
+   * under a temp name, then renamed over the target (rename replaces a link, not its target).
+   */
+  private writeFile(name: string, text: string): void {
+    const tmp = path.join(this.dir, `.${name}.${process.pid}.tmp`);
+    fs.rmSync(tmp, { force: true });
+    const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o644);
+    try {
+      fs.writeSync(fd, text);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, path.join(this.dir, name));
   }
 
   public readState(): NodeState {
@@ -76,9 +162,11 @@ export class StateDir {
     return JSON.parse(text) as NodeState;
   }
 
-  /** Removes what this helper wrote (the dir too when it is then empty). */
+  /** Removes what this helper wrote (the dir too when it is then empty); nothing unless it holds the lock. */
   public remove(): void {
-    for (const f of [STATE_FILE, ENV_FILE, INETRC_FILE]) fs.rmSync(path.join(this.dir, f), { force: true });
+    if (!this.locked) return;
+    for (const f of [STATE_FILE, ENV_FILE, INETRC_FILE, LOCK_FILE]) fs.rmSync(path.join(this.dir, f), { force: true });
+    this.locked = false;
     try {
       fs.rmdirSync(this.dir);
     } catch {

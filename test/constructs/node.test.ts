@@ -149,6 +149,11 @@ describe('BeamNode', () => {
       [{ tags: [''] }, /tags\[0\] must be 1 to 255 characters/],
       [{ ttl: 'soon' }, /ttl 'soon' must be a duration/],
       [{ deregisterCriticalAfter: '5' }, /deregisterCriticalAfter '5' must be a duration/],
+      // Values Consul would reject (or silently raise) are refused at synth.
+      [{ ttl: '900ms' }, /\[test\/Mesh\/N\] ttl '900ms' is under Consul's minimum TTL of 1s/],
+      [{ deregisterCriticalAfter: '30s' }, /\[test\/Mesh\/N\] deregisterCriticalAfter '30s' is under Consul's minimum of 1m/],
+      [{ sidecarPort: 9100, distPort: 9100 }, /distPort and sidecarPort are both 9100/],
+      [{ sidecarPort: 4370, epmdPort: 4370 }, /sidecarPort and epmdPort are both 4370/],
     ])('on %j', (props, msg) => {
       expect(() => mesh().mesh.addNode('N', { nodeName: 'a@h.x', ...props })).toThrow(msg);
     });

@@ -64,6 +64,8 @@ describe('meshx-node CLI: bad input', () => {
     ['a bad timeout', ['run', '--manifest', 'MANIFEST', '--consul-timeout', 'soon', '--', 'erl'], /--consul-timeout must be a positive number of seconds/],
     ['an unknown subcommand', ['frobnicate'], /unknown command 'frobnicate'/],
     ['-erl_epmd_port in the command', ['run', '--manifest', 'MANIFEST', '--', 'erl', '-erl_epmd_port', '4370'], /sets -erl_epmd_port, which makes the BEAM skip EPMD lookups/],
+    ['-kernel inet_dist_listen_min in the command (helper picks the port)', ['run', '--manifest', 'MANIFEST', '--', 'erl', '-kernel', 'inet_dist_listen_min', '9999'], /the command sets -kernel inet_dist_listen_min 9999, which contradicts the helper's distribution port/],
+    ['inet_dist_use_interface off loopback', ['run', '--manifest', 'MANIFEST', '--', 'erl', '-kernel', 'inet_dist_use_interface', '{0,0,0,0}'], /sets -kernel inet_dist_use_interface \{0,0,0,0\}: the helper keeps distribution on 127\.0\.0\.1/],
     ['envoy without an envoy binary', ['run', '--manifest', 'MANIFEST', '--proxy', 'envoy', '--envoy-bin', 'no-such-envoy', '--', 'erl'], /envoy binary not found: no-such-envoy/],
     ['env without a running node', ['env', '--state-dir', '/nonexistent'], /no state.json in \/nonexistent/],
     ['--node unknown in the synth output', ['run', '--from', 'SYNTH', '--node', 'nobody@x.y', '--', 'erl'], /--node: no node 'nobody@x.y' in .* \(nodes there: orders@orders-1.shop.test\)/],

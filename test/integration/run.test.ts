@@ -13,6 +13,7 @@ import { deploySynth } from '../../support/terraform';
 import { DevAgent, waitDiscoverable } from '../../support/consul-dev-agent';
 import { BIN, isAlive, MeshNode, waitGone } from '../../support/mesh-node';
 import { synthToDir } from '../../support/synth';
+import { listeningSockets } from '../../lib/runtime/listeners';
 
 jest.setTimeout(180_000);
 
@@ -109,6 +110,23 @@ describe('meshx-node run with real Consul, proxies and BEAM nodes', () => {
       expect(sh.stdout).toContain(`export ERL_EPMD_PORT='${vars.ERL_EPMD_PORT}'`);
     });
 
+    test('a healthy boot logs no errors: the readiness probe makes no proxy dial a peer or the BEAM', async () => {
+      // orders boots while billing is not there: a probe that connected to orders' upstream
+      // listener would make its proxy dial billing and log "failed to dial: no healthy instances".
+      const orders = await boot({ from: outdir, node: 'orders@orders-1.shop.test', consulAddr: agent.httpAddr, cookie: COOKIE });
+      const billing = await boot({ from: outdir, node: 'billing@billing-1.shop.test', consulAddr: agent.httpAddr, cookie: COOKIE });
+      await waitDiscoverable(agent.api, ['shop-orders', 'shop-billing']);
+      expect(await orders.ping('billing@billing-1.shop.test')).toBe('pong');
+      for (const n of [orders, billing]) {
+        expect(await n.stop('SIGTERM')).toBe(0);
+        const running = n.output.slice(0, n.output.indexOf('SIGTERM: stopping'));
+        const proxyLines = running.split('\n').filter((l) => l.includes('[proxy]'));
+        expect(proxyLines.length).toBeGreaterThan(0);
+        expect(proxyLines.filter((l) => /failed to dial|\[ERROR\]|error/i.test(l))).toEqual([]);
+        expect(running.split('\n').filter((l) => /\[helper\].*(error|failed)/i.test(l))).toEqual([]);
+      }
+    });
+
     test('SIGTERM to the helper: service and sidecar deregistered, no proxy or BEAM left, exit 0', async () => {
       const orders = await boot({ from: outdir, node: 'orders@orders-1.shop.test', consulAddr: agent.httpAddr, cookie: COOKIE });
       const proxyPid = orders.pidOf('proxy');
@@ -158,24 +176,6 @@ describe('meshx-node run with real Consul, proxies and BEAM nodes', () => {
     });
   });
 });
-
-function listeningSockets(): Array<{ address: string; port: number }> {
-  const out: Array<{ address: string; port: number }> = [];
-  for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 4 || f[3] !== '0A') continue; // 0A = LISTEN
-    const [hexIp, hexPort] = f[1].split(':');
-    const ip = [3, 2, 1, 0].map((i) => parseInt(hexIp.slice(i * 2, i * 2 + 2), 16)).join('.');
-    out.push({ address: ip, port: parseInt(hexPort, 16) });
-  }
-  for (const line of fs.readFileSync('/proc/net/tcp6', 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 4 || f[3] !== '0A') continue;
-    const [hexIp, hexPort] = f[1].split(':');
-    out.push({ address: hexIp === '00000000000000000000000001000000' ? '::1' : `v6:${hexIp}`, port: parseInt(hexPort, 16) });
-  }
-  return out;
-}
 
 function nonLoopbackAddresses(): string[] {
   return Object.values(os.networkInterfaces()).flat().filter((i) => i && !i.internal && i.family === 'IPv4').map((i) => i!.address);

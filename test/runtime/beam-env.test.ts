@@ -1,4 +1,4 @@
-import { beamEnvironment, companionEnvironment, findEpmdBypass, inetrc } from '../../lib/runtime/beam-env';
+import { beamEnvironment, companionEnvironment, findDistOverride, findEpmdBypass, inetrc } from '../../lib/runtime/beam-env';
 import { validManifest } from '../fixtures/manifests';
 
 describe('BEAM environment', () => {
@@ -22,8 +22,8 @@ describe('BEAM environment', () => {
     expect(beamEnvironment({ ERL_AFLAGS: '+S 2' }, o).ERL_AFLAGS).toMatch(/^-start_epmd false .* \+S 2$/);
   });
 
-  test('companions (remote console, release rpc) get the EPMD and host map but no pinned listen port', () => {
-    expect(companionEnvironment({ epmdPort: 4370, inetrcPath: '/run/x/inetrc', node: 'a@b' })).toEqual({ ERL_EPMD_PORT: '4370', ERL_INETRC: '/run/x/inetrc', ERL_AFLAGS: '-start_epmd false', MESHX_NODE_NAME: 'a@b' });
+  test('companions (remote console, release rpc) get the EPMD and host map, listen on loopback, no pinned port', () => {
+    expect(companionEnvironment({ epmdPort: 4370, inetrcPath: '/run/x/inetrc', node: 'a@b' })).toEqual({ ERL_EPMD_PORT: '4370', ERL_INETRC: '/run/x/inetrc', ERL_AFLAGS: '-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}', MESHX_NODE_NAME: 'a@b' });
   });
 
   test('inetrc: file lookup first; own host on 127.0.0.1; each peer host on its address', () => {
@@ -48,5 +48,14 @@ describe('BEAM environment', () => {
 
   test('accepts an ordinary command', () => {
     expect(findEpmdBypass(['iex', '--name', 'a@b.c', '--erl', '-kernel inet_dist_listen_min 9000'], { ERL_AFLAGS: '+S 2' })).toBeUndefined();
+  });
+
+  test('refuses -kernel inet_dist_* flags that contradict the helper (listen address, port)', () => {
+    expect(findDistOverride(['erl', '-kernel', 'inet_dist_listen_min', '9000'], {}, 9100)).toMatch(/the command sets -kernel inet_dist_listen_min 9000, which contradicts .*service.distPort 9100/);
+    expect(findDistOverride(['erl'], { ERL_FLAGS: '-kernel inet_dist_listen_max 9000' }, 0)).toMatch(/ERL_FLAGS sets -kernel inet_dist_listen_max 9000, .*picks at boot/);
+    expect(findDistOverride(['iex', '--erl', '-kernel inet_dist_use_interface {0,0,0,0}'], {}, 9100)).toMatch(/inet_dist_use_interface \{0,0,0,0\}: the helper keeps distribution on 127.0.0.1/);
+    // Saying the same as the helper is fine.
+    expect(findDistOverride(['erl', '-kernel', 'inet_dist_listen_min', '9100', 'inet_dist_listen_max', '9100', '-kernel', 'inet_dist_use_interface', '{127,0,0,1}'], {}, 9100)).toBeUndefined();
+    expect(findDistOverride(['erl', '-name', 'a@b'], { ERL_AFLAGS: '+S 2' }, 0)).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { ProxyKind } from '../../lib/manifest/types';
+import { spawnTied } from '../../lib/runtime/child';
 import { waitProxyReady } from '../../lib/runtime/proxy-ready';
 
 describe('proxy readiness', () => {
@@ -21,7 +22,7 @@ describe('proxy readiness', () => {
     const freeUp = await listen(net.createServer(), '127.0.0.2');
     servers.pop()!.close();
     await expect(waitProxyReady(ports(freeUp, pub), { kind: ProxyKind.BUILTIN, timeoutMs: 500, proxy: { restartCount: 3 } })).rejects.toThrow(
-      new RegExp(`nothing accepts on upstream b 127\\.0\\.0\\.2:${freeUp} \\(the proxy exited and was restarted 3 times`),
+      new RegExp(`nothing listens on upstream b 127\\.0\\.0\\.2:${freeUp} \\(the proxy exited and was restarted 3 times`),
     );
   });
 
@@ -43,5 +44,21 @@ describe('proxy readiness', () => {
     const pub = await listen(net.createServer());
     const admin = await listen(http.createServer((_q, res) => { res.writeHead(503); res.end(); }));
     await expect(waitProxyReady(ports(up, pub), { kind: ProxyKind.ENVOY, adminBind: `127.0.0.1:${admin}`, timeoutMs: 400, proxy: { restartCount: 0 } })).rejects.toThrow(`envoy /ready on 127.0.0.1:${admin}`);
+  });
+
+  test('probes without connecting (a connection makes a proxy dial its peer), and only listeners of the proxy count', async () => {
+    let connections = 0;
+    const up = await listen(net.createServer(() => connections++), '127.0.0.2');
+    const pub = await listen(net.createServer(() => connections++));
+    await waitProxyReady(ports(up, pub), { kind: ProxyKind.BUILTIN, timeoutMs: 2000, proxy: { restartCount: 0, pid: process.pid } });
+    expect(connections).toBe(0);
+    // The same listeners held by another process (here: us, seen as another pid) are not the proxy's.
+    const other = spawnTied(['sleep', '30'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => other.once('spawn', r));
+      await expect(waitProxyReady(ports(up, pub), { kind: ProxyKind.BUILTIN, timeoutMs: 300, proxy: { restartCount: 0, pid: other.pid } })).rejects.toThrow(/nothing listens on upstream b/);
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 });

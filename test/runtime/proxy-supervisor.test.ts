@@ -1,3 +1,6 @@
+import { ChildProcess, SpawnOptions } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { spawnTied } from '../../lib/runtime/child';
 import { ProxySupervisor } from '../../lib/runtime/proxy-supervisor';
 import { isAlive, waitGone } from '../../support/mesh-node';
 
@@ -58,5 +61,40 @@ describe('ProxySupervisor', () => {
     await sup.stop(500);
     expect(delays.length).toBeGreaterThanOrEqual(3);
     expect(new Set(delays)).toEqual(new Set([20]));
+  });
+
+  test('a proxy that fails to spawn (EAGAIN, EMFILE: an error event and no exit, or a throw) is retried with the same backoff', async () => {
+    const logs: string[] = [];
+    let attempts = 0;
+    // The first three spawns fail the ways fork/exec can under load; the fourth works.
+    const spawn = ((argv: string[], options: SpawnOptions) => {
+      attempts++;
+      if (attempts === 1 || attempts === 3) {
+        const failed = Object.assign(new EventEmitter(), { pid: undefined, exitCode: null, signalCode: null, kill: () => false }) as unknown as ChildProcess;
+        const code = attempts === 1 ? 'EAGAIN' : 'EMFILE';
+        process.nextTick(() => failed.emit('error', Object.assign(new Error(`spawn ${argv[0]} ${code}`), { code })));
+        return failed;
+      }
+      if (attempts === 2) throw Object.assign(new Error('spawn EAGAIN'), { code: 'EAGAIN' });
+      return spawnTied(['sleep', '60'], options);
+    }) as NonNullable<ConstructorParameters<typeof ProxySupervisor>[0]['spawn']>;
+    const delays: number[] = [];
+    const sup = new ProxySupervisor({ argv: ['envoy'], env: process.env, output: () => undefined, log: (l) => logs.push(l), initialBackoffMs: 30, spawn });
+    sup.on('restart', (_n: number, d: number) => delays.push(d));
+    const spawned = new Promise<number>((r) => sup.once('spawn', r));
+    sup.start();
+    const pid = await spawned;
+    try {
+      expect(attempts).toBe(4);
+      expect(delays).toEqual([30, 60, 120]);
+      expect(logs.filter((l) => /restarting in/.test(l))).toEqual([
+        'proxy failed to start: EAGAIN; restarting in 30 ms (restart 1)',
+        'proxy failed to start: EAGAIN; restarting in 60 ms (restart 2)',
+        'proxy failed to start: EMFILE; restarting in 120 ms (restart 3)',
+      ]);
+      expect(isAlive(pid)).toBe(true);
+    } finally {
+      await sup.stop(1000);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { beamCheckId, portsFromSidecar, proxyCheckId, serviceDefinition, sidecarId } from '../../lib/runtime/registration';
+import { beamCheckId, HELPER_PID_META, portsFromSidecar, proxyCheckId, serviceDefinition, sidecarId } from '../../lib/runtime/registration';
 import { validManifest } from '../fixtures/manifests';
 
 describe('service registration', () => {
@@ -71,5 +71,12 @@ describe('service registration', () => {
     expect(() => portsFromSidecar(ports, { Port: 21003, Address: '', Proxy: { Upstreams: [] } })).toThrow("no upstream to 'shop-billing'");
     const all = { Upstreams: ports.upstreams.map((u) => ({ DestinationName: u.service, LocalBindPort: u.port })) };
     expect(() => portsFromSidecar(ports, { Port: 0, Address: '', Proxy: all })).toThrow('no port');
+  });
+
+  test("the helper's pid goes into the service meta, next to the manifest's", () => {
+    const m = validManifest();
+    const ports = { epmdPort: 4370, distPort: 9100, sidecarPort: 0, upstreams: m.upstreams };
+    expect((serviceDefinition(m, ports, 4242) as any).Meta).toEqual({ ...m.service.meta, [HELPER_PID_META]: '4242' });
+    expect((serviceDefinition(m, ports) as any).Meta).toEqual(m.service.meta);
   });
 });

@@ -9,9 +9,10 @@ export const epmdStep: BootStep = {
   async start(ctx) {
     const m = ctx.o.manifest;
     const upstreams = ctx.ports!.upstreams;
+    const addresses = [...new Set(['127.0.0.1', ...upstreams.map((u) => u.address)])];
     const epmd = new EpmdServer({
       port: m.epmdPort,
-      addresses: ['127.0.0.1', ...new Set(upstreams.map((u) => u.address))],
+      addresses,
       peers: upstreams.map((u) => ({ address: u.address, alive: splitNodeName(u.node).alive, port: u.port })),
       own: { alive: splitNodeName(m.node).alive, port: ctx.ports!.distPort },
       log: ctx.o.log,
@@ -23,7 +24,7 @@ export const epmdStep: BootStep = {
       throw new RuntimeFailure(`epmdPort: ${(e as Error).message}`);
     }
     ctx.ports = { ...ctx.ports!, epmdPort: epmd.port };
-    ctx.o.log(`epmd :${epmd.port} on ${['127.0.0.1', ...new Set(upstreams.map((u) => u.address))].join(', ')}`);
+    ctx.o.log(`epmd :${epmd.port} on ${addresses.join(', ')}`);
   },
   async stop(ctx) {
     await ctx.epmd?.close();

@@ -1,7 +1,9 @@
 import { BootContext, BootStep } from '../context';
 import { RuntimeFailure } from '../errors';
+import { helperAlive } from '../instance';
 import { isFree, probeFreePort } from '../ports';
-import { portsFromSidecar, serviceDefinition, sidecarId } from '../registration';
+import { HELPER_PID_META, portsFromSidecar, serviceDefinition, sidecarId } from '../registration';
+import { InstanceConflict } from '../state-dir';
 
 /**
  * Registers the node and its sidecar (idempotent: the same ID replaces a stale registration),
@@ -12,8 +14,9 @@ export const registrationStep: BootStep = {
   async start(ctx) {
     const { o } = ctx;
     const m = o.manifest;
+    await refuseSecondInstance(ctx);
     registered.add(ctx);
-    await o.agent.registerService(serviceDefinition(m, ctx.ports!));
+    await o.agent.registerService(serviceDefinition(m, ctx.ports!, process.pid));
     const reg = await o.agent.service(sidecarId(m));
     if (!reg) throw new RuntimeFailure(`the agent did not register the sidecar ${sidecarId(m)}`);
     ctx.ports = portsFromSidecar(ctx.ports!, reg);
@@ -34,7 +37,21 @@ async function moveSidecar(ctx: BootContext): Promise<void> {
   const moved = await probeFreePort('0.0.0.0');
   o.log(`sidecar port ${ctx.ports!.sidecarPort} assigned by the agent is in use on this host; registering with ${moved}`);
   ctx.ports = { ...ctx.ports!, sidecarPort: moved };
-  await o.agent.registerService(serviceDefinition(o.manifest, ctx.ports));
+  await o.agent.registerService(serviceDefinition(o.manifest, ctx.ports, process.pid));
   const again = await o.agent.service(sidecarId(o.manifest));
   if (!again || again.Port !== moved) throw new RuntimeFailure(`the agent did not move the sidecar ${sidecarId(o.manifest)} to port ${moved}`);
+}
+
+/**
+ * The state dir's lock covers one dir; the agent's registration covers the node on this host: a
+ * registration made by a live helper (another --state-dir) is left alone. One left by a helper
+ * that is gone is replaced as before.
+ */
+async function refuseSecondInstance(ctx: BootContext): Promise<void> {
+  const { o } = ctx;
+  const existing = await o.agent.service<{ Meta?: Record<string, string> }>(o.manifest.service.id);
+  const pid = Number(existing?.Meta?.[HELPER_PID_META]);
+  if (pid && pid !== process.pid && helperAlive(pid)) {
+    throw new InstanceConflict(`already running: ${o.manifest.service.id} is registered with the agent by helper pid ${pid}; stop it first (this run changed nothing)`);
+  }
 }

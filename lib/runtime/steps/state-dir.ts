@@ -1,15 +1,14 @@
 import { BootStep } from '../context';
-import { RuntimeFailure } from '../errors';
 
-/** The state dir first: an unusable one must fail before anything is registered. */
+/**
+ * The state dir first: an unsafe or unusable one must fail before anything is registered, and
+ * its lock keeps a second helper of the same node from touching anything.
+ */
 export const stateDirStep: BootStep = {
   name: 'state-dir',
   async start(ctx) {
-    try {
-      ctx.o.stateDir.create();
-    } catch (e) {
-      throw new RuntimeFailure(`--state-dir: cannot create ${ctx.o.stateDir.dir}: ${(e as Error).message}`);
-    }
+    ctx.o.stateDir.create();
+    ctx.o.stateDir.lock();
   },
   async stop(ctx) {
     ctx.o.stateDir.remove();
