@@ -11,7 +11,7 @@ import { BeamMesh, IntentionsMode, ProxyKind } from '../../lib';
 import { spawnTied } from '../../lib/runtime/child';
 import { decodePort2Response, encodeAlive2Request, encodePortPlease2Request } from '../../lib/runtime/epmd/codec';
 import { listeningSockets } from '../../lib/runtime/listeners';
-import { applySynth } from '../../support/apply-synth';
+import { deploySynth } from '../../support/terraform';
 import { DevAgent, waitDiscoverable } from '../../support/consul-dev-agent';
 import { BIN, MeshNode, waitGone } from '../../support/mesh-node';
 import { synthToDir } from '../../support/synth';
@@ -69,12 +69,12 @@ describe('a local user on the same host', () => {
     const synth = synthToDir((app) => {
       const stack = new TerraformStack(app, 'local-user');
       new ConsulProvider(stack, 'consul', {});
-      const mesh = new BeamMesh(stack, 'Mesh', { name: 'lu', intentionsMode: IntentionsMode.LEGACY, proxy: ProxyKind.BUILTIN });
+      const mesh = new BeamMesh(stack, 'Mesh', { name: 'lu', intentionsMode: IntentionsMode.LEGACY, acl: false, proxy: ProxyKind.BUILTIN });
       mesh.connect(mesh.addNode('Alpha', { nodeName: ALPHA }), mesh.addNode('Beta', { nodeName: BETA }));
       return stack;
     });
     outdir = synth.outdir;
-    await applySynth(agent.api, synth.stackJson);
+    await deploySynth(synth.outdir, 'local-user', agent);
   });
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.destroy();

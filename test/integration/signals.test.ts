@@ -4,8 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TwoNodesStack } from '../../examples/two-nodes/stack';
+import { IntentionsMode } from '../../lib';
 import { which } from '../../lib/runtime/child';
-import { applySynth } from '../../support/apply-synth';
+import { deploySynth } from '../../support/terraform';
 import { DevAgent } from '../../support/consul-dev-agent';
 import { isAlive, MeshNode, waitGone } from '../../support/mesh-node';
 import { synthToDir } from '../../support/synth';
@@ -31,9 +32,9 @@ describe('signals to the helper', () => {
 
   beforeAll(async () => {
     agent = await DevAgent.start();
-    const synth = synthToDir((app) => new TwoNodesStack(app, 'two-nodes'));
+    const synth = synthToDir((app) => new TwoNodesStack(app, 'two-nodes', { intentionsMode: IntentionsMode.LEGACY, acl: false }));
     outdir = synth.outdir;
-    await applySynth(agent.api, synth.stackJson);
+    await deploySynth(outdir, 'two-nodes', agent);
   });
   afterEach(async () => {
     await Promise.all(nodes.splice(0).map((n) => n.stop('SIGKILL')));
