@@ -1,4 +1,6 @@
 import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { RuntimeFailure } from '../../../lib/runtime/errors';
 import { beamStep } from '../../../lib/runtime/steps/beam';
 import { bootContext } from '../../fixtures/context';
 
@@ -28,5 +30,20 @@ describe('beam step', () => {
       ctx.o.stateDir.remove();
     }
     expect(ctx.beamExitCode).toBe(128 + 15);
+  });
+
+  test('a distribution port taken since it was picked fails the step naming the field, before the BEAM starts', async () => {
+    const s = net.createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    const ctx = ready(['sh', '-c', 'exit 0']);
+    try {
+      const port = (s.address() as net.AddressInfo).port;
+      ctx.ports = { ...ctx.ports!, distPort: port };
+      await expect(beamStep.start(ctx)).rejects.toThrow(new RuntimeFailure(`service.distPort: port ${port} on 127.0.0.1 was taken by another process during boot; run again`));
+      expect(ctx.beam).toBeUndefined();
+    } finally {
+      s.close();
+      ctx.o.stateDir.remove();
+    }
   });
 });
