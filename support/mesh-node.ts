@@ -3,7 +3,10 @@
 import { ChildProcess } from 'node:child_process';
 import { spawnTied } from '../lib/runtime/child';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+
+let stateDirs = 0;
 
 export const ROOT = path.resolve(__dirname, '..');
 export const BIN = path.join(ROOT, 'bin', 'meshx-node');
@@ -48,7 +51,9 @@ export class MeshNode {
     const source = o.from ? ['--from', o.from, '--node', o.node] : o.kv ? ['--kv', o.kv] : ['--manifest', o.manifestFile!];
     const args = [BIN, 'run', ...source, '--consul-addr', o.consulAddr, '--consul-timeout', '20', '--ready-timeout', '30', '--stop-timeout', '10'];
     if (o.tokenFile) args.push('--token-file', o.tokenFile);
-    if (o.stateDir) args.push('--state-dir', o.stateDir);
+    // Its own state dir, not the shared default /run/meshx-node/<service>: test runs (and other
+    // suites on the same machine) must not meet the one-instance-per-node lock of another run.
+    args.push('--state-dir', o.stateDir ?? path.join(process.env.MESHX_TEST_TMP || os.tmpdir(), `meshx-state-${process.pid}-${++stateDirs}`));
     args.push(...(o.extraRunArgs ?? []), '--', ...(o.command ?? beam));
     const env = { ...process.env, ...(o.env ?? {}) };
     delete env.CONSUL_HTTP_TOKEN;

@@ -5,7 +5,7 @@ import { ProxySupervisor } from '../proxy-supervisor';
 import { sidecarId } from '../registration';
 import { moveSidecar } from './registration';
 
-/** The sidecar proxy, supervised (restarted with backoff); ready when every listener accepts. */
+/** The sidecar proxy, supervised (restarted with backoff); ready when it holds every listener. */
 export const proxyStep: BootStep = {
   name: 'proxy-ready',
   async start(ctx) {
