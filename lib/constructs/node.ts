@@ -109,20 +109,7 @@ export class BeamNode extends Construct {
     this.nodeName = props.nodeName;
     ({ alive: this.alive, host: this.host } = splitNodeName(props.nodeName));
 
-    if (props.serviceName !== undefined) {
-      checkLiteral(this, 'serviceName', props.serviceName);
-      if (!isServiceName(props.serviceName)) {
-        fail(this, `serviceName '${props.serviceName}' must be a lowercase DNS label: a-z, 0-9 and '-', at most 63 characters, not starting or ending with '-'`);
-      }
-      this.serviceName = props.serviceName;
-    } else {
-      const label = `${mesh.meshName}-${toServiceLabel(id)}`;
-      if (!isServiceName(label) || label.length > 63 || toServiceLabel(id) === '') {
-        fail(this, `cannot derive a service name from mesh '${mesh.meshName}' and id '${id}' (a lowercase DNS label of at most 63 characters); set serviceName`);
-      }
-      this.serviceName = label;
-    }
-    if (this.serviceName.endsWith(SIDECAR_SUFFIX)) fail(this, `serviceName '${this.serviceName}' must not end in '${SIDECAR_SUFFIX}' (Consul's sidecar suffix)`);
+    this.serviceName = serviceNameOf(this, mesh, id, props.serviceName);
 
     this.distPort = checkPort(this, 'distPort', props.distPort);
     this.sidecarPort = checkPort(this, 'sidecarPort', props.sidecarPort);
@@ -134,25 +121,11 @@ export class BeamNode extends Construct {
       }
     }
 
-    this.tags = (props.tags ?? []).map((t, i) => {
-      checkLiteral(this, `tags[${i}]`, t);
-      if (t.length === 0 || t.length > LIMITS.tagLength) fail(this, `tags[${i}] must be 1 to ${LIMITS.tagLength} characters`);
-      return t;
-    });
-    this.meta = {};
-    for (const [k, v] of Object.entries(props.meta ?? {})) {
-      if (!META_KEY_RE.test(k)) fail(this, `meta key '${k}' must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '-'`);
-      if (RESERVED_META.includes(k)) fail(this, `meta key '${k}' is set by meshx-node and cannot be overridden`);
-      checkLiteral(this, `meta.${k}`, v);
-      if (v.length > LIMITS.metaValueLength) fail(this, `meta.${k} must be at most ${LIMITS.metaValueLength} characters`);
-      this.meta[k] = v;
-    }
+    this.tags = checkTags(this, props.tags ?? []);
+    this.meta = checkMeta(this, props.meta ?? {});
     this.ttl = checkDuration(this, 'ttl', props.ttl ?? '15s');
     this.deregisterCriticalAfter = checkDuration(this, 'deregisterCriticalAfter', props.deregisterCriticalAfter ?? '1m');
-    const field: Record<string, string> = { 'service.ttl': 'ttl', 'service.deregisterCriticalAfter': 'deregisterCriticalAfter', 'sidecar.port': 'sidecarPort' };
-    for (const [f, problem] of consulLimitProblems({ ttl: this.ttl, deregisterCriticalAfter: this.deregisterCriticalAfter, distPort: this.distPort, epmdPort: this.epmdPort, sidecarPort: this.sidecarPort })) {
-      fail(this, `${field[f] ?? f} ${problem}`);
-    }
+    checkConsulLimits(this, { ttl: this.ttl, deregisterCriticalAfter: this.deregisterCriticalAfter, distPort: this.distPort, epmdPort: this.epmdPort, sidecarPort: this.sidecarPort });
     this.proxy = props.proxy ?? mesh.proxy;
     this.kvKey = `${mesh.kvPrefix}/${mesh.meshName}/nodes/${this.serviceName}`;
 
@@ -237,6 +210,51 @@ export class BeamNode extends Construct {
       provider: this.mesh.provider,
     });
   }
+}
+
+/** The given service name, checked, or one derived from the mesh name and the construct id. */
+function serviceNameOf(scope: Construct, mesh: BeamMesh, id: string, given: string | undefined): string {
+  let name: string;
+  if (given !== undefined) {
+    checkLiteral(scope, 'serviceName', given);
+    if (!isServiceName(given)) {
+      fail(scope, `serviceName '${given}' must be a lowercase DNS label: a-z, 0-9 and '-', at most 63 characters, not starting or ending with '-'`);
+    }
+    name = given;
+  } else {
+    name = `${mesh.meshName}-${toServiceLabel(id)}`;
+    if (!isServiceName(name) || name.length > 63 || toServiceLabel(id) === '') {
+      fail(scope, `cannot derive a service name from mesh '${mesh.meshName}' and id '${id}' (a lowercase DNS label of at most 63 characters); set serviceName`);
+    }
+  }
+  if (name.endsWith(SIDECAR_SUFFIX)) fail(scope, `serviceName '${name}' must not end in '${SIDECAR_SUFFIX}' (Consul's sidecar suffix)`);
+  return name;
+}
+
+function checkTags(scope: Construct, tags: string[]): string[] {
+  return tags.map((t, i) => {
+    checkLiteral(scope, `tags[${i}]`, t);
+    if (t.length === 0 || t.length > LIMITS.tagLength) fail(scope, `tags[${i}] must be 1 to ${LIMITS.tagLength} characters`);
+    return t;
+  });
+}
+
+function checkMeta(scope: Construct, meta: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(meta)) {
+    if (!META_KEY_RE.test(k)) fail(scope, `meta key '${k}' must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '-'`);
+    if (RESERVED_META.includes(k)) fail(scope, `meta key '${k}' is set by meshx-node and cannot be overridden`);
+    checkLiteral(scope, `meta.${k}`, v);
+    if (v.length > LIMITS.metaValueLength) fail(scope, `meta.${k} must be at most ${LIMITS.metaValueLength} characters`);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** What Consul would refuse, named by the construct's prop. */
+function checkConsulLimits(scope: Construct, o: Parameters<typeof consulLimitProblems>[0]): void {
+  const prop: Record<string, string> = { 'service.ttl': 'ttl', 'service.deregisterCriticalAfter': 'deregisterCriticalAfter', 'sidecar.port': 'sidecarPort' };
+  for (const [field, problem] of consulLimitProblems(o)) fail(scope, `${prop[field] ?? field} ${problem}`);
 }
 
 function checkDuration(scope: Construct, field: string, value: string): string {

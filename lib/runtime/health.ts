@@ -9,7 +9,7 @@ import { splitNodeName } from '../manifest/names';
 /**
  * The node's health on the agent: the BEAM check passes while the BEAM is registered with our
  * EPMD under its own name and the manifest's distribution port, the proxy check while the
- * sidecar accepts. Heartbeats every TTL/3; a lost registration (agent restarted, service reaped)
+ * sidecar holds its listeners. Heartbeats every TTL/3; a lost registration (agent restarted, service reaped)
  * is registered again with the same ports.
  */
 export class Health {

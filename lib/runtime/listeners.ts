@@ -59,6 +59,11 @@ export function socketInodes(pid: number): Set<string> | undefined {
   }
 }
 
+/** Whether a listener covers a target: same port, and same address or a wildcard on either side. */
+function covers(l: ListeningSocket, t: { address: string; port: number }): boolean {
+  return l.port === t.port && (l.address === t.address || l.address === '0.0.0.0' || l.address === '::' || t.address === '0.0.0.0');
+}
+
 /**
  * Which of the targets have a listener bound (address:port, or the wildcard on that port), held by
  * `pid` when given: a listener of some other process on the port does not count.
@@ -66,7 +71,19 @@ export function socketInodes(pid: number): Set<string> | undefined {
 export function boundListeners(targets: Array<{ address: string; port: number }>, pid?: number): boolean[] {
   const table = listeningSockets();
   const owned = pid === undefined ? undefined : socketInodes(pid);
-  return targets.map((t) =>
-    table.some((l) => l.port === t.port && (l.address === t.address || l.address === '0.0.0.0' || l.address === '::') && (!owned || owned.has(l.inode))),
-  );
+  return targets.map((t) => table.some((l) => covers(l, t) && (!owned || owned.has(l.inode))));
+}
+
+/**
+ * Which of the targets are held by some other process than `pid` (so `pid` cannot bind them);
+ * all false when `pid`'s sockets cannot be read.
+ */
+export function heldByOthers(targets: Array<{ address: string; port: number }>, pid: number): boolean[] {
+  const owned = socketInodes(pid);
+  if (!owned) return targets.map(() => false);
+  const table = listeningSockets();
+  return targets.map((t) => {
+    const on = table.filter((l) => covers(l, t));
+    return on.length > 0 && on.every((l) => !owned.has(l.inode));
+  });
 }

@@ -1,6 +1,6 @@
 import { ProxyKind } from '../manifest/types';
 import { RuntimeFailure } from './errors';
-import { boundListeners, canReadSocketTable } from './listeners';
+import { boundListeners, canReadSocketTable, heldByOthers } from './listeners';
 import { canConnect } from './ports';
 import { ResolvedPorts } from './registration';
 
@@ -12,6 +12,13 @@ export interface ReadyOptions {
   readonly proxy: { restartCount: number; pid?: number };
   /** Gives up early (a stop during boot). */
   readonly signal?: AbortSignal;
+}
+
+/** A listener the proxy needs is held by another process: waiting will not help. */
+export class ListenerTaken extends RuntimeFailure {
+  constructor(public readonly what: 'public listener' | 'upstream', public readonly address: string, public readonly port: number) {
+    super(`the proxy cannot listen on ${address}:${port} (${what}): another process holds that port`);
+  }
 }
 
 /**
@@ -30,12 +37,18 @@ async function listening(targets: Array<{ address: string; port: number }>, pid:
  */
 export async function waitProxyReady(ports: ResolvedPorts, o: ReadyOptions): Promise<void> {
   const until = Date.now() + o.timeoutMs;
-  const targets = [...ports.upstreams.map((u) => ({ address: u.address, port: u.port, what: `upstream ${u.service}` })), { address: '127.0.0.1', port: ports.sidecarPort, what: 'public listener' }];
+  // The public listener binds every address (0.0.0.0).
+  const targets = [...ports.upstreams.map((u) => ({ address: u.address, port: u.port, what: `upstream ${u.service}` })), { address: '0.0.0.0', port: ports.sidecarPort, what: 'public listener' }];
   let pending = targets;
   for (;;) {
     if (o.signal?.aborted) throw new RuntimeFailure('proxy readiness: stopped');
     const results = await listening(pending, o.proxy.pid);
     pending = pending.filter((_, i) => !results[i]);
+    if (o.proxy.pid !== undefined && canReadSocketTable()) {
+      const held = heldByOthers(pending, o.proxy.pid);
+      const taken = pending.find((_, i) => held[i]);
+      if (taken) throw new ListenerTaken(taken.what === 'public listener' ? 'public listener' : 'upstream', taken.address, taken.port);
+    }
     let envoyLive = true;
     if (o.kind === ProxyKind.ENVOY && o.adminBind) {
       envoyLive = await fetch(`http://${o.adminBind}/ready`, { signal: AbortSignal.timeout(500) }).then((r) => r.status === 200, () => false);

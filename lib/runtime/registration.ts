@@ -36,7 +36,7 @@ export function proxyCheckId(m: NodeManifest): string {
 export function serviceDefinition(m: NodeManifest, ports: ResolvedPorts, helperPid?: number): Record<string, unknown> {
   const sidecar: Record<string, unknown> = {
     // Instead of the default TCP check (first run staggered up to 10s, so peers would find no
-    // healthy instance for seconds): a TTL the helper passes the moment the proxy accepts, and
+    // healthy instance for seconds): a TTL the helper passes the moment the proxy listens, and
     // the alias of the node's own health.
     Checks: [
       {
@@ -44,7 +44,7 @@ export function serviceDefinition(m: NodeManifest, ports: ResolvedPorts, helperP
         Name: 'Sidecar proxy listening',
         TTL: m.service.ttl,
         Status: 'critical',
-        Notes: 'Passing while every listener of the proxy accepts (meshx-node).',
+        Notes: 'Passing while the proxy holds every listener (meshx-node).',
       },
       { CheckID: `${m.service.id}:alias`, Name: `Sidecar aliasing ${m.service.id}`, AliasService: m.service.id },
     ],

@@ -45,11 +45,16 @@ export class Runner {
       const t0 = Date.now();
       // Pushed before start: a step that fails half-way is undone too.
       this.started.push(step);
+      const starting = step.start(ctx);
+      starting.catch(() => undefined);
       try {
-        await Promise.race([step.start(ctx), this.aborted]);
+        await Promise.race([starting, this.aborted]);
       } catch (e) {
         if (e instanceof BootAborted || this.controller.signal.aborted) {
           this.log(`boot step '${step.name}' interrupted (${(this.controller.signal.reason as BootAborted).reason}); undoing ${this.undoList()}`);
+          // Its undo must come after its last effect (a registration still in flight): let it
+          // settle; waits that matter watch ctx.signal and end at once.
+          await starting.catch(() => undefined);
           throw this.controller.signal.reason as BootAborted;
         }
         this.log(`boot step '${step.name}' failed: ${(e as Error).message}; undoing ${this.undoList()}`);

@@ -190,7 +190,7 @@ describe('faults', () => {
       const p2 = (blocker2.address() as net.AddressInfo).port;
       mutate(m, taken, p2);
       fs.writeFileSync(path.join(dir, 'm.json'), JSON.stringify(m));
-      const r = spawnSync(process.execPath, [BIN, 'run', '--manifest', path.join(dir, 'm.json'), '--consul-addr', agent.httpAddr, '--', 'erl', '-name', m.node], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [BIN, 'run', '--manifest', path.join(dir, 'm.json'), '--consul-addr', agent.httpAddr, '--state-dir', path.join(dir, 'state'), '--', 'erl', '-name', m.node], { encoding: 'utf8' });
       expect(r.status).toBe(1);
       expect(r.stderr).toContain(message(taken, p2));
       expect(await agent.api.service(m.service.id)).toBeUndefined();

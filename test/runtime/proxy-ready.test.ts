@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { ProxyKind } from '../../lib/manifest/types';
 import { spawnTied } from '../../lib/runtime/child';
-import { waitProxyReady } from '../../lib/runtime/proxy-ready';
+import { ListenerTaken, waitProxyReady } from '../../lib/runtime/proxy-ready';
 
 describe('proxy readiness', () => {
   const servers: Array<net.Server | http.Server> = [];
@@ -52,11 +52,16 @@ describe('proxy readiness', () => {
     const pub = await listen(net.createServer(() => connections++));
     await waitProxyReady(ports(up, pub), { kind: ProxyKind.BUILTIN, timeoutMs: 2000, proxy: { restartCount: 0, pid: process.pid } });
     expect(connections).toBe(0);
-    // The same listeners held by another process (here: us, seen as another pid) are not the proxy's.
+    // The same listeners held by another process (here: us, seen from another pid) are not the
+    // proxy's: it cannot bind them, so this fails at once instead of at the deadline.
     const other = spawnTied(['sleep', '30'], { stdio: 'ignore' });
     try {
       await new Promise((r) => other.once('spawn', r));
-      await expect(waitProxyReady(ports(up, pub), { kind: ProxyKind.BUILTIN, timeoutMs: 300, proxy: { restartCount: 0, pid: other.pid } })).rejects.toThrow(/nothing listens on upstream b/);
+      const t0 = Date.now();
+      await expect(waitProxyReady(ports(up, pub), { kind: ProxyKind.BUILTIN, timeoutMs: 20000, proxy: { restartCount: 0, pid: other.pid } })).rejects.toThrow(
+        new ListenerTaken('upstream', '127.0.0.2', up),
+      );
+      expect(Date.now() - t0).toBeLessThan(10000);
     } finally {
       other.kill('SIGKILL');
     }

@@ -71,4 +71,22 @@ describe('boot step runner', () => {
     expect(log).toEqual(['stop: broken failed: agent gone']);
     expect(events.filter((e) => e.startsWith('stop'))).toEqual(['stop c', 'stop a']);
   });
+
+  test('after an abort, the step in flight settles before anything is undone (its effect is undone too)', async () => {
+    const events: string[] = [];
+    let finishRegistering: () => void = () => undefined;
+    const registering: BootStep = {
+      name: 'register',
+      start: () => new Promise<void>((resolve) => (finishRegistering = () => { events.push('registered'); resolve(); })),
+      stop: async () => void events.push('deregistered'),
+    };
+    const runner = new Runner([registering], () => undefined);
+    const c = ctx(runner.signal);
+    const started = runner.start(c).catch((e) => e);
+    runner.abort('SIGTERM');
+    setTimeout(() => finishRegistering(), 50);
+    expect(await started).toBeInstanceOf(BootAborted);
+    await runner.stop(c);
+    expect(events).toEqual(['registered', 'deregistered']);
+  });
 });

@@ -2,6 +2,7 @@ import { beamEnvironment, inetrc } from '../beam-env';
 import { signalNumber, spawnTied, stopChild } from '../child';
 import { BootStep } from '../context';
 import { RuntimeFailure } from '../errors';
+import { isFree } from '../ports';
 
 /** Host map and state for the BEAM and scripts, then the BEAM itself. */
 export const beamStep: BootStep = {
@@ -10,6 +11,11 @@ export const beamStep: BootStep = {
     const { o } = ctx;
     const m = o.manifest;
     const ports = ctx.ports!;
+    // Picked free at boot, then released: another process on the host may have taken it since.
+    // Say so here rather than let the BEAM fail with a bare 'eaddrinuse'.
+    if (!(await isFree('127.0.0.1', ports.distPort))) {
+      throw new RuntimeFailure(`service.distPort: port ${ports.distPort} on 127.0.0.1 was taken by another process during boot; run again`);
+    }
     o.stateDir.writeInetrc(inetrc(m.node, ports.upstreams));
     o.stateDir.writeState({ node: m.node, serviceId: m.service.id, helperPid: process.pid, epmdPort: ports.epmdPort, distPort: ports.distPort, sidecarPort: ports.sidecarPort, upstreams: ports.upstreams, inetrc: o.stateDir.inetrcPath });
     const env = beamEnvironment(withoutTokens(o.env), { node: m.node, epmdPort: ports.epmdPort, distPort: ports.distPort, inetrcPath: o.stateDir.inetrcPath, stateDir: o.stateDir.dir });

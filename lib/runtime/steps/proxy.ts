@@ -1,10 +1,11 @@
 import { BootStep } from '../context';
 import { proxyCommand } from '../proxy-command';
-import { waitProxyReady } from '../proxy-ready';
+import { ListenerTaken, waitProxyReady } from '../proxy-ready';
 import { ProxySupervisor } from '../proxy-supervisor';
 import { sidecarId } from '../registration';
+import { moveSidecar } from './registration';
 
-/** The sidecar proxy, supervised (restarted with backoff); ready when every listener accepts. */
+/** The sidecar proxy, supervised (restarted with backoff); ready when it holds every listener. */
 export const proxyStep: BootStep = {
   name: 'proxy-ready',
   async start(ctx) {
@@ -23,7 +24,20 @@ export const proxyStep: BootStep = {
     const proxy = new ProxySupervisor({ argv, env: o.env, output: o.proxyOutput, log: o.log });
     ctx.proxy = proxy;
     proxy.start();
-    await waitProxyReady(ctx.ports!, { kind: o.proxyKind, adminBind: ctx.adminBind, timeoutMs: o.readyTimeoutMs, proxy, signal: ctx.signal });
+    for (let moves = 0; ; moves++) {
+      try {
+        await waitProxyReady(ctx.ports!, { kind: o.proxyKind, adminBind: ctx.adminBind, timeoutMs: o.readyTimeoutMs, proxy, signal: ctx.signal });
+        break;
+      } catch (e) {
+        // The sidecar port was proven free before, but another process (another agent's proxy:
+        // agents all hand out ports from 21000) bound it since. Move once more, not forever.
+        if (!(e instanceof ListenerTaken && e.what === 'public listener' && !o.manifest.sidecar.port && moves < 3)) throw e;
+        o.log(`${e.message}; moving the sidecar`);
+        await proxy.stop();
+        await moveSidecar(ctx);
+        proxy.start();
+      }
+    }
     o.log(`proxy ready (${o.proxyKind}, pid ${proxy.pid})`);
   },
   // Before the BEAM drains: a proxy that exits during shutdown is not restarted.

@@ -32,7 +32,8 @@ export const registrationStep: BootStep = {
 
 const registered = new WeakSet<BootContext>();
 
-async function moveSidecar(ctx: BootContext): Promise<void> {
+/** Registers the sidecar again on a port proven free now (something else took the agent's choice). */
+export async function moveSidecar(ctx: BootContext): Promise<void> {
   const { o } = ctx;
   const moved = await probeFreePort('0.0.0.0');
   o.log(`sidecar port ${ctx.ports!.sidecarPort} assigned by the agent is in use on this host; registering with ${moved}`);

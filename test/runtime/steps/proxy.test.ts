@@ -1,0 +1,70 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { probeFreePort } from '../../../lib/runtime/ports';
+import { proxyStep } from '../../../lib/runtime/steps/proxy';
+import { isAlive, waitGone } from '../../../support/mesh-node';
+import { bootContext } from '../../fixtures/context';
+
+describe('proxy step', () => {
+  test('ready once the proxy itself listens on the upstream and public ports; preStop ends supervision; stop ends the proxy', async () => {
+    const ctx = bootContext();
+    const up = await probeFreePort('127.0.0.2');
+    const pub = await probeFreePort('0.0.0.0');
+    ctx.ports = { epmdPort: 4370, distPort: 9100, sidecarPort: pub, upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }] };
+    // A stand-in for `consul connect proxy`: the same pid binds the listeners, after a moment.
+    const fake = path.join(path.dirname(ctx.o.stateDir.dir), 'consul');
+    fs.writeFileSync(fake, `#!/bin/sh\nexec "${process.execPath}" -e "const n = require('net'); setTimeout(() => { n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0'); }, 200)"\n`, { mode: 0o755 });
+    (ctx.o as any).consulBin = fake;
+    (ctx.o as any).readyTimeoutMs = 10000;
+    await proxyStep.start(ctx);
+    const pid = ctx.proxy!.pid!;
+    try {
+      expect(ctx.logs).toContain(`proxy ready (builtin, pid ${pid})`);
+      proxyStep.preStop!(ctx);
+      process.kill(pid, 'SIGKILL');
+      expect(await waitGone([pid], 5000)).toBe(true);
+      expect(ctx.proxy!.restartCount).toBe(0);
+    } finally {
+      await proxyStep.stop(ctx);
+    }
+    expect(isAlive(pid)).toBe(false);
+    expect(ctx.logs.filter((l) => /restarting/.test(l))).toEqual([]);
+  });
+
+  test('a public port taken by another process after it was proven free: the sidecar moves and the proxy starts again', async () => {
+    const up = await probeFreePort('127.0.0.2');
+    // Someone else holds the port the agent gave the sidecar.
+    const squatter = net.createServer();
+    await new Promise<void>((r) => squatter.listen(0, '0.0.0.0', () => r()));
+    const taken = (squatter.address() as net.AddressInfo).port;
+    const dir = fs.mkdtempSync(path.join(process.env.MESHX_TEST_TMP || os.tmpdir(), 'meshx-proxy-'));
+    const portFile = path.join(dir, 'sidecar-port');
+    fs.writeFileSync(portFile, String(taken));
+    // A fake agent that keeps the sidecar port where the proxy reads its config (as the agent API).
+    const agent = {
+      baseUrl: 'http://127.0.0.1:1',
+      registerService: async (def: any) => fs.writeFileSync(portFile, String(def.Connect.SidecarService.Port)),
+      service: async () => ({ Port: Number(fs.readFileSync(portFile, 'utf8')), Address: '', Proxy: { Upstreams: [] } }),
+    };
+    const ctx = bootContext({ agent });
+    ctx.ports = { epmdPort: 4370, distPort: 9100, sidecarPort: taken, upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }] };
+    const fake = path.join(dir, 'consul');
+    // Like the built-in proxy: a listener that fails to bind is logged, the process stays up.
+    fs.writeFileSync(fake, `#!/bin/sh\nexec "${process.execPath}" -e "const n = require('net'); const p = Number(require('fs').readFileSync('${portFile}', 'utf8')); for (const [port, host] of [[${up}, '127.0.0.2'], [p, '0.0.0.0']]) n.createServer().on('error', (e) => console.log('listen error ' + e.code)).listen(port, host); setInterval(() => undefined, 1000)"\n`, { mode: 0o755 });
+    (ctx.o as any).consulBin = fake;
+    (ctx.o as any).readyTimeoutMs = 20000;
+    const t0 = Date.now();
+    try {
+      await proxyStep.start(ctx);
+      expect(Date.now() - t0).toBeLessThan(15000);
+      expect(ctx.ports.sidecarPort).not.toBe(taken);
+      expect(ctx.logs).toContain(`the proxy cannot listen on 0.0.0.0:${taken} (public listener): another process holds that port; moving the sidecar`);
+      expect(ctx.logs).toContain(`proxy ready (builtin, pid ${ctx.proxy!.pid})`);
+    } finally {
+      await proxyStep.stop(ctx);
+      squatter.close();
+    }
+  });
+});
