@@ -79,9 +79,11 @@ export function boundListeners(targets: Array<{ address: string; port: number }>
  * all false when `pid`'s sockets cannot be read.
  */
 export function heldByOthers(targets: Array<{ address: string; port: number }>, pid: number): boolean[] {
+  // The table first, then the pid's sockets: a listener the proxy binds between the two reads
+  // would otherwise be in the table but not yet among its sockets, and look foreign.
+  const table = listeningSockets();
   const owned = socketInodes(pid);
   if (!owned) return targets.map(() => false);
-  const table = listeningSockets();
   return targets.map((t) => {
     const on = table.filter((l) => covers(l, t));
     return on.length > 0 && on.every((l) => !owned.has(l.inode));
