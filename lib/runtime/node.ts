@@ -6,6 +6,7 @@ import { healthStep } from './health';
 import { BootAborted, Runner } from './runner';
 import { beamStep } from './steps/beam';
 import { epmdStep } from './steps/epmd';
+import { loginStep } from './steps/login';
 import { portsStep } from './steps/ports';
 import { proxyStep } from './steps/proxy';
 import { registrationStep } from './steps/registration';
@@ -14,7 +15,7 @@ import { stateDirStep } from './steps/state-dir';
 export type { RunOptions } from './context';
 
 /** The boot, in order; undone in reverse. */
-export const BOOT_STEPS: BootStep[] = [stateDirStep, portsStep, registrationStep, epmdStep, proxyStep, healthStep, beamStep];
+export const BOOT_STEPS: BootStep[] = [stateDirStep, loginStep, portsStep, registrationStep, epmdStep, proxyStep, healthStep, beamStep];
 
 /**
  * One BEAM node on the mesh: boots the steps, then runs until the BEAM exits or stop() is called.
