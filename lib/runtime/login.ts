@@ -55,7 +55,7 @@ export function loginRefusal(method: string, status: number, body: string): stri
   const text = body.trim().slice(0, 300);
   const why = (() => {
     if (/token is expired|\(exp\)/i.test(text)) return 'the JWT has expired (exp): mint a new one';
-    if (/not valid yet|\(nbf\)|\(iat\)/i.test(text)) return 'the JWT is not valid yet (nbf): check the clocks, and that it carries nbf and iat (Consul 1.8.7 refuses a JWT with neither this way)';
+    if (/not valid yet|\(nbf\)|\(iat\)/i.test(text)) return 'the JWT is not valid yet (nbf): check the clocks, and that it carries iat or nbf (Consul 1.8.7 refuses a JWT with neither this way)';
     if (/no known key|signature/i.test(text)) return 'the JWT is not signed by a key the auth method trusts (a JWT of another issuer?)';
     if (/aud claim|audience/i.test(text)) return "the JWT's audience (aud) is not one the auth method accepts";
     if (/issuer|\(iss\)/i.test(text)) return "the JWT's issuer (iss) is not the auth method's";
