@@ -48,6 +48,7 @@ describe('ACL auth-method login (JWT), Consul 1.8.7, ACLs on, default deny', () 
   const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
   let agent: DevAgent;
   let deployed: TerraformStackDir;
+  let outdir: string;
   let dir: string;
   const nodes: MeshNode[] = [];
   const jwts: string[] = [];
@@ -78,7 +79,7 @@ describe('ACL auth-method login (JWT), Consul 1.8.7, ACLs on, default deny', () 
   beforeAll(async () => {
     agent = await DevAgent.start({ aclMasterToken: master });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-login-'));
-    const { outdir } = synthToDir((app) => {
+    ({ outdir } = synthToDir((app) => {
       const stack = new TerraformStack(app, 'lg');
       new ConsulProvider(stack, 'consul', {});
       const mesh = new BeamMesh(stack, 'Mesh', {
@@ -90,7 +91,7 @@ describe('ACL auth-method login (JWT), Consul 1.8.7, ACLs on, default deny', () 
       mesh.connect(mesh.addNode('Alpha', { nodeName: A }), mesh.addNode('Beta', { nodeName: B }));
       mesh.addNode('Gamma', { nodeName: C });
       return stack;
-    });
+    }));
     deployed = await deploySynth(outdir, 'lg', agent);
   });
 
@@ -117,10 +118,11 @@ describe('ACL auth-method login (JWT), Consul 1.8.7, ACLs on, default deny', () 
     expect(tokens.filter((t: any) => /meshx-node/.test(t.Description ?? ''))).toHaveLength(0);
   });
 
-  test('each node boots by login from its own manifest key and pings its peer; the proxy gets the token through a 0600 file', async () => {
+  test('each node boots by login (alpha from its manifest key, beta from the synth) and pings its peer; the proxy gets the token through a 0600 file', async () => {
     const started = await Promise.all([
       MeshNode.start({ kv: 'meshx/lg/nodes/lg-alpha', node: A, consulAddr: agent.httpAddr, cookie: COOKIE, stateDir: stateDir('lg-alpha'), extraRunArgs: loginArgs(jwtFile('alpha', jwtFor('lg-alpha'))) }),
-      MeshNode.start({ kv: 'meshx/lg/nodes/lg-beta', node: B, consulAddr: agent.httpAddr, cookie: COOKIE, stateDir: stateDir('lg-beta'), env: { MESHX_LOGIN_METHOD: METHOD, MESHX_BEARER_TOKEN_FILE: jwtFile('beta', jwtFor('lg-beta')) } }),
+      // beta reads its manifest from the synth: the login happens in the boot's login step
+      MeshNode.start({ from: outdir, node: B, consulAddr: agent.httpAddr, cookie: COOKIE, stateDir: stateDir('lg-beta'), env: { MESHX_LOGIN_METHOD: METHOD, MESHX_BEARER_TOKEN_FILE: jwtFile('beta', jwtFor('lg-beta')) } }),
     ]);
     nodes.push(...started);
     await waitDiscoverable(agent.api, ['lg-alpha', 'lg-beta']);

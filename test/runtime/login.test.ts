@@ -7,6 +7,7 @@ import { loginOptions } from '../../lib/cli/run';
 import { ConsulAgent } from '../../lib/runtime/consul-agent';
 import { InputError, RuntimeFailure } from '../../lib/runtime/errors';
 import { AclLogin, loginRefusal, readBearerToken } from '../../lib/runtime/login';
+import { bootSteps } from '../../lib/runtime/node';
 import { StateDir } from '../../lib/runtime/state-dir';
 
 const b64u = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -183,5 +184,13 @@ describe('StateDir token file', () => {
     expect(fs.readFileSync(sd.tokenPath, 'utf8')).toBe('s2\n');
     sd.remove();
     expect(fs.existsSync(sd.dir)).toBe(false);
+  });
+});
+
+describe('boot steps', () => {
+  test('the login step comes right after the state dir (undone last but one), and only with a login', () => {
+    const login = {} as AclLogin;
+    expect(bootSteps({ login }).map((s) => s.name)).toEqual(['state-dir', 'login', 'ports', 'register', 'epmd', 'proxy-ready', 'health', 'beam']);
+    expect(bootSteps({}).map((s) => s.name)).toEqual(['state-dir', 'ports', 'register', 'epmd', 'proxy-ready', 'health', 'beam']);
   });
 });
