@@ -40,6 +40,12 @@ export interface JwtLoginProps {
    */
   readonly claimName?: string;
   /**
+   * Signature algorithms a JWT may use (Consul's `JWTSupportedAlgs`): RS256, RS384, RS512, ES256,
+   * ES384, ES512, PS256, PS384, PS512 or EdDSA.
+   * @default - Consul's default (with `jwtValidationPubKeys`, Consul 1.8.7 accepts RS256 and ES256 JWTs)
+   */
+  readonly jwtSupportedAlgorithms?: string[];
+  /**
    * Lifetime cap of the tokens made by a login (a duration such as `1h`). A helper that is killed
    * without logging out leaves its token until then; the helper logs in again when its token expires.
    * @default - no cap: the token lives until the helper logs out
@@ -74,6 +80,7 @@ export interface MeshLoginConstructProps extends MeshLoginProps {
 }
 
 
+const JWT_ALGS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'EdDSA'];
 const METHOD_NAME_RE = /^[A-Za-z0-9_-]{1,128}$/;
 const CLAIM_RE = /^(\/[^\s/]+)+$|^[A-Za-z0-9_.:-]{1,256}$/;
 
@@ -129,6 +136,14 @@ export class MeshLogin extends Construct {
       literal(owner, 'login.jwt.jwksCaCert', jwt.jwksCaCert);
       if (!jwt.jwksCaCert.includes('-----BEGIN CERTIFICATE-----')) fail(owner, 'login.jwt.jwksCaCert must be a PEM certificate');
     }
+    const algs = jwt.jwtSupportedAlgorithms;
+    if (algs !== undefined) {
+      if (!Array.isArray(algs) || algs.length === 0) fail(owner, "login.jwt.jwtSupportedAlgorithms must list at least one algorithm (or be left out for Consul's default)");
+      algs.forEach((a, i) => {
+        literal(owner, `login.jwt.jwtSupportedAlgorithms[${i}]`, a);
+        if (!JWT_ALGS.includes(a)) fail(owner, `login.jwt.jwtSupportedAlgorithms[${i}] '${a}' is not one of ${JWT_ALGS.join(', ')}`);
+      });
+    }
     const claimName = jwt.claimName ?? LOGIN_SERVICE_VAR;
     literal(owner, 'login.jwt.claimName', claimName);
     if (!CLAIM_RE.test(claimName)) fail(owner, `login.jwt.claimName '${claimName}' must be a claim name or a JSON pointer ('/a/b')`);
@@ -145,6 +160,7 @@ export class MeshLogin extends Construct {
     if (keys !== undefined) config.JWTValidationPubKeys = [...keys];
     if (jwt.jwksUrl !== undefined) config.JWKSURL = jwt.jwksUrl;
     if (jwt.jwksCaCert !== undefined) config.JWKSCACert = jwt.jwksCaCert;
+    if (algs !== undefined) config.JWTSupportedAlgs = [...algs];
 
     this.methodName = methodName;
     this.authMethod = new AclAuthMethod(this, 'AuthMethod', {

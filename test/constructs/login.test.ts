@@ -74,6 +74,7 @@ describe('BeamMesh login (JWT auth method)', () => {
         jwksUrl: 'https://k8s.example/openid/v1/jwks',
         jwksCaCert: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
         claimName: '/kubernetes.io/serviceaccount/name',
+        jwtSupportedAlgorithms: ['RS256', 'ES256'],
         maxTokenTtl: '24h',
       },
     });
@@ -85,6 +86,7 @@ describe('BeamMesh login (JWT auth method)', () => {
     expect(config).toMatchObject({ JWKSURL: 'https://k8s.example/openid/v1/jwks', ClaimMappings: { '/kubernetes.io/serviceaccount/name': 'meshx_service' } });
     expect(config.JWKSCACert).toContain('BEGIN CERTIFICATE');
     expect(config.JWTValidationPubKeys).toBeUndefined();
+    expect(config.JWTSupportedAlgs).toEqual(['RS256', 'ES256']);
   });
 
   test('the Nodes output names, per service, the auth method and role (no accessor, no secret)', () => {
@@ -124,6 +126,8 @@ describe('BeamMesh login (JWT auth method)', () => {
     ['CA without jwks', { jwksCaCert: '-----BEGIN CERTIFICATE-----' }, {}, 'login.jwt.jwksCaCert is only used with jwksUrl'],
     ['bad claim', { claimName: 'a b' }, {}, "login.jwt.claimName 'a b' must be a claim name or a JSON pointer"],
     ['bad ttl', { maxTokenTtl: 'soon' }, {}, "login.jwt.maxTokenTtl 'soon' must be a duration"],
+    ['unknown algorithm', { jwtSupportedAlgorithms: ['HS256'] }, {}, "login.jwt.jwtSupportedAlgorithms[0] 'HS256' is not one of RS256,"],
+    ['no algorithm', { jwtSupportedAlgorithms: [] }, {}, 'login.jwt.jwtSupportedAlgorithms must list at least one algorithm'],
     ['acl off', undefined, { acl: false }, 'login needs acl'],
     ['bad method name', undefined, { methodName: 'a b' }, "login.methodName 'a b' must be 1 to 128 characters"],
   ])('bad login (%s) fails at synth naming the field and the mesh path', (_what, jwt, extra, message) => {
