@@ -3,6 +3,7 @@ export * from './constructs/intentions-mode';
 export * from './constructs/mesh';
 export * from './constructs/node';
 export * from './constructs/acl';
+export * from './constructs/login';
 export * from './constructs/manifest-key';
 export * from './constructs/intentions';
 export * from './constructs/policy';

@@ -19,7 +19,13 @@ export class CdktfProject {
   constructor(app: string, agent: { httpAddr: string; masterToken?: string }, env: Record<string, string> = {}) {
     this.dir = fs.mkdtempSync(path.join(process.env.MESHX_TEST_TMP || os.tmpdir(), 'meshx-cdktf-'));
     this.outdir = path.join(this.dir, 'cdktf.out');
-    this.env = terraformEnv(agent, { ...env, CI: 'true', FORCE_COLOR: '0', NO_COLOR: '1' });
+    // cdktf points TF_PLUGIN_CACHE_DIR at ~/.terraform.d/plugin-cache, shared by every run on
+    // the machine; another run whose mirror holds a different provider build replaces the cached
+    // package between two terraform commands of one deploy ("the cached package ... does not match
+    // any of the checksums recorded in the dependency lock file"). Each project installs from the
+    // mirror into its own .terraform instead.
+    this.env = terraformEnv(agent, { ...env, CI: 'true', FORCE_COLOR: '0', NO_COLOR: '1', CDKTF_DISABLE_PLUGIN_CACHE_ENV: 'true' });
+    delete this.env.TF_PLUGIN_CACHE_DIR;
     this.setApp(app);
   }
 

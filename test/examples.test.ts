@@ -61,7 +61,11 @@ describe('examples synthesize offline', () => {
     const audit = JSON.parse(intentions.find((e) => e.name === 'payments-audit').config_json);
     expect(audit.Sources.map((s: any) => `${s.Name}:${s.Action}`)).toEqual(['*:deny']);
     expect(resources(stackJson, 'consul_keys').map((k) => k.key[0].path)).toContain('platform/meshx/payments/nodes/payments-api');
-    expect(Object.keys(stackJson.output)).toHaveLength(3);
+    // the example's own three accessor outputs, plus the mesh's per-node output
+    expect(Object.keys(stackJson.output)).toHaveLength(4);
+    const nodes = Object.entries<any>(stackJson.output).find(([k]) => k.startsWith('Payments_Nodes_'))![1].value;
+    expect(Object.keys(nodes)).toEqual(['payments-api', 'payments-audit', 'payments-ledger']);
+    expect(nodes['payments-api']).toEqual({ node: expect.any(String), kv_key: 'platform/meshx/payments/nodes/payments-api', token_accessor: expect.stringMatching(/^\$\{consul_acl_token\..*\.accessor_id\}$/) });
   });
 });
 

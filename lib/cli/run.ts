@@ -4,6 +4,7 @@ import { NodeManifest, ProxyKind } from '../manifest/types';
 import { agentBaseUrl, ConsulAgent } from '../runtime/consul-agent';
 import { InputError, RuntimeFailure } from '../runtime/errors';
 import { createLogger } from '../runtime/log';
+import { AclLogin, readBearerToken } from '../runtime/login';
 import { NodeRuntime } from '../runtime/node';
 import { preflightCommand, preflightManifest, preflightProxy } from '../runtime/preflight';
 import { defaultStateDir, StateDir } from '../runtime/state-dir';
@@ -17,6 +18,8 @@ interface RunFlags {
   kv?: string;
   consulAddr?: string;
   tokenFile?: string;
+  loginMethod?: string;
+  bearerTokenFile?: string;
   consulBin: string;
   proxy?: ProxyKind;
   envoyBin?: string;
@@ -46,6 +49,25 @@ function readToken(flags: { tokenFile?: string }, env: NodeJS.ProcessEnv): { tok
   return { token: env.CONSUL_HTTP_TOKEN || undefined };
 }
 
+const METHOD_RE = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * --login-method and --bearer-token-file (or MESHX_LOGIN_METHOD, MESHX_BEARER_TOKEN_FILE): both
+ * or neither, and never with a static token. The bearer file is checked now (exit 2 when bad).
+ */
+export function loginOptions(flags: { loginMethod?: string; bearerTokenFile?: string; tokenFile?: string }, env: NodeJS.ProcessEnv): { method: string; bearerTokenFile: string } | undefined {
+  const method = flags.loginMethod ?? (env.MESHX_LOGIN_METHOD || undefined);
+  const bearerTokenFile = flags.bearerTokenFile ?? (env.MESHX_BEARER_TOKEN_FILE || undefined);
+  if (method === undefined && bearerTokenFile === undefined) return undefined;
+  if (method === undefined) throw new InputError('--bearer-token-file needs --login-method (or $MESHX_LOGIN_METHOD): the auth method to log in to');
+  if (bearerTokenFile === undefined) throw new InputError(`--login-method needs --bearer-token-file (or $MESHX_BEARER_TOKEN_FILE): the file holding the JWT`);
+  if (!METHOD_RE.test(method)) throw new InputError(`--login-method: '${method}' is not an auth method name (1 to 128 characters of A-Z, a-z, 0-9, '_', '-')`);
+  const statics = [flags.tokenFile && '--token-file', env.CONSUL_HTTP_TOKEN_FILE && '$CONSUL_HTTP_TOKEN_FILE', env.CONSUL_HTTP_TOKEN && '$CONSUL_HTTP_TOKEN'].filter(Boolean);
+  if (statics.length) throw new InputError(`--login-method cannot be combined with ${statics.join(', ')}: the token comes from the login (unset the static token)`);
+  readBearerToken(bearerTokenFile);
+  return { method, bearerTokenFile };
+}
+
 /** The manifest from --manifest or --from (known before reaching the agent), else undefined (--kv). */
 function preflight(m: NodeManifest, flags: RunFlags, command: string[], env: NodeJS.ProcessEnv): void {
   preflightManifest(m, command, env);
@@ -63,7 +85,7 @@ function localManifest(flags: RunFlags, command: string[], env: NodeJS.ProcessEn
 async function reachAgent(flags: RunFlags, env: NodeJS.ProcessEnv, label: string): Promise<{ agent: ConsulAgent; tokenFile?: string }> {
   const address = flags.consulAddr ?? env.CONSUL_HTTP_ADDR ?? '127.0.0.1:8500';
   const ssl = env.CONSUL_HTTP_SSL === 'true';
-  const { token, tokenFile } = readToken(flags, env);
+  const { token, tokenFile } = loginOptions(flags, env) ? { token: undefined, tokenFile: undefined } : readToken(flags, env);
   const agent = new ConsulAgent({ address, ssl, token });
   const log = createLogger(label, 'helper');
   try {
@@ -84,34 +106,49 @@ export async function runCommand(flags: RunFlags, command: string[], env: NodeJS
     throw new InputError(`--consul-addr: ${(e as Error).message}`);
   }
   preflightCommand(command, env);
+  const loginWith = loginOptions(flags, env);
   let manifest = localManifest(flags, command, env);
-  const { agent, tokenFile } = await reachAgent(flags, env, manifest?.node ?? `kv:${flags.kv}`);
-  if (flags.kv) {
-    manifest = await manifestFromKv(agent, flags.kv);
-    preflight(manifest, flags, command, env);
-  }
-  const m = manifest!;
-  const node = new NodeRuntime({
-    manifest: m,
-    command,
-    agent,
-    tokenFile,
-    consulBin: flags.consulBin,
-    proxyKind: flags.proxy ?? m.sidecar.proxy,
-    stateDir: new StateDir(flags.stateDir ?? defaultStateDir(m.service.id)),
-    readyTimeoutMs: flags.readyTimeout * 1000,
-    stopTimeoutMs: flags.stopTimeout * 1000,
-    grpcAddr: flags.grpcAddr,
-    envoyBin: flags.envoyBin,
-    env,
-    log: createLogger(m.node, 'helper'),
-    proxyOutput: createLogger(m.node, 'proxy'),
-  });
-  const detach = handleSignals(node, { interactive: process.stdin.isTTY });
+  const label = manifest?.node ?? `kv:${flags.kv}`;
+  const { agent, tokenFile } = await reachAgent(flags, env, label);
+  const login = loginWith && new AclLogin({ agent, ...loginWith, node: manifest?.node ?? flags.kv!, log: createLogger(label, 'helper') });
   try {
-    return await node.run();
+    return await boot();
   } finally {
-    detach();
+    // Undone by the boot's login step; this covers a failure before it (manifest from KV, state dir).
+    await login?.logout();
+  }
+
+  async function boot(): Promise<number> {
+    if (flags.kv) {
+      // The manifest key is readable with the node's own token only: log in first.
+      await login?.login();
+      manifest = await manifestFromKv(agent, flags.kv);
+      preflight(manifest, flags, command, env);
+    }
+    const m = manifest!;
+    const node = new NodeRuntime({
+      manifest: m,
+      command,
+      agent,
+      tokenFile,
+      login,
+      consulBin: flags.consulBin,
+      proxyKind: flags.proxy ?? m.sidecar.proxy,
+      stateDir: new StateDir(flags.stateDir ?? defaultStateDir(m.service.id)),
+      readyTimeoutMs: flags.readyTimeout * 1000,
+      stopTimeoutMs: flags.stopTimeout * 1000,
+      grpcAddr: flags.grpcAddr,
+      envoyBin: flags.envoyBin,
+      env,
+      log: createLogger(m.node, 'helper'),
+      proxyOutput: createLogger(m.node, 'proxy'),
+    });
+    const detach = handleSignals(node, { interactive: process.stdin.isTTY });
+    try {
+      return await node.run();
+    } finally {
+      detach();
+    }
   }
 }
 
@@ -127,6 +164,8 @@ export function addRunCommand(program: Command, argv: string[], env: NodeJS.Proc
     .option('--kv <key>', 'Consul KV key holding the manifest')
     .option('--consul-addr <url>', 'Consul agent HTTP address (default: $CONSUL_HTTP_ADDR or 127.0.0.1:8500)')
     .option('--token-file <file>', 'ACL token file (default: $CONSUL_HTTP_TOKEN_FILE, else $CONSUL_HTTP_TOKEN)')
+    .option('--login-method <name>', 'get the ACL token by logging in to this auth method (default: $MESHX_LOGIN_METHOD); excludes --token-file and CONSUL_HTTP_TOKEN*')
+    .option('--bearer-token-file <file>', 'with --login-method: file holding the JWT, read again at every login (default: $MESHX_BEARER_TOKEN_FILE)')
     .option('--consul-bin <path>', 'consul binary', 'consul')
     .addOption(new Option('--proxy <kind>', 'sidecar proxy (default: the manifest\'s)').choices(['envoy', 'builtin']))
     .option('--envoy-bin <path>', 'Envoy binary (envoy proxy only)')

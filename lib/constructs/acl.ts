@@ -1,7 +1,10 @@
+import { AclBindingRule } from '@cdktf/provider-consul/lib/acl-binding-rule';
 import { AclPolicy } from '@cdktf/provider-consul/lib/acl-policy';
+import { AclRole } from '@cdktf/provider-consul/lib/acl-role';
 import { AclToken } from '@cdktf/provider-consul/lib/acl-token';
 import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
 import { Construct } from 'constructs';
+import { LOGIN_SERVICE_VAR } from '../manifest/rules';
 import { ProxyKind } from '../manifest/types';
 
 /**
@@ -22,6 +25,13 @@ export interface NodeAclProps {
    */
   readonly datacenter?: string;
   /**
+   * Name of an ACL auth method (see {@link MeshLogin}). When set, no static token is made: a role
+   * holds the service identity and the manifest-read policy, and a binding rule gives that role,
+   * and only it, to a login whose service claim (mapped to `meshx_service`) equals `serviceName`.
+   * @default - a static token
+   */
+  readonly authMethod?: string;
+  /**
    * Consul provider of the resources.
    * @default - the stack's default Consul provider
    */
@@ -29,16 +39,21 @@ export interface NodeAclProps {
 }
 
 /**
- * A least-privilege ACL token for one node: a service identity (write on the node's service
- * and its sidecar, read on services and nodes for upstream discovery) plus read on the node's
- * own manifest key. The secret is never synthesized: read it with
- * `consul acl token read -id <accessor>` where the node boots.
+ * Least-privilege ACL for one node: a service identity (write on the node's service and its
+ * sidecar, read on services and nodes for upstream discovery) plus read on the node's own
+ * manifest key. Either as a static token (the default; the secret is never synthesized: read it
+ * with `consul acl token read -id <accessor>` where the node boots), or, with `authMethod`, as a
+ * role that a login for this node (and no other) receives.
  */
 export class NodeAcl extends Construct {
   /** The policy granting read on the manifest key. */
   public readonly policy: AclPolicy;
-  /** The node's token. */
-  public readonly token: AclToken;
+  /** The node's static token; undefined with `authMethod`. */
+  public readonly token?: AclToken;
+  /** The role a login for this node receives; only with `authMethod`. */
+  public readonly role?: AclRole;
+  /** The binding rule giving `role` to a login for this node; only with `authMethod`. */
+  public readonly bindingRule?: AclBindingRule;
 
   constructor(scope: Construct, id: string, props: NodeAclProps) {
     super(scope, id);
@@ -52,11 +67,31 @@ export class NodeAcl extends Construct {
       datacenters: props.datacenter ? [props.datacenter] : undefined,
       provider: props.provider,
     });
-    this.token = new AclToken(this, 'Token', {
-      description: `meshx-node: ${props.nodeName} (${props.serviceName})`,
-      local: false,
+    const serviceIdentities = [{ serviceName: props.serviceName, datacenters: props.datacenter ? [props.datacenter] : undefined }];
+    if (props.authMethod === undefined) {
+      this.token = new AclToken(this, 'Token', {
+        description: `meshx-node: ${props.nodeName} (${props.serviceName})`,
+        local: false,
+        policies: [this.policy.name],
+        serviceIdentities,
+        provider: props.provider,
+      });
+      return;
+    }
+    this.role = new AclRole(this, 'Role', {
+      name: `${props.serviceName}-meshx-node`,
+      description: `meshx-node: what a login for ${props.nodeName} receives`,
       policies: [this.policy.name],
-      serviceIdentities: [{ serviceName: props.serviceName, datacenters: props.datacenter ? [props.datacenter] : undefined }],
+      serviceIdentities,
+      provider: props.provider,
+    });
+    // Service names are lowercase DNS labels, so the selector needs no escaping.
+    this.bindingRule = new AclBindingRule(this, 'BindingRule', {
+      authMethod: props.authMethod,
+      description: `meshx-node: a login for ${props.nodeName} gets role ${props.serviceName}-meshx-node`,
+      selector: `value.${LOGIN_SERVICE_VAR} == "${props.serviceName}"`,
+      bindType: 'role',
+      bindName: this.role.name,
       provider: props.provider,
     });
   }

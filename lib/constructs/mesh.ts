@@ -1,10 +1,11 @@
 import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
-import { Aspects, IAspect } from 'cdktf';
+import { Aspects, IAspect, Lazy, TerraformOutput } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { isServiceName } from '../manifest/names';
 import { ProxyKind } from '../manifest/types';
 import { fail } from './errors';
 import { MeshIntentions } from './intentions';
+import { MeshLogin, MeshLoginProps } from './login';
 import { IntentionsMode } from './intentions-mode';
 import { BeamNode, BeamNodeProps } from './node';
 import { checkLiteral } from './validation';
@@ -32,6 +33,14 @@ export interface BeamMeshProps {
    * @default true
    */
   readonly acl?: boolean;
+  /**
+   * Let nodes get their ACL token by logging in to a Consul auth method (`meshx-node run
+   * --login-method`), instead of a static token copied to each host. Replaces the static tokens:
+   * each node gets a role (its service identity plus read on its manifest key) that a login for
+   * that node, and no other, receives. Needs `acl` on.
+   * @default - static tokens (when `acl` is on)
+   */
+  readonly login?: MeshLoginProps;
   /**
    * KV prefix under which node manifests are written, as `<kvPrefix>/<mesh>/nodes/<service>`.
    * @default "meshx"
@@ -100,6 +109,10 @@ export class BeamMesh extends Construct {
   public readonly acl: boolean;
   /** KV prefix of the node manifests. */
   public readonly kvPrefix: string;
+  /** The auth method nodes log in with; undefined unless `login` is set. */
+  public readonly login?: MeshLogin;
+  /** The output naming, per service, what an operator needs to boot each node (never a secret). */
+  public readonly nodesOutput: TerraformOutput;
   /** Default proxy kind of the nodes. */
   public readonly proxy: ProxyKind;
   /** Datacenter of the resources, if set. */
@@ -134,6 +147,16 @@ export class BeamMesh extends Construct {
     this.proxy = props.proxy ?? ProxyKind.ENVOY;
     this.datacenter = props.datacenter;
     this.provider = props.provider;
+    if (props.login !== undefined) {
+      if (!this.acl) fail(this, 'login needs acl: a login hands out ACL tokens; drop acl: false or login');
+      this.login = new MeshLogin(this, 'Login', { ...props.login, meshName: this.meshName, provider: this.provider });
+    }
+    this.nodesOutput = new TerraformOutput(this, 'Nodes', {
+      description: this.login
+        ? `meshx-node mesh '${this.meshName}': per service, the Erlang node, its manifest key, and the auth method and role a login for it gets`
+        : `meshx-node mesh '${this.meshName}': per service, the Erlang node, its manifest key and its token's accessor ID (read the token where the node boots)`,
+      value: Lazy.anyValue({ produce: () => this.outputValue() }),
+    });
     Aspects.of(this).add(new MeshMaterializer(this));
   }
 
@@ -223,6 +246,20 @@ export class BeamMesh extends Construct {
     this._materialized = true;
     for (const node of this._nodes) node._materialize();
     new MeshIntentions(this, 'Intentions', { mesh: this });
+  }
+
+  private outputValue(): Record<string, Record<string, string>> {
+    const out: Record<string, Record<string, string>> = {};
+    for (const n of this.sortedNodes()) {
+      const v: Record<string, string> = { node: n.nodeName, kv_key: n.kvKey };
+      if (n.token) v.token_accessor = n.token.accessorId;
+      if (this.login && n.role) {
+        v.auth_method = this.login.authMethod.name;
+        v.role = n.role.name;
+      }
+      out[n.serviceName] = v;
+    }
+    return out;
   }
 
   private addEdge(from: BeamNode, to: BeamNode): void {

@@ -1,3 +1,4 @@
+import { AclRole } from '@cdktf/provider-consul/lib/acl-role';
 import { AclToken } from '@cdktf/provider-consul/lib/acl-token';
 import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
 import { Construct } from 'constructs';
@@ -86,8 +87,10 @@ export class BeamNode extends Construct {
   public readonly kvKey: string;
   /** Proxy kind of the node. */
   public readonly proxy: ProxyKind;
-  /** The node's ACL token (no secret is synthesized); undefined when the mesh has `acl: false`. */
+  /** The node's ACL token (no secret is synthesized); undefined when the mesh has `acl: false` or `login`. */
   public readonly token?: AclToken;
+  /** The ACL role a login for this node receives; only when the mesh has `login`. */
+  public readonly role?: AclRole;
   /** The `service-defaults` config entry (protocol tcp). */
   public readonly serviceDefaults: ConfigEntry;
 
@@ -139,14 +142,17 @@ export class BeamNode extends Construct {
       provider: mesh.provider,
     });
     if (mesh.acl) {
-      this.token = new NodeAcl(this, 'Acl', {
+      const acl = new NodeAcl(this, 'Acl', {
         serviceName: this.serviceName,
         nodeName: this.nodeName,
         kvKey: this.kvKey,
         proxy: this.proxy,
         datacenter: mesh.datacenter,
+        authMethod: mesh.login?.authMethod.name,
         provider: mesh.provider,
-      }).token;
+      });
+      this.token = acl.token;
+      this.role = acl.role;
     }
   }
 

@@ -62,3 +62,6 @@ export function consulLimitProblems(o: { ttl: string; deregisterCriticalAfter: s
   if (o.sidecarPort && o.sidecarPort === o.epmdPort) out.push(['sidecar.port', `is the same port as epmdPort (${o.epmdPort})`]);
   return out;
 }
+
+/** The name a login's service claim is mapped to (auth-method claim mappings; binding-rule selectors use `value.meshx_service`). */
+export const LOGIN_SERVICE_VAR = 'meshx_service';

@@ -39,16 +39,57 @@ export function agentBaseUrl(address: string, ssl = false): string {
 export class ConsulAgent {
   public readonly baseUrl: string;
   private readonly timeoutMs: number;
+  private token?: string;
+  private renew?: () => Promise<string>;
+  private renewing?: Promise<boolean>;
 
-  constructor(private readonly options: ConsulAgentOptions) {
+  constructor(options: ConsulAgentOptions) {
     this.baseUrl = agentBaseUrl(options.address, options.ssl);
     this.timeoutMs = options.timeoutMs ?? 10000;
+    this.token = options.token;
   }
 
-  /** One request; `body` is sent as JSON, or as is when it is a string and `raw` is set. */
-  public async request(method: string, path: string, body?: unknown, raw = false): Promise<{ status: number; text: string }> {
+  /** Replaces the ACL token of later requests (a new login). */
+  public setToken(token: string | undefined): void {
+    this.token = token;
+  }
+
+  /**
+   * What to do when the agent says the token is gone (403 "ACL not found": revoked, expired or
+   * logged out): `renew` resolves with a new token (a new login), or rejects. Requests that met
+   * the 403 wait for it and are sent once more; concurrent ones share one renewal.
+   */
+  public onTokenGone(renew: () => Promise<string>): void {
+    this.renew = renew;
+  }
+
+  /**
+   * One request; `body` is sent as JSON, or as is when it is a string and `raw` is set.
+   * `opts.token` overrides the agent's token (null: none); `opts.renew: false` skips the renewal on 403.
+   */
+  public async request(method: string, path: string, body?: unknown, raw = false, opts: { token?: string | null; renew?: boolean } = {}): Promise<{ status: number; text: string }> {
+    const token = opts.token === null ? undefined : opts.token ?? this.token;
+    const r = await this.send(method, path, body, raw, token);
+    if (r.status !== 403 || opts.token !== undefined || opts.renew === false || !this.renew || !/ACL not found/i.test(r.text)) return r;
+    // Renewed meanwhile by another request: just send again with the new token.
+    if (this.token !== token) return this.send(method, path, body, raw, this.token);
+    if (!this.renewing) {
+      this.renewing = this.renew().then(
+        (t) => {
+          this.token = t;
+          return true;
+        },
+        () => false,
+      );
+      void this.renewing.finally(() => (this.renewing = undefined));
+    }
+    if (!(await this.renewing)) return r;
+    return this.send(method, path, body, raw, this.token);
+  }
+
+  private async send(method: string, path: string, body: unknown, raw: boolean, token: string | undefined): Promise<{ status: number; text: string }> {
     const headers: Record<string, string> = {};
-    if (this.options.token) headers['X-Consul-Token'] = this.options.token;
+    if (token) headers['X-Consul-Token'] = token;
     if (body !== undefined && !raw) headers['Content-Type'] = 'application/json';
     const res = await fetch(this.baseUrl + path, {
       method,

@@ -3,6 +3,7 @@ import { NodeManifest, ProxyKind } from '../manifest/types';
 import { ConsulAgent } from './consul-agent';
 import { EpmdServer } from './epmd/server';
 import { Logger } from './log';
+import { AclLogin } from './login';
 import { ProxySupervisor } from './proxy-supervisor';
 import { ResolvedPorts } from './registration';
 import { StateDir } from './state-dir';
@@ -14,6 +15,8 @@ export interface RunOptions {
   readonly agent: ConsulAgent;
   /** Path of the token file, passed to the proxy as -token-file. */
   readonly tokenFile?: string;
+  /** The node's token comes from an auth-method login (--login-method); exclusive with tokenFile. */
+  readonly login?: AclLogin;
   readonly consulBin: string;
   readonly proxyKind: ProxyKind;
   readonly stateDir: StateDir;
@@ -36,6 +39,8 @@ export interface BootContext {
   readonly signal: AbortSignal;
   /** Set by ports, completed by registration (agent's assignment) and epmd (its port). */
   ports?: ResolvedPorts;
+  /** The login's token file in the state dir (login), for the proxy's -token-file. */
+  tokenFile?: string;
   /** Envoy's admin listener (ports). */
   adminBind?: string;
   epmd?: EpmdServer;

@@ -6,6 +6,7 @@ import { healthStep } from './health';
 import { BootAborted, Runner } from './runner';
 import { beamStep } from './steps/beam';
 import { epmdStep } from './steps/epmd';
+import { loginStep } from './steps/login';
 import { portsStep } from './steps/ports';
 import { proxyStep } from './steps/proxy';
 import { registrationStep } from './steps/registration';
@@ -13,8 +14,13 @@ import { stateDirStep } from './steps/state-dir';
 
 export type { RunOptions } from './context';
 
-/** The boot, in order; undone in reverse. */
-export const BOOT_STEPS: BootStep[] = [stateDirStep, portsStep, registrationStep, epmdStep, proxyStep, healthStep, beamStep];
+/** The boot, in order; undone in reverse. The login step only with --login-method. */
+export const BOOT_STEPS: BootStep[] = [stateDirStep, loginStep, portsStep, registrationStep, epmdStep, proxyStep, healthStep, beamStep];
+
+/** The steps of one run: without a login, no login step (nor its name in logs). */
+export function bootSteps(o: Pick<RunOptions, 'login'>): BootStep[] {
+  return o.login ? BOOT_STEPS : BOOT_STEPS.filter((s) => s !== loginStep);
+}
 
 /**
  * One BEAM node on the mesh: boots the steps, then runs until the BEAM exits or stop() is called.
@@ -27,7 +33,7 @@ export class NodeRuntime {
   private stopSignal?: NodeJS.Signals;
   private booting = true;
 
-  constructor(private readonly o: RunOptions, steps: BootStep[] = BOOT_STEPS) {
+  constructor(private readonly o: RunOptions, steps: BootStep[] = bootSteps(o)) {
     this.runner = new Runner(steps, o.log);
     this.ctx = { o, signal: this.runner.signal };
   }

@@ -22,6 +22,8 @@ export const STATE_FILE = 'state.json';
 export const ENV_FILE = 'upstreams.env';
 export const INETRC_FILE = 'inetrc';
 export const LOCK_FILE = 'helper.pid';
+/** The ACL token of a login (mode 0600), for the proxy's -token-file; removed at stop. */
+export const TOKEN_FILE = 'consul.token';
 
 /**
  * Default state dir, one folder per service: /run for root; else $XDG_RUNTIME_DIR (per user,
@@ -68,6 +70,19 @@ export class StateDir {
 
   public get inetrcPath(): string {
     return path.join(this.dir, INETRC_FILE);
+  }
+
+  public get tokenPath(): string {
+    return path.join(this.dir, TOKEN_FILE);
+  }
+
+  /** Writes the login token for the proxy: mode 0600, fresh, never through a symlink. */
+  public writeToken(secret: string): void {
+    this.writeFile(TOKEN_FILE, secret + '\n', 0o600);
+  }
+
+  public removeToken(): void {
+    fs.rmSync(this.tokenPath, { force: true });
   }
 
   public get lockPath(): string {
@@ -139,11 +154,12 @@ export class StateDir {
    * A fresh file, never through a symlink: created exclusively and without following links
    * under a temp name, then renamed over the target (rename replaces a link, not its target).
    */
-  private writeFile(name: string, text: string): void {
+  private writeFile(name: string, text: string, mode = 0o644): void {
     const tmp = path.join(this.dir, `.${name}.${process.pid}.tmp`);
     fs.rmSync(tmp, { force: true });
-    const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o644);
+    const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
     try {
+      fs.fchmodSync(fd, mode); // not widened by the umask, not narrowed either
       fs.writeSync(fd, text);
     } finally {
       fs.closeSync(fd);
@@ -165,7 +181,7 @@ export class StateDir {
   /** Removes what this helper wrote (the dir too when it is then empty); nothing unless it holds the lock. */
   public remove(): void {
     if (!this.locked) return;
-    for (const f of [STATE_FILE, ENV_FILE, INETRC_FILE, LOCK_FILE]) fs.rmSync(path.join(this.dir, f), { force: true });
+    for (const f of [TOKEN_FILE, STATE_FILE, ENV_FILE, INETRC_FILE, LOCK_FILE]) fs.rmSync(path.join(this.dir, f), { force: true });
     this.locked = false;
     try {
       fs.rmdirSync(this.dir);

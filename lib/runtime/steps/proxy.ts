@@ -16,7 +16,7 @@ export const proxyStep: BootStep = {
       proxyId: sidecarId(o.manifest),
       serviceId: o.manifest.service.id,
       httpAddr: o.agent.baseUrl,
-      tokenFile: o.tokenFile,
+      tokenFile: ctx.tokenFile ?? o.tokenFile,
       adminBind: ctx.adminBind,
       grpcAddr: o.grpcAddr,
       envoyBin: o.envoyBin,

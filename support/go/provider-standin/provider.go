@@ -96,11 +96,14 @@ func Provider() *schema.Provider {
 			},
 		},
 		ResourcesMap: map[string]*schema.Resource{
-			"consul_keys":         resourceConsulKeys(),
-			"consul_acl_policy":   resourceConsulACLPolicy(),
-			"consul_acl_token":    resourceConsulACLToken(),
-			"consul_config_entry": resourceConsulConfigEntry(),
-			"consul_intention":    resourceConsulIntention(),
+			"consul_keys":             resourceConsulKeys(),
+			"consul_acl_policy":       resourceConsulACLPolicy(),
+			"consul_acl_token":        resourceConsulACLToken(),
+			"consul_config_entry":     resourceConsulConfigEntry(),
+			"consul_intention":        resourceConsulIntention(),
+			"consul_acl_auth_method":  resourceConsulACLAuthMethod(),
+			"consul_acl_role":         resourceConsulACLRole(),
+			"consul_acl_binding_rule": resourceConsulACLBindingRule(),
 		},
 	}
 	p.ConfigureContextFunc = configure

@@ -1,0 +1,180 @@
+import { AclAuthMethod } from '@cdktf/provider-consul/lib/acl-auth-method';
+import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
+import { Token } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
+import { isDuration, LOGIN_SERVICE_VAR } from '../manifest/rules';
+import { fail } from './errors';
+
+/**
+ * The JWT issuer a mesh's nodes log in with (a Consul ACL auth method of type `jwt`, Consul 1.8+).
+ *
+ * The issuer must guarantee three things, because Consul trusts a validly signed JWT completely:
+ * the claim named by `claimName` names the Consul service of the node the JWT is handed to (and
+ * is set by the issuer, never by the workload); the audience is one of `boundAudiences` and is
+ * used for nothing else; and the JWT expires (`exp`), so a stolen one stops working.
+ */
+export interface JwtLoginProps {
+  /** The `iss` every JWT must carry, e.g. `https://kubernetes.default.svc.cluster.local`. */
+  readonly boundIssuer: string;
+  /** Accepted `aud` values; a JWT must carry at least one of them. At least one is required. */
+  readonly boundAudiences: string[];
+  /**
+   * PEM public keys (or certificates) that may sign the JWTs. Exactly one of this and `jwksUrl`.
+   * @default - none: `jwksUrl` must be set
+   */
+  readonly jwtValidationPubKeys?: string[];
+  /**
+   * An `https://` JWKS endpoint of the issuer. Exactly one of this and `jwtValidationPubKeys`.
+   * @default - none: `jwtValidationPubKeys` must be set
+   */
+  readonly jwksUrl?: string;
+  /**
+   * PEM CA certificate for the TLS connection to `jwksUrl`.
+   * @default - the Consul servers' system roots
+   */
+  readonly jwksCaCert?: string;
+  /**
+   * The claim naming the node's Consul service: a top-level claim name, or a JSON pointer such as
+   * `/kubernetes.io/serviceaccount/name` for a nested claim.
+   * @default "meshx_service"
+   */
+  readonly claimName?: string;
+  /**
+   * Signature algorithms a JWT may use (Consul's `JWTSupportedAlgs`): RS256, RS384, RS512, ES256,
+   * ES384, ES512, PS256, PS384, PS512 or EdDSA.
+   * @default - Consul's default (with `jwtValidationPubKeys`, Consul 1.8.7 accepts RS256 and ES256 JWTs)
+   */
+  readonly jwtSupportedAlgorithms?: string[];
+  /**
+   * Lifetime cap of the tokens made by a login (a duration such as `1h`). A helper that is killed
+   * without logging out leaves its token until then; the helper logs in again when its token expires.
+   * @default - no cap: the token lives until the helper logs out
+   */
+  readonly maxTokenTtl?: string;
+}
+
+/**
+ * How the mesh's nodes get their ACL tokens without a human: by logging in to a Consul auth method.
+ */
+export interface MeshLoginProps {
+  /** Log in with a JWT. */
+  readonly jwt: JwtLoginProps;
+  /**
+   * Name of the auth method: 1 to 128 characters of A-Z, a-z, 0-9, '_', '-'.
+   * @default - `<mesh name>-meshx-node`
+   */
+  readonly methodName?: string;
+}
+
+/**
+ * Properties of a {@link MeshLogin}.
+ */
+export interface MeshLoginConstructProps extends MeshLoginProps {
+  /** Name of the mesh, for the default method name and the description. */
+  readonly meshName: string;
+  /**
+   * Consul provider of the resource.
+   * @default - the stack's default Consul provider
+   */
+  readonly provider?: ConsulProvider;
+}
+
+
+const JWT_ALGS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'EdDSA'];
+const METHOD_NAME_RE = /^[A-Za-z0-9_-]{1,128}$/;
+const CLAIM_RE = /^(\/[^\s/]+)+$|^[A-Za-z0-9_.:-]{1,256}$/;
+
+/**
+ * A Consul ACL auth method of type `jwt` for one mesh. Each node's {@link NodeAcl} binds a JWT whose
+ * service claim names that node to the node's role (its service identity plus read on its own
+ * manifest key), and to nothing else.
+ */
+export class MeshLogin extends Construct {
+  /** The auth method. */
+  public readonly authMethod: AclAuthMethod;
+  /** Name of the auth method (what `meshx-node run --login-method` takes). */
+  public readonly methodName: string;
+
+  constructor(scope: Construct, id: string, props: MeshLoginConstructProps) {
+    super(scope, id);
+    // Errors name the mesh (the construct the user made), not this child.
+    const owner = scope;
+    const jwt = props.jwt;
+    if (jwt === undefined || jwt === null) fail(owner, 'login.jwt is required');
+    const methodName = props.methodName ?? `${props.meshName}-meshx-node`;
+    literal(owner, 'login.methodName', methodName);
+    if (!METHOD_NAME_RE.test(methodName)) fail(owner, `login.methodName '${methodName}' must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '-'`);
+
+    literal(owner, 'login.jwt.boundIssuer', jwt.boundIssuer);
+    if (typeof jwt.boundIssuer !== 'string' || jwt.boundIssuer.trim() === '') fail(owner, 'login.jwt.boundIssuer must be a non-empty string (the `iss` of the JWTs)');
+    if (!Array.isArray(jwt.boundAudiences) || jwt.boundAudiences.length === 0) {
+      fail(owner, 'login.jwt.boundAudiences must list at least one audience: a JWT minted for another audience must not log in');
+    }
+    jwt.boundAudiences.forEach((a, i) => {
+      literal(owner, `login.jwt.boundAudiences[${i}]`, a);
+      if (typeof a !== 'string' || a.trim() === '') fail(owner, `login.jwt.boundAudiences[${i}] must be a non-empty string`);
+    });
+    const keys = jwt.jwtValidationPubKeys;
+    if ((keys === undefined) === (jwt.jwksUrl === undefined)) {
+      fail(owner, 'login.jwt needs exactly one of jwtValidationPubKeys and jwksUrl');
+    }
+    if (keys !== undefined) {
+      if (!Array.isArray(keys) || keys.length === 0) fail(owner, 'login.jwt.jwtValidationPubKeys must list at least one PEM key');
+      keys.forEach((k, i) => {
+        literal(owner, `login.jwt.jwtValidationPubKeys[${i}]`, k);
+        if (!/-----BEGIN (PUBLIC KEY|RSA PUBLIC KEY|CERTIFICATE)-----/.test(k)) {
+          fail(owner, `login.jwt.jwtValidationPubKeys[${i}] must be a PEM public key or certificate ('-----BEGIN PUBLIC KEY-----'); never put a private key here`);
+        }
+      });
+    }
+    if (jwt.jwksUrl !== undefined) {
+      literal(owner, 'login.jwt.jwksUrl', jwt.jwksUrl);
+      if (!/^https:\/\/[^\s/]+/.test(jwt.jwksUrl)) fail(owner, `login.jwt.jwksUrl '${jwt.jwksUrl}' must be an https:// URL`);
+    }
+    if (jwt.jwksCaCert !== undefined) {
+      if (jwt.jwksUrl === undefined) fail(owner, 'login.jwt.jwksCaCert is only used with jwksUrl');
+      literal(owner, 'login.jwt.jwksCaCert', jwt.jwksCaCert);
+      if (!jwt.jwksCaCert.includes('-----BEGIN CERTIFICATE-----')) fail(owner, 'login.jwt.jwksCaCert must be a PEM certificate');
+    }
+    const algs = jwt.jwtSupportedAlgorithms;
+    if (algs !== undefined) {
+      if (!Array.isArray(algs) || algs.length === 0) fail(owner, "login.jwt.jwtSupportedAlgorithms must list at least one algorithm (or be left out for Consul's default)");
+      algs.forEach((a, i) => {
+        literal(owner, `login.jwt.jwtSupportedAlgorithms[${i}]`, a);
+        if (!JWT_ALGS.includes(a)) fail(owner, `login.jwt.jwtSupportedAlgorithms[${i}] '${a}' is not one of ${JWT_ALGS.join(', ')}`);
+      });
+    }
+    const claimName = jwt.claimName ?? LOGIN_SERVICE_VAR;
+    literal(owner, 'login.jwt.claimName', claimName);
+    if (!CLAIM_RE.test(claimName)) fail(owner, `login.jwt.claimName '${claimName}' must be a claim name or a JSON pointer ('/a/b')`);
+    if (jwt.maxTokenTtl !== undefined) {
+      literal(owner, 'login.jwt.maxTokenTtl', jwt.maxTokenTtl);
+      if (!isDuration(jwt.maxTokenTtl)) fail(owner, `login.jwt.maxTokenTtl '${jwt.maxTokenTtl}' must be a duration such as '1h' or '30m'`);
+    }
+
+    const config: Record<string, unknown> = {
+      BoundIssuer: jwt.boundIssuer,
+      BoundAudiences: [...jwt.boundAudiences],
+      ClaimMappings: { [claimName]: LOGIN_SERVICE_VAR },
+    };
+    if (keys !== undefined) config.JWTValidationPubKeys = [...keys];
+    if (jwt.jwksUrl !== undefined) config.JWKSURL = jwt.jwksUrl;
+    if (jwt.jwksCaCert !== undefined) config.JWKSCACert = jwt.jwksCaCert;
+    if (algs !== undefined) config.JWTSupportedAlgs = [...algs];
+
+    this.methodName = methodName;
+    this.authMethod = new AclAuthMethod(this, 'AuthMethod', {
+      name: methodName,
+      type: 'jwt',
+      displayName: `meshx-node ${props.meshName}`,
+      description: `meshx-node: nodes of mesh '${props.meshName}' log in with a JWT whose '${claimName}' claim names their service`,
+      configJson: JSON.stringify(config),
+      maxTokenTtl: jwt.maxTokenTtl,
+      provider: props.provider,
+    });
+  }
+}
+
+function literal(scope: IConstruct, field: string, value: unknown): void {
+  if (typeof value === 'string' && Token.isUnresolved(value)) fail(scope, `${field} must be a literal string, not a Terraform reference`);
+}

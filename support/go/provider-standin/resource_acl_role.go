@@ -1,0 +1,205 @@
+package main
+
+import (
+	"fmt"
+
+	consulapi "github.com/hashicorp/consul/api"
+	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
+)
+
+// consul_acl_role; the ID is the role ID.
+func resourceConsulACLRole() *schema.Resource {
+	strElem := &schema.Schema{Type: schema.TypeString}
+	return &schema.Resource{
+		Create: resourceConsulACLRoleCreate,
+		Read:   resourceConsulACLRoleRead,
+		Update: resourceConsulACLRoleUpdate,
+		Delete: resourceConsulACLRoleDelete,
+		Importer: &schema.ResourceImporter{
+			StateContext: schema.ImportStatePassthroughContext,
+		},
+		Schema: map[string]*schema.Schema{
+			"name":        {Type: schema.TypeString, Required: true, Description: "The name of the ACL role."},
+			"description": {Type: schema.TypeString, Optional: true, Description: "A free form human readable description of the role."},
+			"policies":    {Type: schema.TypeSet, Optional: true, Elem: strElem, Description: "The list of policies that should be applied to the role. Both the policy ID or its name can be used."},
+			"service_identities": {
+				Type:        schema.TypeSet,
+				Optional:    true,
+				Description: "The list of service identities that should be applied to the role.",
+				Elem: &schema.Resource{Schema: map[string]*schema.Schema{
+					"service_name": {Type: schema.TypeString, Required: true, Description: "The name of the service."},
+					"datacenters":  {Type: schema.TypeSet, Optional: true, Elem: strElem, Description: "The datacenters the effective policy is valid within. When no datacenters are provided the effective policy is valid in all datacenters including those which do not yet exist but may in the future."},
+				}},
+			},
+			"node_identities": {
+				Type:        schema.TypeList,
+				Optional:    true,
+				Description: "The list of node identities that should be applied to the role.",
+				Elem: &schema.Resource{Schema: map[string]*schema.Schema{
+					"node_name":  {Type: schema.TypeString, Required: true, Description: "The name of the node."},
+					"datacenter": {Type: schema.TypeString, Required: true, Description: "Specifies the node's datacenter."},
+				}},
+			},
+			"templated_policies": {
+				Type:        schema.TypeList,
+				Optional:    true,
+				Description: "The list of templated policies that should be applied to the role.",
+				Elem: &schema.Resource{Schema: map[string]*schema.Schema{
+					"template_name": {Type: schema.TypeString, Required: true, Description: "The name of the templated policies."},
+					"template_variables": {
+						Type:        schema.TypeList,
+						Optional:    true,
+						MaxItems:    1,
+						Description: "The templated policy variables.",
+						Elem: &schema.Resource{Schema: map[string]*schema.Schema{
+							"name": {Type: schema.TypeString, Optional: true, Description: "The name of node, workload identity or service."},
+						}},
+					},
+					"datacenters": {Type: schema.TypeList, Optional: true, Elem: strElem, Description: "Specifies the datacenters the effective policy is valid within."},
+				}},
+			},
+			"namespace": {Type: schema.TypeString, Optional: true, ForceNew: true, Description: "The namespace to create the role within."},
+			"partition": {Type: schema.TypeString, Optional: true, ForceNew: true, Description: "The partition the ACL role is associated with."},
+		},
+	}
+}
+
+// isUUID: a policy given by ID (Consul IDs are UUIDs), else by name.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func roleFromData(d *schema.ResourceData) *consulapi.ACLRole {
+	r := &consulapi.ACLRole{
+		Name:        d.Get("name").(string),
+		Description: d.Get("description").(string),
+		Namespace:   optString(d, "namespace"),
+		Partition:   optString(d, "partition"),
+	}
+	for _, p := range stringSet(d.Get("policies")) {
+		if isUUID(p) {
+			r.Policies = append(r.Policies, &consulapi.ACLRolePolicyLink{ID: p})
+		} else {
+			r.Policies = append(r.Policies, &consulapi.ACLRolePolicyLink{Name: p})
+		}
+	}
+	for _, raw := range d.Get("service_identities").(*schema.Set).List() {
+		m := raw.(map[string]interface{})
+		r.ServiceIdentities = append(r.ServiceIdentities, &consulapi.ACLServiceIdentity{
+			ServiceName: m["service_name"].(string),
+			Datacenters: stringSet(m["datacenters"]),
+		})
+	}
+	for _, raw := range d.Get("node_identities").([]interface{}) {
+		m := raw.(map[string]interface{})
+		r.NodeIdentities = append(r.NodeIdentities, &consulapi.ACLNodeIdentity{
+			NodeName: m["node_name"].(string), Datacenter: m["datacenter"].(string),
+		})
+	}
+	for _, raw := range d.Get("templated_policies").([]interface{}) {
+		m := raw.(map[string]interface{})
+		tp := &consulapi.ACLTemplatedPolicy{
+			TemplateName: m["template_name"].(string),
+			Datacenters:  stringList(m["datacenters"]),
+		}
+		if vars := m["template_variables"].([]interface{}); len(vars) > 0 && vars[0] != nil {
+			tp.TemplateVariables = &consulapi.ACLTemplatedPolicyVariables{Name: vars[0].(map[string]interface{})["name"].(string)}
+		}
+		r.TemplatedPolicies = append(r.TemplatedPolicies, tp)
+	}
+	return r
+}
+
+func resourceConsulACLRoleCreate(d *schema.ResourceData, meta interface{}) error {
+	o := resourceOpts(d, "", "namespace", "partition")
+	r, _, err := client(meta).ACL().RoleCreate(roleFromData(d), o.write())
+	if err != nil {
+		return fmt.Errorf("failed to create ACL role %q: %w", d.Get("name").(string), err)
+	}
+	d.SetId(r.ID)
+	return resourceConsulACLRoleRead(d, meta)
+}
+
+func resourceConsulACLRoleUpdate(d *schema.ResourceData, meta interface{}) error {
+	o := resourceOpts(d, "", "namespace", "partition")
+	r := roleFromData(d)
+	r.ID = d.Id()
+	if _, _, err := client(meta).ACL().RoleUpdate(r, o.write()); err != nil {
+		return fmt.Errorf("failed to update ACL role %q: %w", d.Id(), err)
+	}
+	return resourceConsulACLRoleRead(d, meta)
+}
+
+func resourceConsulACLRoleRead(d *schema.ResourceData, meta interface{}) error {
+	o := resourceOpts(d, "", "namespace", "partition")
+	r, _, err := client(meta).ACL().RoleRead(d.Id(), o.query())
+	if isNotFound(err) || (err == nil && r == nil) {
+		d.SetId("")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("failed to read ACL role %q: %w", d.Id(), err)
+	}
+	// A policy configured by ID stays an ID, one configured by name stays a name.
+	configured := map[string]bool{}
+	for _, p := range stringSet(d.Get("policies")) {
+		configured[p] = true
+	}
+	policies := make([]string, 0, len(r.Policies))
+	for _, l := range r.Policies {
+		if configured[l.ID] {
+			policies = append(policies, l.ID)
+		} else {
+			policies = append(policies, l.Name)
+		}
+	}
+	sids := make([]interface{}, 0, len(r.ServiceIdentities))
+	for _, s := range r.ServiceIdentities {
+		sids = append(sids, map[string]interface{}{"service_name": s.ServiceName, "datacenters": s.Datacenters})
+	}
+	nids := make([]interface{}, 0, len(r.NodeIdentities))
+	for _, n := range r.NodeIdentities {
+		nids = append(nids, map[string]interface{}{"node_name": n.NodeName, "datacenter": n.Datacenter})
+	}
+	tps := make([]interface{}, 0, len(r.TemplatedPolicies))
+	for _, tp := range r.TemplatedPolicies {
+		m := map[string]interface{}{"template_name": tp.TemplateName, "datacenters": tp.Datacenters}
+		if tp.TemplateVariables != nil {
+			m["template_variables"] = []interface{}{map[string]interface{}{"name": tp.TemplateVariables.Name}}
+		}
+		tps = append(tps, m)
+	}
+	for k, v := range map[string]interface{}{
+		"name": r.Name, "description": r.Description, "policies": policies,
+		"service_identities": sids, "node_identities": nids, "templated_policies": tps,
+	} {
+		if err := d.Set(k, v); err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	// namespace and partition are kept as configured (Consul Enterprise only).
+	return nil
+}
+
+func resourceConsulACLRoleDelete(d *schema.ResourceData, meta interface{}) error {
+	o := resourceOpts(d, "", "namespace", "partition")
+	if _, err := client(meta).ACL().RoleDelete(d.Id(), o.write()); err != nil && !isNotFound(err) {
+		return fmt.Errorf("failed to delete ACL role %q: %w", d.Id(), err)
+	}
+	d.SetId("")
+	return nil
+}
