@@ -137,6 +137,22 @@ export class MeshNode {
     return (await wait)[1].trim();
   }
 
+  /**
+   * Pings until the answer is `want` or the deadline passes; returns the last answer. Each try
+   * starts a new connection (an open one outlives an intention change). For changes that reach
+   * the proxies asynchronously: an intention written to the agent, a deploy.
+   */
+  public async pingUntil(node: string, want: 'pong' | 'pang', deadlineMs = 15000): Promise<string> {
+    const until = Date.now() + deadlineMs;
+    for (;;) {
+      if (this.shell === 'erl') await this.eval(`erlang:disconnect_node(list_to_atom("${node}"))`);
+      else await this.eval(`Node.disconnect(:"${node}")`);
+      const got = await this.ping(node);
+      if (got === want || Date.now() > until) return got;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   /** net_adm:ping / Node.ping, as 'pong' or 'pang'. */
   public async ping(node: string): Promise<string> {
     const r = await this.eval(this.shell === 'erl' ? `net_adm:ping(list_to_atom("${node}"))` : `Node.ping(:"${node}")`);
