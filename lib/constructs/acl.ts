@@ -1,6 +1,6 @@
+import { TerraformProvider } from 'cdktf';
 import { AclPolicy } from '@cdktf/provider-consul/lib/acl-policy';
 import { AclToken } from '@cdktf/provider-consul/lib/acl-token';
-import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
 import { Construct } from 'constructs';
 import { ProxyKind } from '../manifest/types';
 
@@ -25,7 +25,7 @@ export interface NodeAclProps {
    * Consul provider of the resources.
    * @default - the stack's default Consul provider
    */
-  readonly provider?: ConsulProvider;
+  readonly provider?: TerraformProvider;
 }
 
 /**
