@@ -66,14 +66,18 @@ export function pacmak(target: 'python' | 'go' | 'java', extraPackages: string[]
   return outdir;
 }
 
+/** Where the language caches live: MESHX_LANG_CACHE, else /var/cache/meshx-node/languages. */
+export function cacheRoot(): string {
+  return process.env.MESHX_LANG_CACHE || '/var/cache/meshx-node/languages';
+}
+
 /**
  * A directory that survives test runs, for what the registries serve (a virtualenv, a Go module
  * cache, a Maven repository). `key` names the versions in it; `fill` runs once per key, and a
  * dir whose fill did not finish is made again. MESHX_LANG_CACHE moves the root.
  */
 export function cached(name: string, key: string, fill: (dir: string) => void): string {
-  const root = process.env.MESHX_LANG_CACHE || '/var/cache/meshx-node/languages';
-  const dir = path.join(root, `${name}-${key}`);
+  const dir = path.join(cacheRoot(), `${name}-${key}`);
   const stamp = path.join(dir, '.complete');
   if (fs.existsSync(stamp)) return dir;
   fs.rmSync(dir, { recursive: true, force: true });
