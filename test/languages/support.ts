@@ -60,9 +60,14 @@ export function run(cmd: string, args: string[], opts: ExecFileSyncOptions = {})
 }
 
 /** Builds this package (already compiled by `npm run build`) for one jsii-pacmak target into a temp dir. */
-export function pacmak(target: 'python' | 'go' | 'java', extraPackages: string[] = [], env: NodeJS.ProcessEnv = process.env): string {
-  const outdir = tmpDir(`pacmak-${target}`);
-  run(path.join(ROOT, 'node_modules', '.bin', 'jsii-pacmak'), ['--target', target, '--outdir', outdir, ROOT, ...extraPackages], { cwd: ROOT, env });
+export function pacmak(
+  target: 'python' | 'go' | 'java',
+  extraPackages: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+  outdir: string = tmpDir(`pacmak-${target}`),
+  extraArgs: string[] = [],
+): string {
+  run(path.join(ROOT, 'node_modules', '.bin', 'jsii-pacmak'), ['--target', target, '--outdir', outdir, ...extraArgs, ROOT, ...extraPackages], { cwd: ROOT, env });
   return outdir;
 }
 
