@@ -1,10 +1,11 @@
-// The two-node example (examples/two-nodes/stack.ts) as a CDK Terrain (cdktn) app: App and
-// TerraformStack from cdktn; BeamMesh and the Consul provider (no @cdktn/provider-consul exists)
-// built on cdktf classes, which cdktn synthesizes alike.
+// The two-node example (examples/two-nodes/stack.ts) as a CDK Terrain (cdktn) app. cdktn is
+// installed under the name `cdktf` (package.json: "cdktf": "npm:cdktn@0.24.0"), so this app,
+// meshx-node and @cdktf/provider-consul (no @cdktn/provider-consul exists) all run on one copy of
+// cdktn: its App, its TerraformStack, its resources and its aspects.
 //
 // Usage: node main.js OUTDIR. Synthesizes the stack `two-nodes` into OUTDIR, with the same
 // construct ids as the TypeScript example.
-const { App, TerraformStack } = require('cdktn');
+const { App, TerraformStack } = require('cdktf'); // cdktn 0.24
 const { ConsulProvider } = require('@cdktf/provider-consul/lib/provider');
 const { BeamMesh, ProxyKind } = require('meshx-node');
 
