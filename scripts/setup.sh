@@ -65,6 +65,8 @@ install_packages() {
   command -v python3 >/dev/null 2>&1 && python3 -m venv --help >/dev/null 2>&1 || want+=(python3-venv)
   command -v javac >/dev/null 2>&1 || want+=(default-jdk-headless)
   command -v mvn >/dev/null 2>&1 || want+=(maven)
+  # A C++ toolchain for cdktf-cli's native module on Node 24 (build_pty_for_node24).
+  command -v g++ >/dev/null 2>&1 && command -v make >/dev/null 2>&1 || want+=(g++ make)
   if [ "${#want[@]}" -gt 0 ]; then
     log "installing ${want[*]}"
     apt_update_once
