@@ -108,13 +108,15 @@ build_pty_for_node24() {
   [ -d "$pkg" ] || return 0
   abi=$("$node" -p process.versions.modules)
   target="$pkg/prebuilds/linux-x64/node.abi$abi.node"
-  if [ ! -f "$target" ]; then
+  if ! "$node" -e "require('./$pkg')" >/dev/null 2>&1; then
     log "building cdktf-cli's node-pty for Node $("$node" --version) (ABI $abi)"
     gyp=$(dirname "$(command -v npm)")/../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js
     [ -f "$gyp" ] || gyp=$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js
     tmp=$(mktemp -d node_modules/.pty-node24-XXXXXX)  # inside node_modules: binding.gyp requires nan
     cp -r "$pkg/." "$tmp/"
-    (cd "$tmp" && "$node" "$gyp" rebuild --nodedir="$headers" --loglevel=error >/dev/null)
+    # npm_config_nodedir too: under `npm run`, an npmrc's nodedir (the machine's Node headers)
+    # reaches node-gyp through the environment and would win over --nodedir.
+    (cd "$tmp" && npm_config_nodedir="$headers" "$node" "$gyp" rebuild --nodedir="$headers" --loglevel=error >/dev/null)
     cp "$tmp/build/Release/pty.node" "$target"
     rm -rf "$tmp"
   fi

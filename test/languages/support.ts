@@ -71,25 +71,69 @@ export function pacmak(
   return outdir;
 }
 
-/** Where the language caches live: MESHX_LANG_CACHE, else /var/cache/meshx-node/languages. */
+/** Where the language caches live: MESHX_LANG_CACHE, else /var/cache/meshx-node/languages (shared by every run on the machine). */
 export function cacheRoot(): string {
   return process.env.MESHX_LANG_CACHE || '/var/cache/meshx-node/languages';
 }
 
 /**
- * A directory that survives test runs, for what the registries serve (a virtualenv, a Go module
- * cache, a Maven repository). `key` names the versions in it; `fill` runs once per key, and a
- * dir whose fill did not finish is made again. MESHX_LANG_CACHE moves the root.
+ * Runs `fn` holding a lock shared by every test run on the machine (a directory under the cache
+ * root holding the owner's pid; a dead owner's lock is taken over), so that concurrent runs never
+ * fill or use one cache entry at the same time.
+ */
+export function withLock<T>(name: string, fn: () => T): T {
+  fs.mkdirSync(cacheRoot(), { recursive: true });
+  const lock = path.join(cacheRoot(), `${name}.lock`);
+  const deadline = Date.now() + 20 * 60_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      fs.writeFileSync(path.join(lock, 'pid'), `${process.pid}\n`);
+      break;
+    } catch (e: any) {
+      if (e.code !== 'EEXIST') throw e;
+      const owner = Number(fs.readFileSync(path.join(lock, 'pid'), { encoding: 'utf8', flag: 'a+' }).trim());
+      if (owner > 0 && !alive(owner)) {
+        fs.rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${lock} is held by pid ${owner} for 20 minutes`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e: any) {
+    return e.code === 'EPERM';
+  }
+}
+
+/**
+ * A directory that survives test runs, for what the registries serve (a virtualenv, generated
+ * bindings, an npm install). `key` names the versions in it; `fill` runs once per key, under a
+ * lock, and a dir whose fill did not finish is made again.
  */
 export function cached(name: string, key: string, fill: (dir: string) => void): string {
   const dir = path.join(cacheRoot(), `${name}-${key}`);
   const stamp = path.join(dir, '.complete');
   if (fs.existsSync(stamp)) return dir;
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  fill(dir);
-  fs.writeFileSync(stamp, `${new Date().toISOString()}\n`);
-  return dir;
+  return withLock(`${name}-${key}`, () => {
+    if (fs.existsSync(stamp)) return dir;
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    fill(dir);
+    fs.writeFileSync(stamp, `${new Date().toISOString()}\n`);
+    return dir;
+  });
 }
 
 /**
