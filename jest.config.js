@@ -1,5 +1,6 @@
-// Two projects: fast unit tests (parallel) and integration tests against a real Consul agent and
-// real BEAM nodes (run serially: they share the machine's loopback ports and CPUs).
+// Three projects: fast unit tests (parallel), integration tests against a real Consul agent and
+// real BEAM nodes (run serially: they share the machine's loopback ports and CPUs), and the
+// language tests (the two-node example in Python, Go, and a CDK Terrain app, built and synthesized).
 const common = {
   preset: 'ts-jest',
   testEnvironment: 'node',
@@ -12,7 +13,8 @@ module.exports = {
   globalSetup: '<rootDir>/test/global-setup.js',
   globalTeardown: '<rootDir>/test/global-teardown.js',
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '/test/integration/'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '/test/integration/', '/test/languages/'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    { ...common, displayName: 'languages', testMatch: ['<rootDir>/test/languages/**/*.test.ts'] },
   ],
 };

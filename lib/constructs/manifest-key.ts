@@ -1,5 +1,5 @@
+import { TerraformProvider } from 'cdktf';
 import { Keys } from '@cdktf/provider-consul/lib/keys';
-import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
 import { Construct } from 'constructs';
 import { NodeManifest } from '../manifest/types';
 
@@ -20,7 +20,7 @@ export interface ManifestKeyProps {
    * Consul provider of the resource.
    * @default - the stack's default Consul provider
    */
-  readonly provider?: ConsulProvider;
+  readonly provider?: TerraformProvider;
 }
 
 /**

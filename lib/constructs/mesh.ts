@@ -1,5 +1,4 @@
-import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
-import { Aspects, IAspect, Lazy, TerraformOutput } from 'cdktf';
+import { Aspects, IAspect, Lazy, TerraformOutput, TerraformProvider } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { isServiceName } from '../manifest/names';
 import { ProxyKind } from '../manifest/types';
@@ -60,7 +59,7 @@ export interface BeamMeshProps {
    * Consul provider passed to every resource. The mesh never creates a provider itself.
    * @default - the stack's default Consul provider
    */
-  readonly provider?: ConsulProvider;
+  readonly provider?: TerraformProvider;
 }
 
 /**
@@ -118,7 +117,7 @@ export class BeamMesh extends Construct {
   /** Datacenter of the resources, if set. */
   public readonly datacenter?: string;
   /** Consul provider of the resources, if set. */
-  public readonly provider?: ConsulProvider;
+  public readonly provider?: TerraformProvider;
 
   private readonly _nodes: BeamNode[] = [];
   private readonly _edges = new Map<BeamNode, Set<BeamNode>>();
@@ -166,15 +165,15 @@ export class BeamMesh extends Construct {
   }
 
   /**
-   * Allows `a` to dial `b` (and `b` to dial `a` unless `bidirectional` is false): an upstream on
-   * the dialling node's sidecar and an allow intention on the dialled node.
+   * Allows `from` to dial `to` (and `to` to dial `from` unless `bidirectional` is false): an
+   * upstream on the dialling node's sidecar and an allow intention on the dialled node.
    */
-  public connect(a: BeamNode, b: BeamNode, options: ConnectOptions = {}): void {
-    this.checkMember(a);
-    this.checkMember(b);
-    if (a === b) fail(this, `cannot connect node '${a.nodeName}' (${a.node.path}) to itself`);
-    this.addEdge(a, b);
-    if (options.bidirectional ?? true) this.addEdge(b, a);
+  public connect(from: BeamNode, to: BeamNode, options: ConnectOptions = {}): void {
+    this.checkMember(from);
+    this.checkMember(to);
+    if (from === to) fail(this, `cannot connect node '${from.nodeName}' (${from.node.path}) to itself`);
+    this.addEdge(from, to);
+    if (options.bidirectional ?? true) this.addEdge(to, from);
   }
 
   /** Connects every pair of the mesh's nodes, both ways; resolved at synth, so later nodes are included. */
