@@ -84,7 +84,8 @@ describe(`cdktf deploy through the Terraform CLI (Consul provider from the mirro
     });
 
     test('the intention changed to deny on the agent: a new connection gets pang', async () => {
-      const [orders] = nodes;
+      // By name: nodes are pushed as their boots finish, in no fixed order.
+      const orders = nodes.find((n) => n.name === ORDERS)!;
       await setIntentionEntry(agent.api, 'shop-orders', 'shop-billing', 'deny');
       // The agent's proxies learn of the change asynchronously: new connections until pang.
       expect(await orders.pingUntil(BILLING, 'pang')).toBe('pang');
