@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import * as net from 'node:net';
 import { Testing, TerraformStack } from 'cdktf';
 import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
 import { resourcesOfType } from '../lib/synth/reader';
@@ -26,4 +28,20 @@ export function kvManifests(json: any): Record<string, any> {
     for (const k of r.key) out[k.path] = JSON.parse(k.value);
   }
   return out;
+}
+
+/** A stand-in agent for unit tests: records requests, answers from a table. */
+export function fakeAgent(answer: (req: http.IncomingMessage, body: string) => [number, string]): Promise<{ url: string; seen: Array<{ method: string; url: string; token?: string; body: string }>; close: () => void }> {
+  const seen: Array<{ method: string; url: string; token?: string; body: string }> = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      seen.push({ method: req.method!, url: req.url!, token: req.headers['x-consul-token'] as string | undefined, body });
+      const [status, text] = answer(req, body);
+      res.writeHead(status);
+      res.end(text);
+    });
+  });
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, seen, close: () => server.close() })));
 }

@@ -2,9 +2,6 @@ import { readStacks, resourcesOfType } from '../synth/reader';
 import { MANIFEST_API_VERSION, NodeManifest } from './types';
 import { validateManifest } from './validate';
 
-// Kept for callers that read stacks through this module (the demo).
-export { findSynthFiles, readSynth } from '../synth/reader';
-
 /** A manifest found in synthesized output, with where it came from. */
 export interface FoundManifest {
   readonly manifest: NodeManifest;

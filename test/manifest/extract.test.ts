@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { findSynthFiles, manifestsFrom, manifestsInSynth } from '../../lib/manifest/extract';
+import { manifestsFrom, manifestsInSynth } from '../../lib/manifest/extract';
+import { findSynthFiles } from '../../lib/synth/reader';
 import { validManifest } from '../fixtures/manifests';
 
 const synthWith = (values: string[]) => ({ resource: { consul_keys: Object.fromEntries(values.map((v, i) => [`k${i}`, { key: [{ path: `meshx/m/nodes/${i}`, value: v }] }])) } });

@@ -1,22 +1,6 @@
-import * as http from 'node:http';
 import * as net from 'node:net';
 import { agentBaseUrl, ConsulAgent, ConsulError } from '../../lib/runtime/consul-agent';
-
-/** A stand-in agent for unit tests: records requests, answers from a table. */
-function fakeAgent(answer: (req: http.IncomingMessage, body: string) => [number, string]): Promise<{ url: string; seen: Array<{ method: string; url: string; token?: string; body: string }>; close: () => void }> {
-  const seen: Array<{ method: string; url: string; token?: string; body: string }> = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      seen.push({ method: req.method!, url: req.url!, token: req.headers['x-consul-token'] as string | undefined, body });
-      const [status, text] = answer(req, body);
-      res.writeHead(status);
-      res.end(text);
-    });
-  });
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, seen, close: () => server.close() })));
-}
+import { fakeAgent } from '../util';
 
 describe('ConsulAgent', () => {
   test('sends the token header, JSON bodies, raw KV values; 404s are "absent"', async () => {

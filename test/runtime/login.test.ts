@@ -1,6 +1,4 @@
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loginOptions } from '../../lib/cli/run';
@@ -9,24 +7,11 @@ import { InputError, RuntimeFailure } from '../../lib/runtime/errors';
 import { AclLogin, loginRefusal, readBearerToken } from '../../lib/runtime/login';
 import { bootSteps } from '../../lib/runtime/node';
 import { StateDir } from '../../lib/runtime/state-dir';
+import { fakeAgent } from '../util';
 
 const b64u = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const JWT = `${b64u({ alg: 'RS256', typ: 'JWT' })}.${b64u({ sub: 'x' })}.c2ln`;
 
-function fakeAgent(answer: (req: http.IncomingMessage, body: string) => [number, string]): Promise<{ url: string; seen: Array<{ method: string; url: string; token?: string; body: string }>; close: () => void }> {
-  const seen: Array<{ method: string; url: string; token?: string; body: string }> = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      seen.push({ method: req.method!, url: req.url!, token: req.headers['x-consul-token'] as string | undefined, body });
-      const [status, text] = answer(req, body);
-      res.writeHead(status);
-      res.end(text);
-    });
-  });
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, seen, close: () => server.close() })));
-}
 
 let dir: string;
 beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-login-'))));
