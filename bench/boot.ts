@@ -1,20 +1,29 @@
-// 2. Boot latency: `meshx-node run` start to the first pong through the mesh, vs a plain
-// `erl -name` boot to the first pong over inet_tcp_dist with the real epmd.
+// 2. Boot latency, both ways: from spawning a new node to its first outbound pong, and to the
+// first pong an already running peer gets from it; `meshx-node run` vs a plain `erl -name` with the
+// real epmd and inet_tcp_dist.
 import { ChildProcess, spawn } from 'node:child_process';
 import { TwoNodesStack } from '../examples/two-nodes/stack';
 import { IntentionsMode } from '../lib';
-import { deploySynth } from '../support/terraform';
 import { DevAgent, waitDiscoverable } from '../support/consul-dev-agent';
 import { BIN, MeshNode } from '../support/mesh-node';
 import { synthToDir } from '../support/synth';
-import { fmt, log, median, Section, startRealEpmd, table } from './lib';
+import { deploySynth } from '../support/terraform';
+import { fmt, fmtCi, goalAtMost, log, median, Progress, rounds, Section, shuffled, startRealEpmd, table } from './lib';
+import { differenceCi, medianCi, ratioCi } from './stats';
 
-const RUNS = 5;
+const ROUNDS = rounds(10);
 const COOKIE = 'bench-' + Math.random().toString(36).slice(2);
-const pingLoop = (peer: string) => `L = fun Loop(N) -> case net_adm:ping(list_to_atom("${peer}")) of pong -> io:format("PONG ~p~n", [N]), halt(0); pang -> timer:sleep(10), Loop(N + 1) end end, L(0).`;
+const ORDERS = 'orders@orders-1.shop.test';
+const BILLING = 'billing@billing-1.shop.test';
+/** Ping until pong every 10 ms, at most 3,000 tries (bounded). */
+const pingLoop = (peer: string) => `L = fun Loop(N) when N < 3000 -> case net_adm:ping(list_to_atom("${peer}")) of pong -> io:format("PONG ~p~n", [N]), halt(0); pang -> timer:sleep(10), Loop(N + 1) end; Loop(_) -> halt(3) end, L(0).`;
+const pingExpr = (peer: string) => `(fun L(N) when N < 3000 -> case net_adm:ping(list_to_atom("${peer}")) of pong -> N; pang -> erlang:disconnect_node(list_to_atom("${peer}")), timer:sleep(10), L(N + 1) end; L(_) -> timeout end)(0)`;
 
-/** Spawns, waits for PONG on stdout; resolves with ms since spawn and everything printed. */
-function timeToPong(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; out: string; child: ChildProcess }> {
+const since = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
+const exited = (c: ChildProcess) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)));
+
+/** Spawns a node that pings `peer` itself; resolves with ms from spawn to its PONG line. */
+function outbound(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; out: string; child: ChildProcess }> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -24,7 +33,7 @@ function timeToPong(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promis
       out += d;
       if (/PONG \d+/.test(out)) {
         clearTimeout(timer);
-        resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, out, child });
+        resolve({ ms: since(t0), out, child });
       }
     };
     child.stdout!.on('data', onData);
@@ -32,58 +41,98 @@ function timeToPong(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promis
   });
 }
 
-const exited = (c: ChildProcess) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)));
+/**
+ * The running `peer` pings the new node from before its spawn; ms from spawn to that pong. A plain
+ * BEAM is killed (OTP 25 may drop a SIGTERM early in its boot); the helper repeats SIGTERM itself.
+ */
+async function inbound(peer: MeshNode, target: string, spawnNew: () => Promise<MeshNode> | MeshNode, stopSignal: NodeJS.Signals): Promise<number> {
+  const answer = peer.eval(pingExpr(target), 60000);
+  const t0 = process.hrtime.bigint();
+  const node = await spawnNew();
+  try {
+    const tries = await answer;
+    if (tries === 'timeout') throw new Error(`${peer.name} got no pong from ${target}:\n${node.output.slice(-2000)}`);
+    return since(t0);
+  } finally {
+    await node.stop(stopSignal);
+    await peer.eval(`erlang:disconnect_node(list_to_atom("${target}"))`);
+  }
+}
 
-export async function bootBench(): Promise<Section> {
-  const orders = 'orders@orders-1.shop.test';
-  const billing = 'billing@billing-1.shop.test';
-  // Baseline: two plain nodes, real epmd.
+interface Fixture { plainEnv: NodeJS.ProcessEnv; plainPeer: MeshNode; outdir: string; agent: DevAgent; meshPeer: MeshNode; stop: () => Promise<void> }
+
+async function fixture(): Promise<Fixture> {
   const epmd = await startRealEpmd();
   const plainEnv = { ...process.env, ERL_EPMD_PORT: String(epmd.port) };
-  const peer = MeshNode.plain('peer@127.0.0.1', ['-name', 'peer@127.0.0.1', '-setcookie', COOKIE], plainEnv);
-  await peer.eval('ok');
-  // Mesh: a running billing node; orders boots and pings it.
+  const plainPeer = MeshNode.plain('peer@127.0.0.1', ['-name', 'peer@127.0.0.1', '-setcookie', COOKIE], plainEnv);
+  await plainPeer.eval('ok');
   const agent = await DevAgent.start();
   const { outdir } = synthToDir((app) => new TwoNodesStack(app, 'two-nodes', { intentionsMode: IntentionsMode.LEGACY, acl: false }));
   await deploySynth(outdir, 'two-nodes', agent);
-  const target = await MeshNode.start({ from: outdir, node: billing, consulAddr: agent.httpAddr, cookie: COOKIE });
+  const meshPeer = await MeshNode.start({ from: outdir, node: BILLING, consulAddr: agent.httpAddr, cookie: COOKIE });
   await waitDiscoverable(agent.api, ['shop-billing']);
-
-  const plain: number[] = [];
-  const mesh: number[] = [];
-  const steps: Record<string, number[]> = {};
-  try {
-    for (let i = 0; i < RUNS; i++) {
-      const p = await timeToPong('erl', ['-name', `a${i}@127.0.0.1`, '-setcookie', COOKIE, '-noshell', '-eval', pingLoop('peer@127.0.0.1')], plainEnv);
-      plain.push(p.ms);
-      await exited(p.child);
-      const m = await timeToPong(process.execPath, [BIN, 'run', '--from', outdir, '--node', orders, '--consul-addr', agent.httpAddr, '--', 'erl', '-name', orders, '-setcookie', COOKIE, '-noshell', '-eval', pingLoop(billing)], process.env);
-      mesh.push(m.ms);
-      const line = m.out.match(/boot steps: (.*) \(total/);
-      for (const [, name, ms] of (line?.[1] ?? '').matchAll(/([\w-]+) (\d+) ms/g)) (steps[name] ??= []).push(Number(ms));
-      await exited(m.child); // the BEAM halts after pong; the helper deregisters and exits
-      log(`boot run ${i + 1}: mesh ${fmt(m.ms)} ms, plain ${fmt(p.ms)} ms`);
-    }
-  } finally {
-    await target.stop('SIGTERM');
-    peer.child.kill('SIGKILL');
+  const stop = async () => {
+    await meshPeer.stop('SIGTERM');
+    plainPeer.child.kill('SIGKILL');
     epmd.stop();
     await agent.stop();
+  };
+  return { plainEnv, plainPeer, outdir, agent, meshPeer, stop };
+}
+
+type Variant = 'plain-out' | 'mesh-out' | 'plain-in' | 'mesh-in';
+
+async function measure(f: Fixture, v: Variant, i: number, steps: Record<string, number[]>): Promise<number> {
+  if (v === 'plain-out') {
+    const p = await outbound('erl', ['-name', `a${i}@127.0.0.1`, '-setcookie', COOKIE, '-noshell', '-eval', pingLoop('peer@127.0.0.1')], f.plainEnv);
+    await exited(p.child);
+    return p.ms;
   }
-  const mm = median(mesh);
-  const pm = median(plain);
-  const stepRows = Object.entries(steps).map(([k, v]) => [k, fmt(median(v))]);
+  if (v === 'mesh-out') {
+    const m = await outbound(process.execPath, [BIN, 'run', '--from', f.outdir, '--node', ORDERS, '--consul-addr', f.agent.httpAddr, '--', 'erl', '-name', ORDERS, '-setcookie', COOKIE, '-noshell', '-eval', pingLoop(BILLING)], process.env);
+    const line = m.out.match(/boot steps: (.*) \(total/);
+    for (const [, name, ms] of (line?.[1] ?? '').matchAll(/([\w-]+) (\d+) ms/g)) (steps[name] ??= []).push(Number(ms));
+    await exited(m.child); // the BEAM halts after pong; the helper deregisters and exits
+    return m.ms;
+  }
+  if (v === 'plain-in') return inbound(f.plainPeer, `b${i}@127.0.0.1`, () => MeshNode.plain(`b${i}@127.0.0.1`, ['-name', `b${i}@127.0.0.1`, '-setcookie', COOKIE], f.plainEnv), 'SIGKILL');
+  return inbound(f.meshPeer, ORDERS, () => MeshNode.start({ from: f.outdir, node: ORDERS, consulAddr: f.agent.httpAddr, cookie: COOKIE, waitFor: 'nothing' }), 'SIGTERM');
+}
+
+export async function bootBench(): Promise<Section> {
+  const f = await fixture();
+  const got: Record<Variant, number[]> = { 'plain-out': [], 'mesh-out': [], 'plain-in': [], 'mesh-in': [] };
+  const steps: Record<string, number[]> = {};
+  const progress = new Progress('boot', ROUNDS);
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const v of shuffled(Object.keys(got) as Variant[])) {
+        if (process.env.MESHX_BENCH_VERBOSE) log(`boot round ${i + 1}: ${v}`);
+        got[v].push(await measure(f, v, i, steps));
+      }
+      progress.tick(`mesh out ${fmt(got['mesh-out'][i])} ms / in ${fmt(got['mesh-in'][i])} ms, plain out ${fmt(got['plain-out'][i])} / in ${fmt(got['plain-in'][i])} ms`);
+    }
+  } finally {
+    await f.stop();
+  }
+  const out = differenceCi(got['mesh-out'], got['plain-out']);
+  const inb = differenceCi(got['mesh-in'], got['plain-in']);
+  const row = (label: string, mesh: number[], plain: number[]) => [label, fmtCi(medianCi(plain), 0), fmtCi(medianCi(mesh), 0), fmtCi(differenceCi(mesh, plain), 0), fmtCi(ratioCi(mesh, plain))];
   return {
-    title: '2. Boot latency: start to first pong',
+    title: '2. Boot latency, both ways',
     markdown: [
-      `From spawning the command to the first \`pong\` from an already running peer; median of ${RUNS} interleaved runs. Mesh: \`meshx-node run … -- erl -name …\` with the built-in proxy, against a Consul 1.8.7 dev agent. Plain: \`erl -name\` with the real epmd and inet_tcp_dist.`,
+      `From spawning the new node to (outbound) its own first \`pong\` from an already running peer, and (inbound) the first \`pong\` that already running peer gets from the new node, pinging every 10 ms from before the spawn: that includes the catalog propagation of the new sidecar to the peer's upstream. ${ROUNDS} rounds, the four variants in a random order in each. Mesh: \`meshx-node run … -- erl -name …\` with the built-in proxy, against a Consul 1.8.7 dev agent (two-nodes example, LEGACY intentions, no ACLs). Plain: \`erl -name\` with the real epmd and inet_tcp_dist. ms, medians with 95% bootstrap intervals.`,
       '',
-      table(['path', 'boot to pong (ms)', 'overhead (ms)', 'ratio'], [['plain erl -name, real epmd', fmt(pm), '', ''], ['meshx-node run, built-in proxy', fmt(mm), fmt(mm - pm), fmt(mm / pm, 2)]]),
+      table(['direction', 'plain erl -name', 'meshx-node run', 'overhead', 'ratio'], [row('outbound: new node pings a running peer', got['mesh-out'], got['plain-out']), row('inbound: a running peer pings the new node', got['mesh-in'], got['plain-in'])]),
       '',
-      'Where the mesh boot goes (helper log `boot steps`, median ms; `beam` is from spawning the BEAM to its EPMD registration):',
+      'Where the outbound mesh boot goes (helper log `boot steps`, median ms; `beam` is from spawning the BEAM to its EPMD registration):',
       '',
-      table(['step', 'ms'], stepRows),
+      table(['step', 'ms'], Object.entries(steps).map(([k, v]) => [k, fmt(median(v))])),
     ].join('\n'),
-    goals: [{ goal: 'mesh boot overhead <= 1.5 s (built-in proxy)', met: mm - pm <= 1500, value: `${fmt(mm - pm)} ms` }],
+    goals: [
+      goalAtMost('mesh boot overhead <= 1.5 s, outbound', out, 1500, 0, ' ms'),
+      goalAtMost('mesh boot overhead <= 1.5 s, inbound (catalog propagation included)', inb, 1500, 0, ' ms'),
+    ],
+    samples: { ...got, steps },
   };
 }

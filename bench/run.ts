@@ -1,49 +1,62 @@
-// npm run bench [-- synth boot datapath epmd]: runs the sections, prints the tables, writes bench/results.md.
-import { execFileSync } from 'node:child_process';
+// npm run bench [-- SECTION...]: rebuilds (npm script), runs the sections, keeps each section's raw
+// samples and rendering in bench/samples/<section>.json, and renders bench/results.md from all of
+// them, so a one-section run replaces only that section.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { bootBench } from './boot';
-import { datapathBench } from './datapath';
-import { epmdBench } from './epmd';
+import { Command } from 'commander';
+import { runEnv, RunEnv } from './env';
 import { log, Section } from './lib';
-import { synthBench } from './synth';
+import { renderResults, SectionRecord } from './results';
 
-const SECTIONS: Record<string, () => Promise<Section>> = { synth: synthBench, boot: bootBench, datapath: datapathBench, epmd: epmdBench };
+/** Sections in report order (loaded when run), with a rough duration on this kind of machine for the estimate. */
+const SECTIONS: Array<{ name: string; run: () => Promise<Section>; estimateS: number }> = [
+  { name: 'synth', run: () => import('./synth').then((m) => m.synthBench()), estimateS: 150 },
+  { name: 'boot', run: () => import('./boot').then((m) => m.bootBench()), estimateS: 120 },
+  { name: 'footprint', run: () => import('./footprint').then((m) => m.footprintBench()), estimateS: 120 },
+  { name: 'datapath', run: () => import('./datapath').then((m) => m.datapathBench()), estimateS: 300 },
+  { name: 'epmd', run: () => import('./epmd').then((m) => m.epmdBench()), estimateS: 150 },
+];
+const SAMPLES = path.join(__dirname, 'samples');
 
-function machine(): string {
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  const otp = execFileSync('erl', ['-noshell', '-eval', 'io:format("~s", [erlang:system_info(otp_release)]), halt().'], { encoding: 'utf8' });
-  const consul = execFileSync('consul', ['version'], { encoding: 'utf8' }).split('\n')[0];
-  return `${os.cpus().length} vCPU (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}; Node ${process.version}, Erlang/OTP ${otp}, ${consul}; shared and noisy: compare ratios, not absolute figures.`;
+function parseArgs(argv: string[]): string[] {
+  const names = SECTIONS.map((s) => s.name);
+  const program = new Command('bench')
+    .argument('[sections...]', `sections to run (${names.join(', ')}); all when none`)
+    .exitOverride();
+  program.parse(argv, { from: 'user' });
+  const wanted = program.args.length ? program.args : names;
+  for (const w of wanted) if (!names.includes(w)) throw new Error(`unknown section '${w}' (${names.join(', ')})`);
+  return names.filter((n) => wanted.includes(n));
+}
+
+function save(name: string, env: RunEnv, section: Section): void {
+  fs.mkdirSync(SAMPLES, { recursive: true });
+  const record: SectionRecord = { name, env, ...section };
+  fs.writeFileSync(path.join(SAMPLES, `${name}.json`), JSON.stringify(record, null, 1) + '\n');
+}
+
+function loadAll(): SectionRecord[] {
+  return SECTIONS.map((s) => path.join(SAMPLES, `${s.name}.json`))
+    .filter((f) => fs.existsSync(f))
+    .map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as SectionRecord);
 }
 
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(SECTIONS);
-  for (const w of wanted) if (!SECTIONS[w]) throw new Error(`unknown section '${w}' (${Object.keys(SECTIONS).join(', ')})`);
-  const results: Section[] = [];
-  for (const name of wanted) {
-    log(`running ${name}`);
-    results.push(await SECTIONS[name]());
+  const wanted = parseArgs(process.argv.slice(2));
+  const env = runEnv();
+  const t0 = Date.now();
+  for (const [i, name] of wanted.entries()) {
+    const later = SECTIONS.filter((s) => wanted.slice(i).includes(s.name)).reduce((a, s) => a + s.estimateS, 0);
+    log(`section ${i + 1}/${wanted.length}: ${name} (estimated ~${Math.ceil(later / 60)} min left in this run)`);
+    const started = Date.now();
+    const section = await SECTIONS.find((s) => s.name === name)!.run();
+    save(name, env, section);
+    log(`${name} done in ${Math.round((Date.now() - started) / 1000)} s`);
   }
-  const goals = results.flatMap((r) => r.goals);
-  const md = [
-    '# Benchmarks',
-    '',
-    `Run on ${new Date().toISOString().slice(0, 10)}: ${machine()}`,
-    '',
-    '## Goals',
-    '',
-    '| goal | measured | met |',
-    '|---|---|---|',
-    ...goals.map((g) => `| ${g.goal} | ${g.value} | ${g.met ? 'yes' : '**no**'} |`),
-    '',
-    ...results.flatMap((r) => [`## ${r.title}`, '', r.markdown, '']),
-  ].join('\n');
-  const file = path.join(__dirname, 'results.md');
-  if (wanted.length === Object.keys(SECTIONS).length) fs.writeFileSync(file, md);
-  else fs.writeFileSync(path.join(__dirname, `results.${wanted.join('-')}.md`), md);
+  const md = renderResults(loadAll());
+  fs.writeFileSync(path.join(__dirname, 'results.md'), md);
   process.stdout.write(md + '\n');
+  log(`all done in ${Math.round((Date.now() - t0) / 1000)} s; bench/results.md and bench/samples/ written`);
 }
 
 main().then(

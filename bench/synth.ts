@@ -1,14 +1,15 @@
 // 1. Synth scale: BeamMesh vs the same resources written by hand, each in a fresh process.
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { fmt, log, median, Section, table } from './lib';
+import { fmt, fmtCi, goalAtMost, median, Progress, rounds, Section, shuffled, table } from './lib';
+import { ratioCi } from './stats';
 
 // The small cases take ~35-150 ms and are bimodal on this shared machine (±15 ms per process): more samples.
 const CASES: Array<{ shape: 'full' | 'ring'; n: number; runs: number }> = [
   { shape: 'full', n: 10, runs: 25 },
   { shape: 'full', n: 50, runs: 15 },
-  { shape: 'full', n: 200, runs: 5 },
-  { shape: 'ring', n: 1000, runs: 5 },
+  { shape: 'full', n: 200, runs: 11 },
+  { shape: 'ring', n: 1000, runs: 9 },
 ];
 
 interface Sample { ms: number; peakRssMb: number; counts: Record<string, number>; kvDigest: string }
@@ -47,38 +48,40 @@ export async function synthBench(): Promise<Section> {
   const rows: Array<Array<string | number>> = [];
   const goals: Section['goals'] = [];
   const fitPoints: Array<{ resources: number; edges: number; ms: number }> = [];
+  const samples: Record<string, { meshx: Sample[]; raw: Sample[] }> = {};
+  const progress = new Progress('synth', CASES.reduce((a, c) => a + rounds(c.runs), 0));
   for (const c of CASES) {
     const edges = c.shape === 'full' ? c.n * (c.n - 1) : 2 * c.n;
-    const m: Sample[] = [];
-    const r: Sample[] = [];
-    for (let i = 0; i < c.runs; i++) {
-      // Interleaved, so drift on a shared machine hits both alike.
-      m.push(sample('meshx', c.shape, c.n));
-      r.push(sample('raw', c.shape, c.n));
+    const label = `${c.shape === 'full' ? 'full mesh' : 'ring'} of ${c.n}`;
+    const got = { meshx: [] as Sample[], raw: [] as Sample[] };
+    for (let i = 0; i < rounds(c.runs); i++) {
+      // Interleaved in a random order, so drift on a shared machine hits both alike.
+      for (const v of shuffled(['meshx', 'raw'] as const)) got[v].push(sample(v, c.shape, c.n));
+      progress.tick(label);
     }
+    const [m, r] = [got.meshx, got.raw];
     if (JSON.stringify(m[0].counts) !== JSON.stringify(r[0].counts) || m[0].kvDigest !== r[0].kvDigest) {
       throw new Error(`${c.shape} ${c.n}: the hand-written variant does not emit the same resources`);
     }
+    samples[label] = got;
+    const time = ratioCi(m.map((s) => s.ms), r.map((s) => s.ms));
+    const mem = ratioCi(m.map((s) => s.peakRssMb), r.map((s) => s.peakRssMb));
     const mt = median(m.map((s) => s.ms));
-    const rt = median(r.map((s) => s.ms));
-    const mm = median(m.map((s) => s.peakRssMb));
-    const rm = median(r.map((s) => s.peakRssMb));
     const resources = Object.values(m[0].counts).reduce((a, b) => a + b, 0);
     fitPoints.push({ resources, edges, ms: mt });
-    const label = `${c.shape === 'full' ? 'full mesh' : 'ring'} of ${c.n}`;
-    rows.push([label, fmt(edges), fmt(resources), fmt(mt), fmt(rt), fmt(mt / rt, 2), fmt(mm), fmt(rm), fmt(mm / rm, 2)]);
-    goals.push({ goal: `synth time ratio <= 1.3 (${label})`, met: mt / rt <= 1.3, value: fmt(mt / rt, 2) });
-    log(`synth ${label}: ${fmt(mt)} ms vs ${fmt(rt)} ms`);
+    rows.push([label, fmt(edges), fmt(resources), fmt(mt), fmt(median(r.map((s) => s.ms))), fmtCi(time), fmt(median(m.map((s) => s.peakRssMb))), fmt(median(r.map((s) => s.peakRssMb))), fmtCi(mem)]);
+    goals.push(goalAtMost(`synth time ratio <= 1.3 (${label})`, time, 1.3));
   }
   return {
     title: '1. Synth scale: BeamMesh vs the same resources by hand',
     markdown: [
-      `Time from constructing the stack to \`app.synth()\` written to disk, and peak RSS, each run in a fresh Node process; median of 25, 15, 5 and 5 interleaved runs (the small cases are noisier). Both variants emit identical resources (checked: same counts and the same manifest bytes).`,
+      `Time from constructing the stack to \`app.synth()\` written to disk, and peak RSS, each run in a fresh Node process; ${CASES.map((c) => c.runs).join(', ')} rounds per size, the two variants in a random order in each round. Both variants emit identical resources (checked: same counts and the same manifest bytes). Ratios are BeamMesh / by hand, with their 95% bootstrap intervals.`,
       '',
-      table(['mesh', 'edges', 'resources', 'BeamMesh ms', 'by hand ms', 'time ratio', 'BeamMesh MB', 'by hand MB', 'memory ratio'], rows),
+      table(['mesh', 'edges', 'resources', 'BeamMesh ms', 'by hand ms', 'time ratio [95% CI]', 'BeamMesh MB', 'by hand MB', 'memory ratio [95% CI]'], rows),
       '',
       linearFit(fitPoints),
     ].join('\n'),
     goals,
+    samples,
   };
 }

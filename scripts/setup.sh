@@ -60,6 +60,8 @@ install_packages() {
   [ -d /usr/lib/erlang/lib ] && ls /usr/lib/erlang/lib | grep -q '^ssl-' || want+=(erlang-ssl)
   # graphviz and chromium (for mermaid-cli) render `meshx-node graph` output in the tests.
   command -v dot >/dev/null 2>&1 || want+=(graphviz)
+  # The benchmarks read the TLS version and cipher each side negotiated off a loopback capture.
+  command -v tcpdump >/dev/null 2>&1 || want+=(tcpdump)
   command -v chromium >/dev/null 2>&1 || want+=(chromium)
   # The language tests (test/languages): a Python virtualenv, a JDK and Maven (Go: go-tools.sh).
   command -v python3 >/dev/null 2>&1 && python3 -m venv --help >/dev/null 2>&1 || want+=(python3-venv)

@@ -1,0 +1,88 @@
+// 5. Footprint per node: RSS and CPU of the helper beside its proxy and its BEAM, at idle and
+// while several processes send EPMD lookups to the helper; an empty Node.js process as the floor.
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { emptyNode, MeshFixture, startMesh } from './fixtures';
+import { cpuNanos, fmt, fmtCi, goalAtMost, log, Progress, rounds, rssMb, Section, table } from './lib';
+import { medianCi } from './stats';
+
+const COOKIE = 'bench-' + Math.random().toString(36).slice(2);
+const SETTLE_MS = 10000;
+const WINDOWS = rounds(6);
+const WINDOW_MS = 5000;
+const LOADERS = 4;
+const LOOKUPS = 5000;
+
+type Kind = 'helper' | 'proxy' | 'beam' | 'empty node';
+interface Series { rss: number[]; cpuPct: number[] }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One window: CPU % of each process over it, and RSS at its end. */
+async function window(pids: Array<[Kind, number]>, into: Record<Kind, Series>, during?: Promise<unknown>): Promise<void> {
+  const c0 = pids.map(([, p]) => cpuNanos(p));
+  const t0 = process.hrtime.bigint();
+  await (during ?? sleep(WINDOW_MS));
+  const wall = Number(process.hrtime.bigint() - t0);
+  pids.forEach(([k, p], i) => {
+    into[k].cpuPct.push(((cpuNanos(p) - c0[i]) / wall) * 100);
+    into[k].rss.push(rssMb(p));
+  });
+}
+
+/** LOADERS processes, each LOOKUPS lookups of the peer `orders` on the helper's EPMD port. */
+function epmdLoad(address: string, port: number): Promise<void> {
+  const one = () => new Promise<void>((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(__dirname, 'epmd-load.js'), address, String(port), 'orders', String(LOOKUPS), '25'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`epmd load exited ${code}`))));
+  });
+  return Promise.all(Array.from({ length: LOADERS }, one)).then(() => undefined);
+}
+
+const empty = (): Record<Kind, Series> => ({ helper: { rss: [], cpuPct: [] }, proxy: { rss: [], cpuPct: [] }, beam: { rss: [], cpuPct: [] }, 'empty node': { rss: [], cpuPct: [] } });
+
+async function measure(mesh: MeshFixture, floor: number): Promise<{ idle: Record<Kind, Series>; load: Record<Kind, Series> }> {
+  const idle = empty();
+  const load = empty();
+  const progress = new Progress('footprint', WINDOWS * 2);
+  const billing = mesh.nodes[0];
+  const pids: Array<[Kind, number]> = [['helper', billing.pids.helper], ['proxy', billing.pids.proxy], ['beam', billing.pids.beam], ['empty node', floor]];
+  const route = billing.state.upstreams.find((u) => u.node.startsWith('orders@'))!;
+  for (let i = 0; i < WINDOWS; i++) {
+    await window(pids, idle);
+    progress.tick(`idle: helper ${fmt(idle.helper.rss[i])} MB, ${fmt(idle.helper.cpuPct[i], 3)}% CPU`);
+  }
+  for (let i = 0; i < WINDOWS; i++) {
+    await window(pids, load, epmdLoad(route.address, billing.state.epmdPort));
+    progress.tick(`EPMD load: helper ${fmt(load.helper.rss[i])} MB, ${fmt(load.helper.cpuPct[i], 1)}% CPU`);
+  }
+  return { idle, load };
+}
+
+export async function footprintBench(): Promise<Section> {
+  const mesh = await startMesh(COOKIE, ['billing@billing-1.shop.test']);
+  const floor = emptyNode();
+  let got: Awaited<ReturnType<typeof measure>>;
+  try {
+    log(`footprint: settling ${SETTLE_MS / 1000} s after boot`);
+    await sleep(SETTLE_MS);
+    got = await measure(mesh, floor.pid);
+  } finally {
+    floor.stop();
+    await mesh.stop();
+  }
+  const kinds: Kind[] = ['helper', 'proxy', 'beam', 'empty node'];
+  const rows = kinds.map((k) => [k, fmtCi(medianCi(got.idle[k].rss), 1), fmtCi(medianCi(got.idle[k].cpuPct), 3), fmtCi(medianCi(got.load[k].rss), 1), fmtCi(medianCi(got.load[k].cpuPct), 1)]);
+  const rss = medianCi(got.idle.helper.rss);
+  const cpu = medianCi(got.idle.helper.cpuPct);
+  return {
+    title: '5. Footprint per node',
+    markdown: [
+      `One node (billing of the two-nodes example) under \`meshx-node run\` with Consul's built-in proxy and an \`erl\` BEAM, ${SETTLE_MS / 1000} s after it turned healthy. Idle: ${WINDOWS} windows of ${WINDOW_MS / 1000} s. EPMD load: ${WINDOWS} windows, each ${LOADERS} processes sending ${fmt(LOOKUPS)} PORT_PLEASE2 lookups of the peer \`orders\` to the helper (25 in flight each, a new connection per lookup). RSS (MB) from /proc/<pid>/status at the end of each window; CPU (% of one core) from the on-CPU time of all threads (/proc/<pid>/task/*/schedstat, ns resolution). The empty node is \`node -e 'setInterval(…)'\`, the floor of any Node.js helper. Medians with 95% bootstrap intervals.`,
+      '',
+      table(['process', 'idle RSS (MB)', 'idle CPU (%)', 'RSS under EPMD load (MB)', 'CPU under EPMD load (%)'], rows),
+    ].join('\n'),
+    goals: [goalAtMost('helper RSS <= 50 MB at steady state', rss, 50, 1, ' MB'), goalAtMost('helper idle CPU <= 0.1%', cpu, 0.1, 3, '%')],
+    samples: got,
+  };
+}
