@@ -1,4 +1,5 @@
-// A small client for the local Consul agent's HTTP API (built-in fetch; no generic HTTP code here).
+// A small client for the local Consul agent's HTTP API (transport in http.ts).
+import { HttpClient } from './http';
 
 /** An agent answer with a non-2xx status. */
 export class ConsulError extends Error {
@@ -38,6 +39,7 @@ export function agentBaseUrl(address: string, ssl = false): string {
 
 export class ConsulAgent {
   public readonly baseUrl: string;
+  private readonly http: HttpClient;
   private readonly timeoutMs: number;
   private token?: string;
   private renew?: () => Promise<string>;
@@ -45,8 +47,14 @@ export class ConsulAgent {
 
   constructor(options: ConsulAgentOptions) {
     this.baseUrl = agentBaseUrl(options.address, options.ssl);
+    this.http = new HttpClient(this.baseUrl);
     this.timeoutMs = options.timeoutMs ?? 10000;
     this.token = options.token;
+  }
+
+  /** Closes idle connections to the agent. */
+  public close(): void {
+    this.http.close();
   }
 
   /** Replaces the ACL token of later requests (a new login). */
@@ -91,13 +99,8 @@ export class ConsulAgent {
     const headers: Record<string, string> = {};
     if (token) headers['X-Consul-Token'] = token;
     if (body !== undefined && !raw) headers['Content-Type'] = 'application/json';
-    const res = await fetch(this.baseUrl + path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : raw ? String(body) : JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    return { status: res.status, text: await res.text() };
+    const res = await this.http.request(method, path, headers, body === undefined ? undefined : raw ? String(body) : JSON.stringify(body), this.timeoutMs);
+    return { status: res.status, text: res.text };
   }
 
   private async ok(method: string, path: string, body?: unknown): Promise<string> {
