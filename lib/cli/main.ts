@@ -1,8 +1,16 @@
 import { Command, CommanderError } from 'commander';
-import { addEnvCommand } from './env';
-import { addGraphCommand } from './graph';
-import { addManifestCommand } from './manifest';
-import { addRunCommand } from './run';
+
+type Out = (s: string) => void;
+/**
+ * Each command's module, loaded only when that command runs (or for help and errors): the runtime
+ * helper (`run`) then never loads the review and rendering code.
+ */
+const COMMANDS: Record<string, (program: Command, argv: string[], env: NodeJS.ProcessEnv, out: Out, result: { code: number }) => void> = {
+  run: (p, argv, env, _out, result) => require('./run').addRunCommand(p, argv, env, result),
+  manifest: (p, _argv, _env, out) => require('./manifest').addManifestCommand(p, out),
+  env: (p, _argv, _env, out) => require('./env').addEnvCommand(p, out),
+  graph: (p, _argv, _env, out) => require('./graph').addGraphCommand(p, out),
+};
 
 /** Builds the CLI. `out` receives command output (stdout). */
 export function buildProgram(argv: string[], env: NodeJS.ProcessEnv, out: (s: string) => void, result: { code: number }): Command {
@@ -12,10 +20,9 @@ export function buildProgram(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: out, writeErr: (s) => process.stderr.write(s) });
-  addRunCommand(program, argv, env, result);
-  addManifestCommand(program, out);
-  addEnvCommand(program, out);
-  addGraphCommand(program, out);
+  const first = argv.find((a) => !a.startsWith('-'));
+  const only = first !== undefined && first in COMMANDS ? first : undefined;
+  for (const [name, add] of Object.entries(COMMANDS)) if (!only || name === only) add(program, argv, env, out, result);
   return program;
 }
 

@@ -1,4 +1,4 @@
-import Ajv, { ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { splitNodeName } from './names';
 import { consulLimitProblems, LIMITS, SIDECAR_SUFFIX } from './rules';
 import { NODE_MANIFEST_SCHEMA } from './schema';
@@ -15,8 +15,19 @@ export class ManifestError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: false, strict: true });
-const schemaCheck = ajv.compile(NODE_MANIFEST_SCHEMA);
+/**
+ * The schema check compiled at build time (scripts/gen-manifest-check.js), so the runtime helper
+ * does not load Ajv; compiled here with the same options when that file is not built yet.
+ */
+function loadSchemaCheck(): ValidateFunction {
+  try {
+    return require('./schema-check') as ValidateFunction;
+  } catch {
+    const Ajv = require('ajv').default;
+    return new Ajv({ allErrors: false, strict: true }).compile(NODE_MANIFEST_SCHEMA);
+  }
+}
+const schemaCheck = loadSchemaCheck();
 
 function fieldOf(e: ErrorObject): string {
   const parts = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));

@@ -1,7 +1,10 @@
 // One HTTP(S) request over node:http/node:https with a keep-alive agent. Not the built-in fetch:
 // fetch loads undici (~12 MB more RSS in the helper, and a few ms of CPU per TTL heartbeat).
 import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as httpsTypes from 'node:https';
+
+/** node:https (and tls, crypto) only for an https agent: a plain http helper stays smaller. */
+const https = (): typeof httpsTypes => require('node:https');
 
 /** TLS settings for an https agent address (as Consul's CLI takes them). */
 export interface HttpTlsOptions {
@@ -30,13 +33,13 @@ export class HttpClient {
   constructor(public readonly baseUrl: string, tls: HttpTlsOptions = {}) {
     this.secure = baseUrl.startsWith('https:');
     this.agent = this.secure
-      ? new https.Agent({ keepAlive: true, maxSockets: 8, ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.servername, rejectUnauthorized: tls.verify ?? true })
+      ? new (https().Agent)({ keepAlive: true, maxSockets: 8, ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.servername, rejectUnauthorized: tls.verify ?? true })
       : new http.Agent({ keepAlive: true, maxSockets: 8 });
   }
 
   /** Sends one request; rejects on a network error or when no answer came within timeoutMs. */
   public request(method: string, path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<HttpResponse> {
-    const send = this.secure ? https.request : http.request;
+    const send = this.secure ? https().request : http.request;
     return new Promise((resolve, reject) => {
       const req = send(this.baseUrl + path, { method, headers: body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, agent: this.agent }, (res) => {
         const chunks: Buffer[] = [];
