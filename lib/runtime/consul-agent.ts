@@ -1,4 +1,8 @@
-// A small client for the local Consul agent's HTTP API (built-in fetch; no generic HTTP code here).
+// A small client for the local Consul agent's HTTP(S) API. node:http/node:https rather than the
+// built-in fetch: fetch cannot take a CA, a client certificate or a TLS server name.
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { AgentTlsOptions, explainTlsError, loadTlsMaterial, tlsCliEnv } from './agent-tls';
 
 /** An agent answer with a non-2xx status. */
 export class ConsulError extends Error {
@@ -17,6 +21,8 @@ export interface ConsulAgentOptions {
   readonly token?: string;
   /** Per-request timeout. @default 10000 */
   readonly timeoutMs?: number;
+  /** CA, client certificate, server name for an https agent (files are read once, here). */
+  readonly tls?: AgentTlsOptions;
 }
 
 /** The sidecar registration as the agent reports it. */
@@ -43,10 +49,25 @@ export class ConsulAgent {
   private renew?: () => Promise<string>;
   private renewing?: Promise<boolean>;
 
+  private readonly tls: AgentTlsOptions;
+  private readonly httpsAgent?: https.Agent;
+
   constructor(options: ConsulAgentOptions) {
     this.baseUrl = agentBaseUrl(options.address, options.ssl);
     this.timeoutMs = options.timeoutMs ?? 10000;
     this.token = options.token;
+    this.tls = options.tls ?? {};
+    if (this.baseUrl.startsWith('https:')) this.httpsAgent = new https.Agent({ keepAlive: true, ...loadTlsMaterial(this.tls) });
+  }
+
+  /** Environment for a consul CLI child (the proxy) to reach this agent with the same TLS settings. */
+  public cliEnv(): Record<string, string> {
+    return this.httpsAgent ? tlsCliEnv(this.tls) : {};
+  }
+
+  /** Closes kept-alive connections (tests, short-lived clients). */
+  public close(): void {
+    this.httpsAgent?.destroy();
   }
 
   /** Replaces the ACL token of later requests (a new login). */
@@ -87,17 +108,30 @@ export class ConsulAgent {
     return this.send(method, path, body, raw, this.token);
   }
 
-  private async send(method: string, path: string, body: unknown, raw: boolean, token: string | undefined): Promise<{ status: number; text: string }> {
+  private send(method: string, path: string, body: unknown, raw: boolean, token: string | undefined): Promise<{ status: number; text: string }> {
     const headers: Record<string, string> = {};
     if (token) headers['X-Consul-Token'] = token;
     if (body !== undefined && !raw) headers['Content-Type'] = 'application/json';
-    const res = await fetch(this.baseUrl + path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : raw ? String(body) : JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
+    const payload = body === undefined ? undefined : raw ? String(body) : JSON.stringify(body);
+    if (payload !== undefined) headers['Content-Length'] = String(Buffer.byteLength(payload));
+    const url = new URL(this.baseUrl + path);
+    const mod = this.httpsAgent ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(url, { method, headers, agent: this.httpsAgent, timeout: this.timeoutMs }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      // Same shape as fetch's errors (callers read e.cause.message), with the TLS setting named.
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        const why = explainTlsError(e, this.tls);
+        reject(Object.assign(new Error(`request to ${this.baseUrl}${path} failed`), { cause: why ? Object.assign(new Error(why), { code: e.code }) : e }));
+      });
+      req.end(payload);
     });
-    return { status: res.status, text: await res.text() };
   }
 
   private async ok(method: string, path: string, body?: unknown): Promise<string> {

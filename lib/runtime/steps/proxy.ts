@@ -21,7 +21,10 @@ export const proxyStep: BootStep = {
       grpcAddr: o.grpcAddr,
       envoyBin: o.envoyBin,
     });
-    const proxy = new ProxySupervisor({ argv, env: o.env, output: o.proxyOutput, log: o.log });
+    // An https agent: the proxy (a consul CLI) gets the helper's CA, client certificate and
+    // server name through the variables it reads, whether they came from flags or environment.
+    const env = { ...o.env, ...o.agent.cliEnv?.() };
+    const proxy = new ProxySupervisor({ argv, env, output: o.proxyOutput, log: o.log });
     ctx.proxy = proxy;
     proxy.start();
     for (let moves = 0; ; moves++) {
