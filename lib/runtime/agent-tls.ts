@@ -83,8 +83,10 @@ export function loadTlsMaterial(o: AgentTlsOptions): TlsMaterial {
     } catch (e) {
       throw new InputError(`--ca-path: cannot read the directory ${o.caPath} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
-    if (!names.length) throw new InputError(`--ca-path: ${o.caPath} holds no .pem or .crt file`);
-    for (const n of names) ca.push(readPem(path.join(o.caPath, n), '--ca-path', CERT, 'certificate'));
+    // As Consul's CLI: every certificate in the directory; other files (keys) are passed over.
+    const certs = names.map((n) => fs.readFileSync(path.join(o.caPath!, n), 'utf8')).filter((t) => CERT.test(t));
+    if (!certs.length) throw new InputError(`--ca-path: ${o.caPath} holds no .pem or .crt file with a certificate`);
+    ca.push(...certs);
   }
   return {
     ca: ca.length ? ca : undefined,
@@ -126,6 +128,9 @@ export function explainTlsError(e: NodeJS.ErrnoException & { reason?: string }, 
       ? `the agent refused our client certificate (--client-cert, $CONSUL_CLIENT_CERT; is it signed by the agent's CA?): TLS alert ${alert[1].toLowerCase().replace(/_/g, ' ')}`
       : `the agent requires a client certificate (verify_incoming): set --client-cert and --client-key (or $CONSUL_CLIENT_CERT and $CONSUL_CLIENT_KEY): TLS alert ${alert[1].toLowerCase().replace(/_/g, ' ')}`;
   }
+  // Some servers close without an alert the client gets to read (TLS 1.3 checks the client's
+  // certificate after the client finished its handshake).
+  if (code === 'ECONNRESET' || /socket hang up/.test(msg)) return `the agent closed the TLS connection: with verify_incoming it does so for a missing or untrusted client certificate (--client-cert/--client-key, $CONSUL_CLIENT_CERT/$CONSUL_CLIENT_KEY${o.clientCert ? '' : ': none given'})`;
   if (code === 'EPROTO' && /wrong version number|packet length too long/i.test(msg)) return 'the agent does not speak TLS on this port (use an http:// address, or the agent\'s HTTPS port)';
   return undefined;
 }

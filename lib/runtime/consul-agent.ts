@@ -127,7 +127,7 @@ export class ConsulAgent {
       req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
       // Same shape as fetch's errors (callers read e.cause.message), with the TLS setting named.
       req.on('error', (e: NodeJS.ErrnoException) => {
-        const why = explainTlsError(e, this.tls);
+        const why = this.httpsAgent ? explainTlsError(e, this.tls) : undefined;
         reject(Object.assign(new Error(`request to ${this.baseUrl}${path} failed`), { cause: why ? Object.assign(new Error(why), { code: e.code }) : e }));
       });
       req.end(payload);

@@ -67,4 +67,26 @@ describe('proxy step', () => {
       squatter.close();
     }
   });
+
+  test('an https agent: the proxy child gets the helper\'s TLS settings as the variables consul reads', async () => {
+    const up = await probeFreePort('127.0.0.2');
+    const pub = await probeFreePort('0.0.0.0');
+    const dir = fs.mkdtempSync(path.join(process.env.MESHX_TEST_TMP || os.tmpdir(), 'meshx-proxy-tls-'));
+    const seen = path.join(dir, 'env.json');
+    const agent = { baseUrl: 'https://127.0.0.1:8501', cliEnv: () => ({ CONSUL_CACERT: '/etc/consul/ca.pem', CONSUL_CLIENT_CERT: '/etc/consul/cli.pem', CONSUL_CLIENT_KEY: '/etc/consul/cli-key.pem' }) };
+    const ctx = bootContext({ agent });
+    ctx.ports = { epmdPort: 4370, distPort: 9100, sidecarPort: pub, upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }] };
+    const fake = path.join(dir, 'consul');
+    fs.writeFileSync(fake, `#!/bin/sh\nexec "${process.execPath}" -e "require('fs').writeFileSync('${seen}', JSON.stringify({ env: process.env, argv: process.argv })); const n = require('net'); n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0')" -- "$@"\n`, { mode: 0o755 });
+    (ctx.o as any).consulBin = fake;
+    (ctx.o as any).readyTimeoutMs = 10000;
+    try {
+      await proxyStep.start(ctx);
+      const got = JSON.parse(fs.readFileSync(seen, 'utf8'));
+      expect(got.env).toMatchObject(agent.cliEnv());
+      expect(got.argv).toEqual(expect.arrayContaining(['-http-addr', 'https://127.0.0.1:8501']));
+    } finally {
+      await proxyStep.stop(ctx);
+    }
+  });
 });
