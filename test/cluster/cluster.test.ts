@@ -115,6 +115,15 @@ describe('a production-shaped cluster: 3 hosts, client agents, TLS, ACLs', () =>
     expect(await target.eval('erlang:nodes(connected)')).toBe(before);
   });
 
+  test('no secret in helper output, agent logs or proxy command lines: tokens, the bootstrap token, the client key', () => {
+    const secrets = [cluster.masterToken, ...deployed.map((d) => fs.readFileSync(d.tokenFile, 'utf8').trim()), fs.readFileSync(cluster.tls.cli.key, 'utf8').split('\n')[1]];
+    expect(secrets.every((x) => x.length > 20)).toBe(true);
+    const logs = [...nodes.map((n) => n.output), ...[cluster.server, ...cluster.hosts].map((h) => fs.readFileSync(h.agent.logFile, 'utf8'))];
+    const cmdlines = nodes.map((n) => n.pidOf('proxy')).map((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    const found = secrets.filter((x) => [...logs, ...cmdlines].some((text) => text.includes(x)));
+    expect(found).toEqual([]);
+  });
+
   test('a host cut off the network for 20 s: pang while cut, pong again after the link is back', async () => {
     const [app1, app2] = nodes;
     const cut = cluster.hosts[1];
