@@ -105,14 +105,16 @@ describe('a production-shaped cluster: 3 hosts, client agents, TLS, ACLs', () =>
 
   test('a distribution handshake sent in clear to a sidecar port never reaches a BEAM', async () => {
     const target = nodes[0];
-    const before = await target.eval('erlang:nodes(connected)');
     const r = sendFrom(cluster, cluster.hosts[2], cluster.hosts[0].link.address, sidecarPort(target), distSendName('intruder@app-3.cluster.test'));
     // A BEAM would answer with a status message ('s' + "ok"/"nok"/"not_allowed"...); the sidecar
     // answers a non-TLS record with at most a TLS alert or an HTTP error, and closes.
     expect(r.reply.subarray(0, 3).toString()).not.toMatch(/^\x00.s/);
     expect(r.reply.includes(Buffer.from('sok'))).toBe(false);
     expect(r.how).toBe('closed');
-    expect(await target.eval('erlang:nodes(connected)')).toBe(before);
+    // (Not "connected nodes unchanged": OTP 25's global may drop connections of a partial mesh
+    // meanwhile, e.g. jobs and app-3, which are not connected.)
+    expect(await target.eval('lists:member(list_to_atom("intruder@app-3.cluster.test"), erlang:nodes(connected))')).toBe('false');
+    expect(target.output).not.toContain('intruder');
   });
 
   test('no secret in helper output, agent logs or proxy command lines: tokens, the bootstrap token, the client key', () => {
