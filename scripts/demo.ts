@@ -106,7 +106,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
+// `npm run demo -- --hosts N`: the same story on a production-shaped N-host cluster.
+const hostsAt = process.argv.indexOf('--hosts');
+const run = hostsAt > 0 ? import('./demo-cluster').then((m) => m.clusterDemo(Number(process.argv[hostsAt + 1]))) : main();
+run.catch((e) => {
   console.error(`\n${(e as Error).message}`);
   process.exit(1);
 });

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian bookworm machine (as root) for meshx-node: Consul, Erlang/OTP, Elixir,
+# Sets up a fresh Debian bookworm machine (as root) for meshx-node: Consul, Erlang/OTP, Elixir, iproute2,
 # the tools built from Go modules (Consul 1.14, the Terraform CLI fallback, the Consul provider
 # mirror; scripts/go-tools.sh), Python (venv), Java and Maven for the language tests, Node.js 24
 # for the second CI pass, and the npm dependencies. Idempotent: every step is skipped when what
@@ -67,6 +67,8 @@ install_packages() {
   command -v python3 >/dev/null 2>&1 && python3 -m venv --help >/dev/null 2>&1 || want+=(python3-venv)
   command -v javac >/dev/null 2>&1 || want+=(default-jdk-headless)
   command -v mvn >/dev/null 2>&1 || want+=(maven)
+  # iproute2 (ip netns, veth, bridge) for the cluster tests, demo and benchmarks (support/cluster).
+  command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || want+=(iproute2)
   # A C++ toolchain for cdktf-cli's native module on Node 24 (build_pty_for_node24).
   command -v g++ >/dev/null 2>&1 && command -v make >/dev/null 2>&1 || want+=(g++ make)
   if [ "${#want[@]}" -gt 0 ]; then

@@ -33,6 +33,8 @@ export interface MeshNodeOptions {
   readonly command?: string[];
   /** Extra BEAM arguments (erl only), e.g. `-pa <dir>`. */
   readonly beamArgs?: string[];
+  /** Argument prefix the helper runs under, e.g. `ip netns exec <ns>` (a host of support/cluster). */
+  readonly wrap?: string[];
   /** Wait for this much of the boot. @default 'healthy' */
   readonly waitFor?: 'healthy' | 'nothing';
 }
@@ -59,7 +61,7 @@ export class MeshNode {
     delete env.CONSUL_HTTP_TOKEN;
     // Tied to this process: if the test runner dies, the helper (and through it the BEAM and
     // the proxy) die too.
-    const child = spawnTied([process.execPath, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnTied([...(o.wrap ?? []), process.execPath, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const node = new MeshNode(child, o.node, shell);
     if ((o.waitFor ?? 'healthy') === 'healthy') {
       try {
@@ -76,8 +78,8 @@ export class MeshNode {
    * A plain `erl` node driven the same way, without the helper: the baselines of the benchmarks
    * (real epmd, inet_tcp_dist or inet_tls_dist).
    */
-  public static plain(name: string, erlArgs: string[], env: NodeJS.ProcessEnv): MeshNode {
-    const child = spawnTied(['erl', ...erlArgs, '-noshell', '-eval', ERL_REPL], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  public static plain(name: string, erlArgs: string[], env: NodeJS.ProcessEnv, wrap: string[] = []): MeshNode {
+    const child = spawnTied([...wrap, 'erl', ...erlArgs, '-noshell', '-eval', ERL_REPL], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     return new MeshNode(child, name, 'erl');
   }
 

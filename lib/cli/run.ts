@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { NodeManifest, ProxyKind } from '../manifest/types';
+import { agentTlsOptions, AgentTlsOptions } from '../runtime/agent-tls';
 import { agentBaseUrl, ConsulAgent } from '../runtime/consul-agent';
 import { InputError, RuntimeFailure } from '../runtime/errors';
 import { createLogger } from '../runtime/log';
@@ -17,6 +18,11 @@ interface RunFlags {
   node?: string;
   kv?: string;
   consulAddr?: string;
+  caFile?: string;
+  caPath?: string;
+  clientCert?: string;
+  clientKey?: string;
+  tlsServerName?: string;
   tokenFile?: string;
   loginMethod?: string;
   bearerTokenFile?: string;
@@ -82,11 +88,16 @@ function localManifest(flags: RunFlags, command: string[], env: NodeJS.ProcessEn
   return manifest;
 }
 
-async function reachAgent(flags: RunFlags, env: NodeJS.ProcessEnv, label: string): Promise<{ agent: ConsulAgent; tokenFile?: string }> {
+/** The agent client: address, token, TLS files read now (a bad file is an input error, exit 2). */
+function agentClient(flags: RunFlags, env: NodeJS.ProcessEnv, tls: AgentTlsOptions): { agent: ConsulAgent; tokenFile?: string } {
   const address = flags.consulAddr ?? env.CONSUL_HTTP_ADDR ?? '127.0.0.1:8500';
   const ssl = env.CONSUL_HTTP_SSL === 'true';
   const { token, tokenFile } = loginOptions(flags, env) ? { token: undefined, tokenFile: undefined } : readToken(flags, env);
-  const agent = new ConsulAgent({ address, ssl, token });
+  return { agent: new ConsulAgent({ address, ssl, token, tls }), tokenFile };
+}
+
+async function reachAgent(client: { agent: ConsulAgent; tokenFile?: string }, flags: RunFlags, label: string): Promise<{ agent: ConsulAgent; tokenFile?: string }> {
+  const { agent, tokenFile } = client;
   const log = createLogger(label, 'helper');
   try {
     const self = await agent.waitReachable(flags.consulTimeout * 1000, log);
@@ -105,11 +116,13 @@ export async function runCommand(flags: RunFlags, command: string[], env: NodeJS
   } catch (e) {
     throw new InputError(`--consul-addr: ${(e as Error).message}`);
   }
+  const tls = agentTlsOptions(flags, env);
   preflightCommand(command, env);
   const loginWith = loginOptions(flags, env);
   let manifest = localManifest(flags, command, env);
   const label = manifest?.node ?? `kv:${flags.kv}`;
-  const { agent, tokenFile } = await reachAgent(flags, env, label);
+  const client = agentClient(flags, env, tls);
+  const { agent, tokenFile } = await reachAgent(client, flags, label);
   const login = loginWith && new AclLogin({ agent, ...loginWith, node: manifest?.node ?? flags.kv!, log: createLogger(label, 'helper') });
   try {
     return await boot();
@@ -163,6 +176,11 @@ export function addRunCommand(program: Command, argv: string[], env: NodeJS.Proc
     .option('--node <name>', 'with --from: the Erlang node name (or service name) to boot')
     .option('--kv <key>', 'Consul KV key holding the manifest')
     .option('--consul-addr <url>', 'Consul agent HTTP address (default: $CONSUL_HTTP_ADDR or 127.0.0.1:8500)')
+    .option('--ca-file <file>', 'CA certificate (PEM) to verify an https agent (default: $CONSUL_CACERT)')
+    .option('--ca-path <dir>', 'directory of CA certificates (PEM) to verify an https agent (default: $CONSUL_CAPATH)')
+    .option('--client-cert <file>', 'client certificate (PEM) for an agent with verify_incoming (default: $CONSUL_CLIENT_CERT)')
+    .option('--client-key <file>', 'key of --client-cert (default: $CONSUL_CLIENT_KEY)')
+    .option('--tls-server-name <name>', 'server name to verify the agent\'s certificate against (default: $CONSUL_TLS_SERVER_NAME; $CONSUL_HTTP_SSL_VERIFY=false skips verification)')
     .option('--token-file <file>', 'ACL token file (default: $CONSUL_HTTP_TOKEN_FILE, else $CONSUL_HTTP_TOKEN)')
     .option('--login-method <name>', 'get the ACL token by logging in to this auth method (default: $MESHX_LOGIN_METHOD); excludes --token-file and CONSUL_HTTP_TOKEN*')
     .option('--bearer-token-file <file>', 'with --login-method: file holding the JWT, read again at every login (default: $MESHX_BEARER_TOKEN_FILE)')

@@ -1,4 +1,6 @@
-// A small client for the local Consul agent's HTTP API (transport in http.ts).
+// A small client for the local Consul agent's HTTP(S) API; the transport is http.ts (node:http and
+// node:https: fetch takes no CA, client certificate or TLS server name, and costs the helper RSS).
+import { AgentTlsOptions, explainTlsError, loadTlsMaterial, tlsCliEnv } from './agent-tls';
 import { HttpClient } from './http';
 
 /** An agent answer with a non-2xx status. */
@@ -18,6 +20,8 @@ export interface ConsulAgentOptions {
   readonly token?: string;
   /** Per-request timeout. @default 10000 */
   readonly timeoutMs?: number;
+  /** CA, client certificate, server name for an https agent (files are read once, here). */
+  readonly tls?: AgentTlsOptions;
 }
 
 /** The sidecar registration as the agent reports it. */
@@ -45,14 +49,24 @@ export class ConsulAgent {
   private renew?: () => Promise<string>;
   private renewing?: Promise<boolean>;
 
+  private readonly tls: AgentTlsOptions;
+  private readonly secure: boolean;
+
   constructor(options: ConsulAgentOptions) {
     this.baseUrl = agentBaseUrl(options.address, options.ssl);
-    this.http = new HttpClient(this.baseUrl);
     this.timeoutMs = options.timeoutMs ?? 10000;
     this.token = options.token;
+    this.tls = options.tls ?? {};
+    this.secure = this.baseUrl.startsWith('https:');
+    this.http = new HttpClient(this.baseUrl, this.secure ? loadTlsMaterial(this.tls) : {});
   }
 
-  /** Closes idle connections to the agent. */
+  /** Environment for a consul CLI child (the proxy) to reach this agent with the same TLS settings. */
+  public cliEnv(): Record<string, string> {
+    return this.secure ? tlsCliEnv(this.tls) : {};
+  }
+
+  /** Closes kept-alive connections (tests, short-lived clients). */
   public close(): void {
     this.http.close();
   }
@@ -99,8 +113,16 @@ export class ConsulAgent {
     const headers: Record<string, string> = {};
     if (token) headers['X-Consul-Token'] = token;
     if (body !== undefined && !raw) headers['Content-Type'] = 'application/json';
-    const res = await this.http.request(method, path, headers, body === undefined ? undefined : raw ? String(body) : JSON.stringify(body), this.timeoutMs);
-    return { status: res.status, text: res.text };
+    const payload = body === undefined ? undefined : raw ? String(body) : JSON.stringify(body);
+    try {
+      const res = await this.http.request(method, path, headers, payload, this.timeoutMs);
+      return { status: res.status, text: res.text };
+    } catch (err) {
+      // Same shape as fetch's errors (callers read e.cause.message), with the TLS setting named.
+      const e = err as NodeJS.ErrnoException;
+      const why = this.secure ? explainTlsError(e, this.tls) : undefined;
+      throw Object.assign(new Error(`request to ${this.baseUrl}${path} failed`), { cause: why ? Object.assign(new Error(why), { code: e.code }) : e });
+    }
   }
 
   private async ok(method: string, path: string, body?: unknown): Promise<string> {

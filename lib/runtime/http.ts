@@ -6,17 +6,17 @@ import type * as httpsTypes from 'node:https';
 /** node:https (and tls, crypto) only for an https agent: a plain http helper stays smaller. */
 const https = (): typeof httpsTypes => require('node:https');
 
-/** TLS settings for an https agent address (as Consul's CLI takes them). */
+/** TLS settings for an https base URL (what agent-tls.ts reads from Consul's CLI settings). */
 export interface HttpTlsOptions {
-  /** PEM CA bundle(s) to verify the agent with; the system store when absent. */
+  /** PEM CA bundle(s) to verify the server with; the system store when absent. */
   readonly ca?: string | string[];
-  /** PEM client certificate and key (for an agent with verify_incoming). */
+  /** PEM client certificate and key (for a server with verify_incoming). */
   readonly cert?: string;
   readonly key?: string;
-  /** Name to verify the agent's certificate against and send as SNI (Node checks the servername when given). */
+  /** Name to verify the server's certificate against and send as SNI (Node checks the servername when given). */
   readonly servername?: string;
   /** @default true */
-  readonly verify?: boolean;
+  readonly rejectUnauthorized?: boolean;
 }
 
 export interface HttpResponse {
@@ -33,7 +33,7 @@ export class HttpClient {
   constructor(public readonly baseUrl: string, tls: HttpTlsOptions = {}) {
     this.secure = baseUrl.startsWith('https:');
     this.agent = this.secure
-      ? new (https().Agent)({ keepAlive: true, maxSockets: 8, ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.servername, rejectUnauthorized: tls.verify ?? true })
+      ? new (https().Agent)({ keepAlive: true, maxSockets: 8, ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.servername, rejectUnauthorized: tls.rejectUnauthorized ?? true })
       : new http.Agent({ keepAlive: true, maxSockets: 8 });
   }
 
@@ -47,7 +47,7 @@ export class HttpClient {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
         res.on('error', reject);
       });
-      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
       req.on('error', reject);
       req.on('close', () => clearTimeout(timer));
       req.end(body);

@@ -65,3 +65,58 @@ describe('agent addresses', () => {
     expect(() => agentBaseUrl('unix:///var/run/consul.sock')).toThrow(/unix socket/);
   });
 });
+
+describe('ConsulAgent over HTTPS with verify_incoming (as Consul agents with TLS are run)', () => {
+  const TLS = require('node:path').join(__dirname, '..', 'fixtures', 'tls');
+  const f = (n: string) => require('node:path').join(TLS, n);
+  const read = (n: string) => require('node:fs').readFileSync(f(n), 'utf8');
+  let server: import('node:https').Server;
+  let url: string;
+
+  beforeAll(async () => {
+    const https = await import('node:https');
+    server = https.createServer({ cert: read('dc1-server-consul-0.pem'), key: read('dc1-server-consul-0-key.pem'), ca: read('consul-agent-ca.pem'), requestCert: true, rejectUnauthorized: true }, (_req, res) => {
+      res.writeHead(200);
+      res.end(JSON.stringify({ Config: { NodeName: 'tls-agent', Version: '1.14.11' } }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `https://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+  });
+  afterAll(() => server.close());
+
+  const client = (tls: object, address = url) => new ConsulAgent({ address, tls, timeoutMs: 3000 });
+  const good = { caFile: f('consul-agent-ca.pem'), clientCert: f('dc1-cli-consul-0.pem'), clientKey: f('dc1-cli-consul-0-key.pem') };
+  const failure = async (a: ConsulAgent) => {
+    try {
+      await a.self();
+    } catch (e) {
+      a.close();
+      return ((e as Error & { cause?: Error }).cause ?? (e as Error)).message;
+    }
+    throw new Error('expected a failure');
+  };
+
+  test('the right CA and client certificate reach the agent; the proxy gets the same settings', async () => {
+    const a = client(good);
+    expect(await a.self()).toEqual({ nodeName: 'tls-agent', version: '1.14.11' });
+    expect(a.cliEnv()).toMatchObject({ CONSUL_CACERT: good.caFile, CONSUL_CLIENT_CERT: good.clientCert, CONSUL_CLIENT_KEY: good.clientKey });
+    a.close();
+    // A server name the certificate carries, dialled by address.
+    const named = client({ ...good, serverName: 'server.dc1.consul' });
+    expect((await named.self()).nodeName).toBe('tls-agent');
+    named.close();
+  });
+
+  test('a wrong CA, a missing or foreign client certificate, a wrong server name: each says which', async () => {
+    expect(await failure(client({ ...good, caFile: f('other/consul-agent-ca.pem') }))).toMatch(/not trusted by the CA given/);
+    expect(await failure(client({ caFile: good.caFile }))).toMatch(/requires a client certificate/);
+    expect(await failure(client({ ...good, clientCert: f('other/dc1-cli-consul-0.pem'), clientKey: f('other/dc1-cli-consul-0-key.pem') }))).toMatch(/refused our client certificate|closed the TLS connection: .* untrusted client certificate/);
+    expect(await failure(client({ ...good, serverName: 'client.dc9.consul' }))).toMatch(/does not name the host dialled \(set --tls-server-name/);
+  });
+
+  test('waitReachable gives up at the deadline with the TLS reason', async () => {
+    const a = client({ caFile: f('other/consul-agent-ca.pem') });
+    await expect(a.waitReachable(500, () => undefined)).rejects.toThrow(/within 1s .*not trusted by the CA given/);
+    a.close();
+  });
+});

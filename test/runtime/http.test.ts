@@ -87,7 +87,7 @@ describe('HttpClient', () => {
       const wrongCa = new HttpClient(`https://127.0.0.1:${tlsPort}`, { cert: file('client.pem'), key: file('client.key'), servername: 'server.dc1.consul' });
       await expect(wrongCa.request('GET', '/', {}, undefined, 5000)).rejects.toThrow(/certificate/i);
       wrongCa.close();
-      const noVerify = new HttpClient(`https://127.0.0.1:${tlsPort}`, { cert: file('client.pem'), key: file('client.key'), verify: false });
+      const noVerify = new HttpClient(`https://127.0.0.1:${tlsPort}`, { cert: file('client.pem'), key: file('client.key'), rejectUnauthorized: false });
       expect((await noVerify.request('GET', '/', {}, undefined, 5000)).text).toBe('secure');
       noVerify.close();
     });

@@ -2,6 +2,12 @@ import { splitNodeName } from '../../manifest/names';
 import { BootStep } from '../context';
 import { EpmdServer } from '../epmd/server';
 import { RuntimeFailure } from '../errors';
+import { ResolvedPorts } from '../registration';
+
+/** EPMD routes of the upstreams: (address asked on, alive name) -> upstream listener port. */
+export function epmdPeers(upstreams: ResolvedPorts['upstreams']): Array<{ address: string; alive: string; port: number }> {
+  return upstreams.map((u) => ({ address: u.address, alive: splitNodeName(u.node).alive, port: u.port }));
+}
 
 /** The EPMD server on 127.0.0.1 and every peer host's address, routes set once from final ports. */
 export const epmdStep: BootStep = {
@@ -13,7 +19,7 @@ export const epmdStep: BootStep = {
     const epmd = new EpmdServer({
       port: m.epmdPort,
       addresses,
-      peers: upstreams.map((u) => ({ address: u.address, alive: splitNodeName(u.node).alive, port: u.port })),
+      peers: epmdPeers(upstreams),
       own: { alive: splitNodeName(m.node).alive, port: ctx.ports!.distPort },
       log: ctx.o.log,
     });

@@ -3,7 +3,7 @@ import { proxyCommand } from '../proxy-command';
 import { ListenerTaken, waitProxyReady } from '../proxy-ready';
 import { ProxySupervisor } from '../proxy-supervisor';
 import { sidecarId } from '../registration';
-import { moveSidecar } from './registration';
+import { moveSidecar, moveUpstream } from './registration';
 
 /** The sidecar proxy, supervised (restarted with backoff); ready when it holds every listener. */
 export const proxyStep: BootStep = {
@@ -21,7 +21,10 @@ export const proxyStep: BootStep = {
       grpcAddr: o.grpcAddr,
       envoyBin: o.envoyBin,
     });
-    const proxy = new ProxySupervisor({ argv, env: o.env, output: o.proxyOutput, log: o.log });
+    // An https agent: the proxy (a consul CLI) gets the helper's CA, client certificate and
+    // server name through the variables it reads, whether they came from flags or environment.
+    const env = { ...o.env, ...o.agent.cliEnv?.() };
+    const proxy = new ProxySupervisor({ argv, env, output: o.proxyOutput, log: o.log });
     ctx.proxy = proxy;
     proxy.start();
     for (let moves = 0; ; moves++) {
@@ -29,12 +32,17 @@ export const proxyStep: BootStep = {
         await waitProxyReady(ctx.ports!, { kind: o.proxyKind, adminBind: ctx.adminBind, timeoutMs: o.readyTimeoutMs, proxy, signal: ctx.signal });
         break;
       } catch (e) {
-        // The sidecar port was proven free before, but another process (another agent's proxy:
-        // agents all hand out ports from 21000) bound it since. Move once more, not forever.
-        if (!(e instanceof ListenerTaken && e.what === 'public listener' && !o.manifest.sidecar.port && moves < 3)) throw e;
-        o.log(`${e.message}; moving the sidecar`);
+        // A port proven free before was bound since by another process: the sidecar port by
+        // another agent's proxy (agents all hand out ports from 21000), an upstream port by
+        // another helper of this host booting at the same moment. Move, a few times at most.
+        if (!(e instanceof ListenerTaken) || moves >= 3) throw e;
         await proxy.stop();
-        await moveSidecar(ctx);
+        if (e.what === 'public listener' && !o.manifest.sidecar.port) {
+          o.log(`${e.message}; moving the sidecar`);
+          await moveSidecar(ctx);
+        } else if (!(e.what === 'upstream' && (await moveUpstream(ctx, e.address, e.port)))) {
+          throw e;
+        }
         proxy.start();
       }
     }

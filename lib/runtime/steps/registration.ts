@@ -4,6 +4,7 @@ import { helperAlive } from '../instance';
 import { isFree, probeFreePort } from '../ports';
 import { HELPER_PID_META, portsFromSidecar, serviceDefinition, sidecarId } from '../registration';
 import { InstanceConflict } from '../state-dir';
+import { epmdPeers } from './epmd';
 
 /**
  * Registers the node and its sidecar (idempotent: the same ID replaces a stale registration),
@@ -41,6 +42,24 @@ export async function moveSidecar(ctx: BootContext): Promise<void> {
   await o.agent.registerService(serviceDefinition(o.manifest, ctx.ports, process.pid));
   const again = await o.agent.service(sidecarId(o.manifest));
   if (!again || again.Port !== moved) throw new RuntimeFailure(`the agent did not move the sidecar ${sidecarId(o.manifest)} to port ${moved}`);
+}
+
+/**
+ * Registers an upstream again on a port proven free now: helpers of one host booting at the same
+ * moment can probe the same free port for their upstream listeners, and one proxy binds it first.
+ * The EPMD routes follow. Returns false when the port is fixed in the manifest (not ours to move).
+ */
+export async function moveUpstream(ctx: BootContext, address: string, port: number): Promise<boolean> {
+  const { o } = ctx;
+  const i = ctx.ports!.upstreams.findIndex((u) => u.address === address && u.port === port);
+  if (i < 0 || o.manifest.upstreams[i]?.port) return false;
+  const moved = await probeFreePort(address);
+  o.log(`upstream listener ${address}:${port} (${ctx.ports!.upstreams[i].service}) is in use on this host; registering with ${moved}`);
+  const upstreams = ctx.ports!.upstreams.map((u, j) => (j === i ? { ...u, port: moved } : u));
+  ctx.ports = { ...ctx.ports!, upstreams };
+  await o.agent.registerService(serviceDefinition(o.manifest, ctx.ports, process.pid));
+  ctx.epmd?.setPeers(epmdPeers(upstreams));
+  return true;
 }
 
 /**
