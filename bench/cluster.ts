@@ -8,6 +8,7 @@ import { Cluster } from '../support/cluster/cluster';
 import { startMeshCluster } from '../support/cluster';
 import { inNs } from '../support/cluster/netns';
 import { MeshNode } from '../support/mesh-node';
+import { shuffled } from './lib';
 
 const HOSTS = 3;
 const PER_HOST = 4;
@@ -51,18 +52,18 @@ async function plainSample(cluster: Cluster, cookie: string): Promise<number> {
 }
 
 /**
- * `runs` interleaved samples of each: ms from starting all 12 helpers (mesh) or all 12 plain
+ * `runs` rounds, mesh and plain in a random order in each: ms from starting all 12 helpers (mesh) or all 12 plain
  * `erl` (plain) to every ordered pair answering pong. One cluster and one deploy for all runs.
  */
-export async function clusterFormationSamples(runs: number): Promise<{ mesh: number[]; plain: number[] }> {
+export async function clusterFormationSamples(runs: number, onRound?: (mesh: number, plain: number) => void): Promise<{ mesh: number[]; plain: number[] }> {
   const cookie = 'bench-' + Math.random().toString(36).slice(2);
   const mc = await startMeshCluster(HOSTS, PER_HOST);
   const epmds = startEpmds(mc.cluster);
   const out = { mesh: [] as number[], plain: [] as number[] };
   try {
     for (let i = 0; i < runs; i++) {
-      out.mesh.push(await meshSample(mc, cookie));
-      out.plain.push(await plainSample(mc.cluster, cookie));
+      for (const k of shuffled(['mesh', 'plain'] as const)) out[k].push(k === 'mesh' ? await meshSample(mc, cookie) : await plainSample(mc.cluster, cookie));
+      onRound?.(out.mesh[i], out.plain[i]);
     }
   } finally {
     await Promise.all(epmds.map((e) => stopChild(e, 2000)));
