@@ -58,8 +58,9 @@ export class TopologyFollower {
   private refuse(index: number, reason: string, m?: NodeManifest): VersionOutcome {
     const { ctx } = this;
     ctx.refused = { ...(index ? { index } : {}), ...(m ? { sha256: versionOf(m, this.source).sha256 } : {}), reason, at: new Date().toISOString() };
-    ctx.o.log(`manifest version ${index} refused: ${reason}; still on ${this.liveName()}`);
+    // Files first: whoever reads the log line finds state.json saying the same.
     writeLiveFiles(ctx);
+    ctx.o.log(`manifest version ${index} refused: ${reason}; still on ${this.liveName()}`);
     return 'refused';
   }
 
