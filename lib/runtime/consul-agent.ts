@@ -163,7 +163,7 @@ export class ConsulAgent {
    */
   public async kvWatch(key: string, index: number, waitS: number, signal?: AbortSignal): Promise<{ index: number; value?: string }> {
     const path = `/v1/kv/${key.split('/').map(encodeURIComponent).join('/')}?raw&index=${index}&wait=${waitS}s`;
-    const r = await this.request('GET', path, undefined, false, { timeoutMs: (waitS + waitS / 16 + 10) * 1000, signal });
+    const r = await this.request('GET', path, undefined, false, { timeoutMs: Math.ceil((waitS + waitS / 16 + 10) * 1000), signal });
     if (r.status !== 200 && r.status !== 404) throw new ConsulError(r.status, path, r.text);
     return { index: r.index ?? 0, value: r.status === 200 ? r.text : undefined };
   }

@@ -6,12 +6,16 @@ import { InputError } from '../../lib/runtime/errors';
 import { defaultStateDir, InstanceConflict, shellExports, StateDir, upstreamEnv } from '../../lib/runtime/state-dir';
 
 describe('state dir', () => {
-  test('writes state.json, upstreams.env (Nomad-style names) and the inetrc, reads back, removes what it wrote', () => {
+  test('writes state.json, upstreams.env (Nomad-style names), the inetrc, hosts and peers files, reads back, removes what it wrote', () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-state-')), 'shop-orders');
     const sd = new StateDir(dir);
     sd.create();
     sd.lock();
     sd.writeInetrc('{lookup, [file, native]}.\n');
+    sd.writeHosts('127.0.0.1 h.x\n');
+    sd.writePeers(['c@h3.x', 'b@h2.x']);
+    expect(fs.readFileSync(sd.peersPath, 'utf8')).toBe('b@h2.x\nc@h3.x\n');
+    expect(fs.readFileSync(sd.hostsPath, 'utf8')).toBe('127.0.0.1 h.x\n');
     const state = { node: 'a@h.x', serviceId: 'shop-a', helperPid: 1, epmdPort: 4370, distPort: 9100, sidecarPort: 21000, upstreams: [{ node: 'b@h2.x', service: 'shop-b', address: '127.0.0.2', port: 19001 }], inetrc: sd.inetrcPath };
     sd.writeState(state);
     expect(sd.readState()).toEqual(state);
