@@ -92,6 +92,11 @@ describe('live topology: running nodes follow a deploy without restart', () => {
       expect(await n(DELTA).eval(`rpc:call(list_to_atom("${ALPHA}"), erlang, node, [])`)).toBe(`'${ALPHA}'`);
     });
 
+    test('an unchanged edge keeps working through new connections (its listener was never replaced)', async () => {
+      expect(await n(ALPHA).pingUntil(BETA, 'pong')).toBe('pong');
+      expect(await n(BETA).pingUntil(ALPHA, 'pong')).toBe('pong');
+    });
+
     test('the new edge between two running nodes works both ways', async () => {
       expect(await n(ALPHA).pingUntil(GAMMA, 'pong', 30000)).toBe('pong');
       expect(await n(GAMMA).pingUntil(ALPHA, 'pong', 30000)).toBe('pong');
