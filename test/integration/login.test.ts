@@ -236,7 +236,7 @@ describe('ACL auth-method login (JWT), Consul 1.8.7, ACLs on, default deny', () 
     }
     for (const svc of ['lg-alpha', 'lg-beta']) {
       const d = stateDir(svc);
-      expect(fs.readdirSync(d).sort()).toEqual(['consul.token', 'helper.pid', 'inetrc', 'state.json', 'upstreams.env']);
+      expect(fs.readdirSync(d).sort()).toEqual(['consul.token', 'helper.pid', 'hosts', 'inetrc', 'peers', 'state.json', 'upstreams.env']);
       for (const f of fs.readdirSync(d)) if (f !== 'consul.token') haystacks.push([`${svc}/${f}`, fs.readFileSync(path.join(d, f), 'utf8'), [...tokens, COOKIE]]);
     }
     expect(haystacks).toHaveLength(2 * 3 + 2 * 4); // per node: logs, helper and proxy arguments; per state dir: 4 files

@@ -82,11 +82,13 @@ describe('state dir on a shared host', () => {
     sd.create();
     const victim = path.join(r, 'victim');
     fs.writeFileSync(victim, 'precious\n');
-    for (const f of ['inetrc', 'state.json', 'upstreams.env', '.inetrc.' + process.pid + '.tmp']) fs.symlinkSync(victim, path.join(dir, f));
+    for (const f of ['inetrc', 'hosts', 'peers', 'state.json', 'upstreams.env', '.inetrc.' + process.pid + '.tmp']) fs.symlinkSync(victim, path.join(dir, f));
     sd.writeInetrc('{lookup, [file, native]}.\n');
+    sd.writeHosts('127.0.0.1 h.x\n');
+    sd.writePeers([]);
     sd.writeState({ node: 'a@h.x', serviceId: 'svc', helperPid: 1, epmdPort: 1, distPort: 2, sidecarPort: 3, upstreams: [], inetrc: sd.inetrcPath });
     expect(fs.readFileSync(victim, 'utf8')).toBe('precious\n');
-    for (const f of ['inetrc', 'state.json', 'upstreams.env']) expect(fs.lstatSync(path.join(dir, f)).isFile()).toBe(true);
+    for (const f of ['inetrc', 'hosts', 'peers', 'state.json', 'upstreams.env']) expect(fs.lstatSync(path.join(dir, f)).isFile()).toBe(true);
   });
 
   test('lock: exclusive while its helper lives, a dead helper\'s lock is taken over, remove only by the holder', () => {
