@@ -80,11 +80,13 @@ describe('live topology: running nodes follow a deploy without restart', () => {
   describe('after a deploy adding delta, the edge alpha-gamma, and removing beta-gamma', () => {
     const before = new Map<string, { helper: number; beam: number; state: NodeState }>();
     let betaNodesAfterDeploy = '';
+    const healthAfterApply: Array<string | undefined> = [];
 
     beforeAll(async () => {
       for (const node of V1.nodes) before.set(node, { helper: n(node).helperPid, beam: n(node).pidOf('beam')!, state: readState(dirs.get(node)!) });
       await publishVersion(agent.api, v2, v1);
       await Promise.all(V1.nodes.map((node) => n(node).waitForLog(/manifest version \d+ applied/, 60000)));
+      for (const node of V1.nodes) healthAfterApply.push(await agent.api.serviceHealth(serviceOfNode(v1, node)));
       betaNodesAfterDeploy = await n(BETA).eval('nodes()');
       await boot(DELTA, v2);
       await waitDiscoverable(agent.api, V2.nodes.map((node) => serviceOfNode(v2, node)));
@@ -113,6 +115,10 @@ describe('live topology: running nodes follow a deploy without restart', () => {
       expect(await n(BETA).pingUntil(GAMMA, 'pang', 30000)).toBe('pang');
       expect(await n(GAMMA).pingUntil(BETA, 'pang', 30000)).toBe('pang');
       expect(n(BETA).output).toMatch(new RegExp(`manifest version \\d+ applied: added ${DELTA}; removed ${GAMMA}`));
+    });
+
+    test('health stayed passing through the update (the agent keeps the TTL checks\' status when the service is registered again)', () => {
+      expect(healthAfterApply).toEqual(['passing', 'passing', 'passing']);
     });
 
     test('no helper or BEAM restarted: same OS pids, alive, one BEAM start each', () => {
