@@ -53,7 +53,7 @@ export class KvWatch {
         if (this.stopped) return;
         failures++;
         const wait = backoffMs(failures, this.o.backoffBaseMs);
-        this.o.log(`manifest watch: ${(e as Error).message}; retrying in ${Math.round(wait / 1000)} s`);
+        this.o.log(`manifest watch: ${reason(e)}; retrying in ${Math.round(wait / 1000)} s`);
         await this.sleep(wait);
         continue;
       }
@@ -63,7 +63,11 @@ export class KvWatch {
         failures = 0;
         continue;
       }
-      const outcome = await this.o.onVersion(answer.value, answer.index);
+      const outcome = await this.o.onVersion(answer.value, answer.index).catch((e) => {
+        // A fault of ours (a state file that cannot be written): logged, tried again, never fatal.
+        this.o.log(`manifest version ${answer.index}: ${reason(e)}`);
+        return 'failed' as const;
+      });
       if (outcome === 'failed') {
         // Same value again next time: the query after a backoff returns at once (index 0).
         failures++;
@@ -85,4 +89,9 @@ export class KvWatch {
       };
     });
   }
+}
+
+/** fetch's own message is 'fetch failed'; its cause says why (ECONNREFUSED, a timeout). */
+function reason(e: unknown): string {
+  return (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
 }

@@ -64,6 +64,18 @@ describe('KvWatch', () => {
     expect(t.sent).toEqual([0, 0, 4, 6, 6]);
   });
 
+  test('a handler that throws is logged and tried again: the watch goes on', async () => {
+    let calls = 0;
+    const t = watch([{ index: 4, value: 'a' }, { index: 4, value: 'a' }], () => {
+      if (calls++ === 0) throw new Error('EROFS: read-only file system');
+      return 'applied';
+    });
+    await t.done;
+    await t.w.stop();
+    expect(t.logs).toEqual(['manifest version 4: EROFS: read-only file system']);
+    expect(t.seen).toEqual([['a', 4], ['a', 4]]);
+  });
+
   test('stop() aborts the query in flight and ends the loop', async () => {
     const t = watch([]);
     await t.done;
