@@ -78,12 +78,12 @@ describe('live topology: running nodes follow a deploy without restart', () => {
   });
 
   describe('after a deploy adding delta, the edge alpha-gamma, and removing beta-gamma', () => {
-    const before = new Map<string, { helper: number; beam: number; state: NodeState }>();
+    const before = new Map<string, { helper: number; beam: number; proxy: number; state: NodeState }>();
     let betaNodesAfterDeploy = '';
     const healthAfterApply: Array<string | undefined> = [];
 
     beforeAll(async () => {
-      for (const node of V1.nodes) before.set(node, { helper: n(node).helperPid, beam: n(node).pidOf('beam')!, state: readState(dirs.get(node)!) });
+      for (const node of V1.nodes) before.set(node, { helper: n(node).helperPid, beam: n(node).pidOf('beam')!, proxy: n(node).pidOf('proxy')!, state: readState(dirs.get(node)!) });
       await publishVersion(agent.api, v2, v1);
       await Promise.all(V1.nodes.map((node) => n(node).waitForLog(/manifest version \d+ applied/, 60000)));
       for (const node of V1.nodes) healthAfterApply.push(await agent.api.serviceHealth(serviceOfNode(v1, node)));
@@ -121,12 +121,13 @@ describe('live topology: running nodes follow a deploy without restart', () => {
       expect(healthAfterApply).toEqual(['passing', 'passing', 'passing']);
     });
 
-    test('no helper or BEAM restarted: same OS pids, alive, one BEAM start each', () => {
+    test('no helper, BEAM or proxy restarted: same OS pids, alive, one BEAM start each', () => {
       for (const node of V1.nodes) {
         const b = before.get(node)!;
         expect(n(node).helperPid).toBe(b.helper);
         expect(n(node).pidOf('beam')).toBe(b.beam);
-        expect(isAlive(b.helper) && isAlive(b.beam)).toBe(true);
+        expect(n(node).pidOf('proxy')).toBe(b.proxy);
+        expect(isAlive(b.helper) && isAlive(b.beam) && isAlive(b.proxy)).toBe(true);
         expect(n(node).output.match(/started erl \(pid/g)).toHaveLength(1);
       }
     });
