@@ -30,16 +30,16 @@ export function kvManifests(json: any): Record<string, any> {
   return out;
 }
 
-/** A stand-in agent for unit tests: records requests, answers from a table. */
-export function fakeAgent(answer: (req: http.IncomingMessage, body: string) => [number, string]): Promise<{ url: string; seen: Array<{ method: string; url: string; token?: string; body: string }>; close: () => void }> {
+/** A stand-in agent for unit tests: records requests, answers from a table (optionally with headers). */
+export function fakeAgent(answer: (req: http.IncomingMessage, body: string) => [number, string] | [number, string, Record<string, string>]): Promise<{ url: string; seen: Array<{ method: string; url: string; token?: string; body: string }>; close: () => void }> {
   const seen: Array<{ method: string; url: string; token?: string; body: string }> = [];
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
       seen.push({ method: req.method!, url: req.url!, token: req.headers['x-consul-token'] as string | undefined, body });
-      const [status, text] = answer(req, body);
-      res.writeHead(status);
+      const [status, text, headers] = answer(req, body);
+      res.writeHead(status, headers);
       res.end(text);
     });
   });

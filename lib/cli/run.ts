@@ -141,6 +141,8 @@ export async function runCommand(flags: RunFlags, command: string[], env: NodeJS
     const m = manifest!;
     const node = new NodeRuntime({
       manifest: m,
+      manifestSource: flags.kv ? `kv:${flags.kv}` : flags.manifest ?? `${flags.from}#${flags.node}`,
+      kvKey: flags.kv,
       command,
       agent,
       tokenFile,

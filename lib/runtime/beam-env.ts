@@ -42,14 +42,22 @@ export function findDistOverride(command: string[], env: NodeJS.ProcessEnv, dist
 }
 
 /**
- * inetrc for the BEAM: peer hosts resolve to their loopback addresses, the node's own host to
- * 127.0.0.1; `file` first, then the system resolver for everything else.
+ * inetrc for the BEAM: host names resolve through `hostsFile` first (`file`), then the system
+ * resolver. The host map lives in that hosts file, not in `{host, …}` lines: inet_db reads the
+ * inetrc once at boot, but checks the hosts file's file info again (at most every 5 s on OTP 25)
+ * and re-reads it when it changed, so a running BEAM follows the map with no code of ours.
  */
-export function inetrc(node: string, upstreams: ManifestUpstream[]): string {
+export function inetrc(hostsFile: string): string {
+  const quoted = hostsFile.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  return ['%% meshx-node: the host map is in the hosts file, re-read by inet_db when it changes', `{hosts_file, "${quoted}"}.`, '{lookup, [file, native]}.'].join('\n') + '\n';
+}
+
+/** The host map in hosts(5) format: the node's own host on 127.0.0.1, each peer host on its address. */
+export function hostsFile(node: string, upstreams: ManifestUpstream[]): string {
   const hosts = new Map<string, string>([[splitNodeName(node).host, '127.0.0.1']]);
   for (const u of upstreams) hosts.set(splitNodeName(u.node).host, u.address);
-  const lines = [`%% meshx-node: host map of ${node}`, '{lookup, [file, native]}.'];
-  for (const [host, address] of hosts) lines.push(`{host, {${address.split('.').join(',')}}, ["${host}"]}.`);
+  const lines = [`# meshx-node: host map of ${node}`];
+  for (const [host, address] of hosts) lines.push(`${address} ${host}`);
   return lines.join('\n') + '\n';
 }
 

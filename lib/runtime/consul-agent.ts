@@ -31,6 +31,13 @@ export interface SidecarRegistration {
   readonly Proxy: { readonly Upstreams?: Array<{ DestinationName: string; LocalBindAddress?: string; LocalBindPort: number }> };
 }
 
+/** One answer of the agent; `index` is X-Consul-Index (0 when absent). */
+export interface AgentAnswer {
+  readonly status: number;
+  readonly text: string;
+  readonly index?: number;
+}
+
 export type CheckStatus = 'passing' | 'warning' | 'critical';
 
 /** Normalises CONSUL_HTTP_ADDR-style addresses to a base URL. */
@@ -89,12 +96,12 @@ export class ConsulAgent {
    * One request; `body` is sent as JSON, or as is when it is a string and `raw` is set.
    * `opts.token` overrides the agent's token (null: none); `opts.renew: false` skips the renewal on 403.
    */
-  public async request(method: string, path: string, body?: unknown, raw = false, opts: { token?: string | null; renew?: boolean } = {}): Promise<{ status: number; text: string }> {
+  public async request(method: string, path: string, body?: unknown, raw = false, opts: { token?: string | null; renew?: boolean; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<AgentAnswer> {
     const token = opts.token === null ? undefined : opts.token ?? this.token;
-    const r = await this.send(method, path, body, raw, token);
+    const r = await this.send(method, path, body, raw, token, opts);
     if (r.status !== 403 || opts.token !== undefined || opts.renew === false || !this.renew || !/ACL not found/i.test(r.text)) return r;
     // Renewed meanwhile by another request: just send again with the new token.
-    if (this.token !== token) return this.send(method, path, body, raw, this.token);
+    if (this.token !== token) return this.send(method, path, body, raw, this.token, opts);
     if (!this.renewing) {
       this.renewing = this.renew().then(
         (t) => {
@@ -106,20 +113,21 @@ export class ConsulAgent {
       void this.renewing.finally(() => (this.renewing = undefined));
     }
     if (!(await this.renewing)) return r;
-    return this.send(method, path, body, raw, this.token);
+    return this.send(method, path, body, raw, this.token, opts);
   }
 
-  private async send(method: string, path: string, body: unknown, raw: boolean, token: string | undefined): Promise<{ status: number; text: string }> {
+  private async send(method: string, path: string, body: unknown, raw: boolean, token: string | undefined, o: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<AgentAnswer> {
     const headers: Record<string, string> = {};
     if (token) headers['X-Consul-Token'] = token;
     if (body !== undefined && !raw) headers['Content-Type'] = 'application/json';
     const payload = body === undefined ? undefined : raw ? String(body) : JSON.stringify(body);
     try {
-      const res = await this.http.request(method, path, headers, payload, this.timeoutMs);
-      return { status: res.status, text: res.text };
+      const res = await this.http.request(method, path, headers, payload, o.timeoutMs ?? this.timeoutMs, o.signal);
+      return { status: res.status, text: res.text, index: Number(res.headers['x-consul-index'] ?? 0) };
     } catch (err) {
       // Same shape as fetch's errors (callers read e.cause.message), with the TLS setting named.
       const e = err as NodeJS.ErrnoException;
+      if (e.name === 'AbortError') throw e; // a stop, not a failure of the agent
       const why = this.secure ? explainTlsError(e, this.tls) : undefined;
       throw Object.assign(new Error(`request to ${this.baseUrl}${path} failed`), { cause: why ? Object.assign(new Error(why), { code: e.code }) : e });
     }
@@ -173,6 +181,17 @@ export class ConsulAgent {
     if (r.status === 404) return undefined;
     if (r.status !== 200) throw new ConsulError(r.status, `/v1/kv/${key}`, r.text);
     return r.text;
+  }
+
+  /**
+   * A blocking query on one KV key (the manifest watch): answers when the key changes past
+   * `index` or after `waitS`; `value` undefined when the key is missing.
+   */
+  public async kvWatch(key: string, index: number, waitS: number, signal?: AbortSignal): Promise<{ index: number; value?: string }> {
+    const path = `/v1/kv/${key.split('/').map(encodeURIComponent).join('/')}?raw&index=${index}&wait=${waitS}s`;
+    const r = await this.request('GET', path, undefined, false, { timeoutMs: Math.ceil((waitS + waitS / 16 + 10) * 1000), signal });
+    if (r.status !== 200 && r.status !== 404) throw new ConsulError(r.status, path, r.text);
+    return { index: r.index ?? 0, value: r.status === 200 ? r.text : undefined };
   }
 
   /** Writes a raw KV value. */

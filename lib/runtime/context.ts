@@ -6,11 +6,15 @@ import { Logger } from './log';
 import { AclLogin } from './login';
 import { ProxySupervisor } from './proxy-supervisor';
 import { ResolvedPorts } from './registration';
-import { StateDir } from './state-dir';
+import { ManifestVersion, RefusedVersion, StateDir } from './state-dir';
 
 /** Everything `meshx-node run` decided before booting: validated input only. */
 export interface RunOptions {
   readonly manifest: NodeManifest;
+  /** Where the manifest came from (`kv:<key>`, a file, a synth dir), for state.json. */
+  readonly manifestSource?: string;
+  /** With --kv: the key the watch step follows after boot. */
+  readonly kvKey?: string;
   readonly command: string[];
   readonly agent: ConsulAgent;
   /** Path of the token file, passed to the proxy as -token-file. */
@@ -51,6 +55,16 @@ export interface BootContext {
   beamExitCode?: number;
   /** A stop asked to skip the grace periods (second SIGTERM). */
   killNow?: boolean;
+  /** The manifest in force when a newer version was applied while running (watch); else o.manifest. */
+  manifest?: NodeManifest;
+  /** The version in force (beam, then watch), and the last one refused (watch). */
+  version?: ManifestVersion;
+  refused?: RefusedVersion;
+}
+
+/** The manifest in force: the boot's, or the last version the watch applied. */
+export function liveManifest(ctx: Pick<BootContext, 'o' | 'manifest'>): NodeManifest {
+  return ctx.manifest ?? ctx.o.manifest;
 }
 
 /**

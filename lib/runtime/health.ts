@@ -1,6 +1,6 @@
 import { durationMs } from '../manifest/rules';
 import { CheckStatus, ConsulError } from './consul-agent';
-import { BootContext, BootStep } from './context';
+import { BootContext, BootStep, liveManifest } from './context';
 import { Registration } from './epmd/server';
 import { waitProxyReady } from './proxy-ready';
 import { beamCheckId, proxyCheckId, serviceDefinition } from './registration';
@@ -105,7 +105,7 @@ export class Health {
     }
     o.log(`the agent no longer knows ${o.manifest.service.id}; registering again`);
     try {
-      await o.agent.registerService(serviceDefinition(o.manifest, this.ctx.ports!, process.pid));
+      await o.agent.registerService(serviceDefinition(liveManifest(this.ctx), this.ctx.ports!, process.pid));
       await update();
       return true;
     } catch (e) {

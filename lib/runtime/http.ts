@@ -37,8 +37,8 @@ export class HttpClient {
       : new http.Agent({ keepAlive: true, maxSockets: 8 });
   }
 
-  /** Sends one request; rejects on a network error or when no answer came within timeoutMs. */
-  public request(method: string, path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<HttpResponse> {
+  /** Sends one request; rejects on a network error, when no answer came within timeoutMs, or on `signal`. */
+  public request(method: string, path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<HttpResponse> {
     const send = this.secure ? https().request : http.request;
     return new Promise((resolve, reject) => {
       const req = send(this.baseUrl + path, { method, headers: body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, agent: this.agent }, (res) => {
@@ -48,8 +48,14 @@ export class HttpClient {
         res.on('error', reject);
       });
       const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
+      const abort = () => req.destroy(Object.assign(new Error('request aborted'), { name: 'AbortError', code: 'ABORT_ERR' }));
+      if (signal?.aborted) abort();
+      signal?.addEventListener('abort', abort, { once: true });
       req.on('error', reject);
-      req.on('close', () => clearTimeout(timer));
+      req.on('close', () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', abort);
+      });
       req.end(body);
     });
   }

@@ -11,15 +11,16 @@ import { portsStep } from './steps/ports';
 import { proxyStep } from './steps/proxy';
 import { registrationStep } from './steps/registration';
 import { stateDirStep } from './steps/state-dir';
+import { watchStep } from './steps/watch';
 
 export type { RunOptions } from './context';
 
-/** The boot, in order; undone in reverse. The login step only with --login-method. */
-export const BOOT_STEPS: BootStep[] = [stateDirStep, loginStep, portsStep, registrationStep, epmdStep, proxyStep, healthStep, beamStep];
+/** The boot, in order; undone in reverse. The login step only with --login-method, the watch only with --kv. */
+export const BOOT_STEPS: BootStep[] = [stateDirStep, loginStep, portsStep, registrationStep, epmdStep, proxyStep, healthStep, beamStep, watchStep];
 
-/** The steps of one run: without a login, no login step (nor its name in logs). */
-export function bootSteps(o: Pick<RunOptions, 'login'>): BootStep[] {
-  return o.login ? BOOT_STEPS : BOOT_STEPS.filter((s) => s !== loginStep);
+/** The steps of one run: without a login, no login step (nor its name in logs); without --kv, no watch. */
+export function bootSteps(o: Pick<RunOptions, 'login' | 'kvKey'>): BootStep[] {
+  return BOOT_STEPS.filter((s) => (s !== loginStep || o.login) && (s !== watchStep || o.kvKey));
 }
 
 /**
@@ -93,7 +94,7 @@ export class NodeRuntime {
   /** `boot steps: …` once the BEAM registered: `beam` is from its spawn to its EPMD registration. */
   private logBootSteps(bootStarted: number): void {
     const alive = splitNodeName(this.o.manifest.node).alive;
-    const timings = this.runner.timings.filter(([n]) => n !== 'beam' && n !== 'health');
+    const timings = this.runner.timings.filter(([n]) => n !== 'beam' && n !== 'health' && n !== 'watch');
     const onRegistered = (r: Registration) => {
       if (r.name !== alive) return;
       this.ctx.epmd!.off('registered', onRegistered);

@@ -16,11 +16,36 @@ export interface NodeState {
   readonly sidecarPort: number;
   readonly upstreams: ManifestUpstream[];
   readonly inetrc: string;
+  /** The hosts file the inetrc points at (the live host map). */
+  readonly hosts?: string;
+  /** The manifest version in force. */
+  readonly version?: ManifestVersion;
+  /** The last version refused while running (the node stayed on `version`). */
+  readonly refused?: RefusedVersion;
+}
+
+/** Which manifest is live: where from, its KV ModifyIndex (with --kv), its digest, since when. */
+export interface ManifestVersion {
+  readonly source: string;
+  readonly index?: number;
+  readonly sha256: string;
+  readonly appliedAt: string;
+}
+
+export interface RefusedVersion {
+  readonly index?: number;
+  readonly sha256?: string;
+  readonly reason: string;
+  readonly at: string;
 }
 
 export const STATE_FILE = 'state.json';
 export const ENV_FILE = 'upstreams.env';
 export const INETRC_FILE = 'inetrc';
+/** The live host map, read by the BEAM's inet_db (hosts(5) format). */
+export const HOSTS_FILE = 'hosts';
+/** The peer node names of the live version, one a line (libcluster Epmd `hosts:`, scripts). */
+export const PEERS_FILE = 'peers';
 export const LOCK_FILE = 'helper.pid';
 /** The ACL token of a login (mode 0600), for the proxy's -token-file; removed at stop. */
 export const TOKEN_FILE = 'consul.token';
@@ -70,6 +95,24 @@ export class StateDir {
 
   public get inetrcPath(): string {
     return path.join(this.dir, INETRC_FILE);
+  }
+
+  public get hostsPath(): string {
+    return path.join(this.dir, HOSTS_FILE);
+  }
+
+  public get peersPath(): string {
+    return path.join(this.dir, PEERS_FILE);
+  }
+
+  /** The host map: replaced whole (rename), so a BEAM never reads half of it. */
+  public writeHosts(text: string): void {
+    this.writeFile(HOSTS_FILE, text);
+  }
+
+  /** The peers' Erlang node names, sorted, one a line. */
+  public writePeers(nodes: string[]): void {
+    this.writeFile(PEERS_FILE, [...nodes].sort().map((n) => `${n}\n`).join(''));
   }
 
   public get tokenPath(): string {
@@ -181,7 +224,7 @@ export class StateDir {
   /** Removes what this helper wrote (the dir too when it is then empty); nothing unless it holds the lock. */
   public remove(): void {
     if (!this.locked) return;
-    for (const f of [TOKEN_FILE, STATE_FILE, ENV_FILE, INETRC_FILE, LOCK_FILE]) fs.rmSync(path.join(this.dir, f), { force: true });
+    for (const f of [TOKEN_FILE, STATE_FILE, ENV_FILE, INETRC_FILE, HOSTS_FILE, PEERS_FILE, LOCK_FILE]) fs.rmSync(path.join(this.dir, f), { force: true });
     this.locked = false;
     try {
       fs.rmdirSync(this.dir);

@@ -116,7 +116,7 @@ describe('ACLs on, default deny', () => {
     }
     for (const state of ['state-alpha', 'state-beta', 'state-gamma']) {
       const d = path.join(dir, state);
-      expect(fs.readdirSync(d).sort()).toEqual(['helper.pid', 'inetrc', 'state.json', 'upstreams.env']);
+      expect(fs.readdirSync(d).sort()).toEqual(['helper.pid', 'hosts', 'inetrc', 'peers', 'state.json', 'upstreams.env']);
       for (const f of fs.readdirSync(d)) haystacks.push([`${state}/${f}`, fs.readFileSync(path.join(d, f), 'utf8')]);
     }
     for (const n of nodes) haystacks.push([`logs of ${n.name}`, n.output.split('\n').filter((l) => l.startsWith('[')).join('\n')]);

@@ -185,10 +185,10 @@ describe('a local user on the same host', () => {
     fs.mkdirSync(stateDir, { mode: 0o700 });
     const victim = path.join(root, 'victim');
     fs.writeFileSync(victim, 'precious\n');
-    for (const f of ['inetrc', 'state.json', 'upstreams.env']) fs.symlinkSync(victim, path.join(stateDir, f));
+    for (const f of ['inetrc', 'hosts', 'peers', 'state.json', 'upstreams.env']) fs.symlinkSync(victim, path.join(stateDir, f));
     const alpha = await boot(ALPHA, { stateDir });
     expect(fs.readFileSync(victim, 'utf8')).toBe('precious\n');
-    for (const f of ['inetrc', 'state.json', 'upstreams.env']) expect(fs.lstatSync(path.join(stateDir, f)).isFile()).toBe(true);
+    for (const f of ['inetrc', 'hosts', 'peers', 'state.json', 'upstreams.env']) expect(fs.lstatSync(path.join(stateDir, f)).isFile()).toBe(true);
     expect(JSON.parse(fs.readFileSync(path.join(stateDir, 'state.json'), 'utf8')).node).toBe(ALPHA);
     expect(alpha.output).toMatch(/health passing/);
   });

@@ -236,10 +236,10 @@ describe('ACL auth-method login (JWT), Consul 1.8.7, ACLs on, default deny', () 
     }
     for (const svc of ['lg-alpha', 'lg-beta']) {
       const d = stateDir(svc);
-      expect(fs.readdirSync(d).sort()).toEqual(['consul.token', 'helper.pid', 'inetrc', 'state.json', 'upstreams.env']);
+      expect(fs.readdirSync(d).sort()).toEqual(['consul.token', 'helper.pid', 'hosts', 'inetrc', 'peers', 'state.json', 'upstreams.env']);
       for (const f of fs.readdirSync(d)) if (f !== 'consul.token') haystacks.push([`${svc}/${f}`, fs.readFileSync(path.join(d, f), 'utf8'), [...tokens, COOKIE]]);
     }
-    expect(haystacks).toHaveLength(2 * 3 + 2 * 4); // per node: logs, helper and proxy arguments; per state dir: 4 files
+    expect(haystacks).toHaveLength(2 * 3 + 2 * 6); // per node: logs, helper and proxy arguments; per state dir: 6 files
     for (const [where, text, secrets] of haystacks) for (const s of secrets) expect([where, text.includes(s)]).toEqual([where, false]);
   });
 

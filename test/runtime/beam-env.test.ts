@@ -1,4 +1,4 @@
-import { beamEnvironment, companionEnvironment, findDistOverride, findEpmdBypass, inetrc } from '../../lib/runtime/beam-env';
+import { beamEnvironment, companionEnvironment, findDistOverride, findEpmdBypass, hostsFile, inetrc } from '../../lib/runtime/beam-env';
 import { validManifest } from '../fixtures/manifests';
 
 describe('BEAM environment', () => {
@@ -26,13 +26,22 @@ describe('BEAM environment', () => {
     expect(companionEnvironment({ epmdPort: 4370, inetrcPath: '/run/x/inetrc', node: 'a@b' })).toEqual({ ERL_EPMD_PORT: '4370', ERL_INETRC: '/run/x/inetrc', ERL_AFLAGS: '-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}', MESHX_NODE_NAME: 'a@b' });
   });
 
-  test('inetrc: file lookup first; own host on 127.0.0.1; each peer host on its address', () => {
-    expect(inetrc('orders@orders-1.shop.test', validManifest().upstreams)).toBe([
-      '%% meshx-node: host map of orders@orders-1.shop.test',
+  test('inetrc: file lookup first, from the hosts file in the state dir (path quoted as an Erlang string)', () => {
+    expect(inetrc('/run/x/hosts')).toBe([
+      '%% meshx-node: the host map is in the hosts file, re-read by inet_db when it changes',
+      '{hosts_file, "/run/x/hosts"}.',
       '{lookup, [file, native]}.',
-      '{host, {127,0,0,1}, ["orders-1.shop.test"]}.',
-      '{host, {127,0,0,2}, ["billing-1.shop.test"]}.',
-      '{host, {127,0,0,3}, ["stock-1.shop.test"]}.',
+      '',
+    ].join('\n'));
+    expect(inetrc('/run/a"b\\c/hosts')).toContain('{hosts_file, "/run/a\\"b\\\\c/hosts"}.');
+  });
+
+  test('hosts file: own host on 127.0.0.1; each peer host on its address', () => {
+    expect(hostsFile('orders@orders-1.shop.test', validManifest().upstreams)).toBe([
+      '# meshx-node: host map of orders@orders-1.shop.test',
+      '127.0.0.1 orders-1.shop.test',
+      '127.0.0.2 billing-1.shop.test',
+      '127.0.0.3 stock-1.shop.test',
       '',
     ].join('\n'));
   });

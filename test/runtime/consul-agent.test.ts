@@ -3,6 +3,24 @@ import { agentBaseUrl, ConsulAgent, ConsulError } from '../../lib/runtime/consul
 import { fakeAgent } from '../util';
 
 describe('ConsulAgent', () => {
+  test('kvWatch: a blocking query with index and wait, the X-Consul-Index answered, 404 as a deleted key', async () => {
+    const fake = await fakeAgent((req) => (req.url!.includes('gone') ? [404, '', { 'X-Consul-Index': '77' }] : [200, '{"m":1}', { 'X-Consul-Index': '42' }]));
+    const agent = new ConsulAgent({ address: fake.url, token: 'secret-token' });
+    expect(await agent.kvWatch('meshx/m/nodes/a', 40, 300)).toEqual({ index: 42, value: '{"m":1}' });
+    expect(await agent.kvWatch('meshx/m/nodes/gone', 0, 5)).toEqual({ index: 77, value: undefined });
+    fake.close();
+    expect(fake.seen.map((s) => s.url)).toEqual(['/v1/kv/meshx/m/nodes/a?raw&index=40&wait=300s', '/v1/kv/meshx/m/nodes/gone?raw&index=0&wait=5s']);
+    expect(fake.seen.every((s) => s.token === 'secret-token')).toBe(true);
+  });
+
+  test('kvWatch: an aborted signal ends the query; other statuses are errors', async () => {
+    const fake = await fakeAgent((req) => (req.url!.includes('denied') ? [403, 'Permission denied'] : [500, 'boom']));
+    const agent = new ConsulAgent({ address: fake.url });
+    await expect(agent.kvWatch('denied', 0, 1)).rejects.toThrow(/answered 403 .*permission denied/);
+    await expect(agent.kvWatch('k', 0, 1, AbortSignal.abort())).rejects.toThrow(/abort/i);
+    fake.close();
+  });
+
   test('sends the token header, JSON bodies, raw KV values; 404s are "absent"', async () => {
     const fake = await fakeAgent((req) => (req.url!.startsWith('/v1/kv/missing') || req.url!.startsWith('/v1/agent/service/nope') ? [404, ''] : [200, req.url!.startsWith('/v1/kv/') ? 'value' : '{}']));
     const agent = new ConsulAgent({ address: fake.url, token: 'secret-token' });

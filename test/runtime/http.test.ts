@@ -43,6 +43,16 @@ describe('HttpClient', () => {
     c.close();
   });
 
+  it('rejects at once when its signal aborts (a stopped blocking query)', async () => {
+    const c = new HttpClient(`http://127.0.0.1:${port}`);
+    const ac = new AbortController();
+    const pending = c.request('GET', '/slow', {}, undefined, 10000, ac.signal);
+    setTimeout(() => ac.abort(), 50);
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(c.request('GET', '/slow', {}, undefined, 10000, AbortSignal.abort())).rejects.toMatchObject({ name: 'AbortError' });
+    c.close();
+  });
+
   it('rejects with the network error when nothing listens', async () => {
     const c = new HttpClient('http://127.0.0.1:1');
     await expect(c.request('GET', '/', {}, undefined, 2000)).rejects.toThrow(/ECONNREFUSED/);

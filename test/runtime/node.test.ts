@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { BootStep } from '../../lib/runtime/context';
-import { NodeRuntime } from '../../lib/runtime/node';
+import { bootSteps, NodeRuntime } from '../../lib/runtime/node';
 import { validManifest } from '../fixtures/manifests';
 
 /** Fake steps around a fake BEAM: what the runtime does with them, without real processes. */
@@ -85,5 +85,12 @@ describe('NodeRuntime', () => {
     node.kill();
     expect(await done).toBe(137);
     expect(events).toContain('kill SIGKILL');
+  });
+});
+
+describe('bootSteps', () => {
+  test('with --kv the manifest watch comes last (started after the BEAM, stopped first); --manifest and --from have none', () => {
+    expect(bootSteps({ kvKey: 'meshx/shop/nodes/shop-orders' }).map((st) => st.name)).toEqual(['state-dir', 'ports', 'register', 'epmd', 'proxy-ready', 'health', 'beam', 'watch']);
+    expect(bootSteps({}).map((st) => st.name)).not.toContain('watch');
   });
 });

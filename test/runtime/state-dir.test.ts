@@ -6,12 +6,16 @@ import { InputError } from '../../lib/runtime/errors';
 import { defaultStateDir, InstanceConflict, shellExports, StateDir, upstreamEnv } from '../../lib/runtime/state-dir';
 
 describe('state dir', () => {
-  test('writes state.json, upstreams.env (Nomad-style names) and the inetrc, reads back, removes what it wrote', () => {
+  test('writes state.json, upstreams.env (Nomad-style names), the inetrc, hosts and peers files, reads back, removes what it wrote', () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-state-')), 'shop-orders');
     const sd = new StateDir(dir);
     sd.create();
     sd.lock();
     sd.writeInetrc('{lookup, [file, native]}.\n');
+    sd.writeHosts('127.0.0.1 h.x\n');
+    sd.writePeers(['c@h3.x', 'b@h2.x']);
+    expect(fs.readFileSync(sd.peersPath, 'utf8')).toBe('b@h2.x\nc@h3.x\n');
+    expect(fs.readFileSync(sd.hostsPath, 'utf8')).toBe('127.0.0.1 h.x\n');
     const state = { node: 'a@h.x', serviceId: 'shop-a', helperPid: 1, epmdPort: 4370, distPort: 9100, sidecarPort: 21000, upstreams: [{ node: 'b@h2.x', service: 'shop-b', address: '127.0.0.2', port: 19001 }], inetrc: sd.inetrcPath };
     sd.writeState(state);
     expect(sd.readState()).toEqual(state);
@@ -78,11 +82,13 @@ describe('state dir on a shared host', () => {
     sd.create();
     const victim = path.join(r, 'victim');
     fs.writeFileSync(victim, 'precious\n');
-    for (const f of ['inetrc', 'state.json', 'upstreams.env', '.inetrc.' + process.pid + '.tmp']) fs.symlinkSync(victim, path.join(dir, f));
+    for (const f of ['inetrc', 'hosts', 'peers', 'state.json', 'upstreams.env', '.inetrc.' + process.pid + '.tmp']) fs.symlinkSync(victim, path.join(dir, f));
     sd.writeInetrc('{lookup, [file, native]}.\n');
+    sd.writeHosts('127.0.0.1 h.x\n');
+    sd.writePeers([]);
     sd.writeState({ node: 'a@h.x', serviceId: 'svc', helperPid: 1, epmdPort: 1, distPort: 2, sidecarPort: 3, upstreams: [], inetrc: sd.inetrcPath });
     expect(fs.readFileSync(victim, 'utf8')).toBe('precious\n');
-    for (const f of ['inetrc', 'state.json', 'upstreams.env']) expect(fs.lstatSync(path.join(dir, f)).isFile()).toBe(true);
+    for (const f of ['inetrc', 'hosts', 'peers', 'state.json', 'upstreams.env']) expect(fs.lstatSync(path.join(dir, f)).isFile()).toBe(true);
   });
 
   test('lock: exclusive while its helper lives, a dead helper\'s lock is taken over, remove only by the holder', () => {

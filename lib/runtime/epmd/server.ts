@@ -64,6 +64,8 @@ const NORMAL_NODE = 77;
  */
 export class EpmdServer extends EventEmitter {
   private readonly servers: net.Server[] = [];
+  /** Addresses listened on, the port's on each. */
+  private readonly listening = new Set<string>();
   private readonly sockets = new Set<net.Socket>();
   private readonly registrations = new Map<string, { reg: Registration; socket: net.Socket }>();
   private readonly peerIndex = new Map<string, PeerRoute>();
@@ -141,16 +143,42 @@ export class EpmdServer extends EventEmitter {
           server.maxConnections = this.maxConnections;
           this.servers.push(server);
           port = await listen(server, address, port);
+          this.listening.add(address);
         }
         this._port = port;
         return port;
       } catch (e) {
         lastError = e as Error;
+        this.listening.clear();
         await this.closeServers();
       }
     }
     const err = lastError as NodeJS.ErrnoException;
     throw new Error(err.code === 'EADDRINUSE' ? `EPMD port ${this.options.port} is already in use (${err.message})` : `cannot start the EPMD server: ${err.message}`);
+  }
+
+  /** Addresses the server listens on. */
+  public get addresses(): string[] {
+    return [...this.listening];
+  }
+
+  /**
+   * Listens on one more address, on the port in force (a peer host added while running).
+   * Listeners are never taken away: a removed host's routes go, its address may come back.
+   */
+  public async addAddress(address: string): Promise<void> {
+    if (this.listening.has(address) || this.closed) return;
+    const server = net.createServer((s) => this.onConnection(s, address));
+    server.maxConnections = this.maxConnections;
+    try {
+      await listen(server, address, this._port);
+    } catch (e) {
+      server.close();
+      const err = e as NodeJS.ErrnoException;
+      throw new Error(err.code === 'EADDRINUSE' ? `EPMD port ${this._port} is already in use on ${address}` : `cannot listen on ${address}:${this._port}: ${err.message}`);
+    }
+    this.servers.push(server);
+    this.listening.add(address);
   }
 
   /** Stops listening and closes every connection (registrations included). */

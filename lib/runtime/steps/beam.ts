@@ -3,8 +3,9 @@ import { signalNumber, spawnTied, stopChild } from '../child';
 import { BootStep } from '../context';
 import { RuntimeFailure } from '../errors';
 import { isFree } from '../ports';
+import { versionOf, writeLiveFiles } from '../topology/outputs';
 
-/** Host map and state for the BEAM and scripts, then the BEAM itself. */
+/** Host map (hosts file and the inetrc naming it), peers and state for the BEAM and scripts, then the BEAM itself. */
 export const beamStep: BootStep = {
   name: 'beam',
   async start(ctx) {
@@ -16,8 +17,9 @@ export const beamStep: BootStep = {
     if (!(await isFree('127.0.0.1', ports.distPort))) {
       throw new RuntimeFailure(`service.distPort: port ${ports.distPort} on 127.0.0.1 was taken by another process during boot; run again`);
     }
-    o.stateDir.writeInetrc(inetrc(m.node, ports.upstreams));
-    o.stateDir.writeState({ node: m.node, serviceId: m.service.id, helperPid: process.pid, epmdPort: ports.epmdPort, distPort: ports.distPort, sidecarPort: ports.sidecarPort, upstreams: ports.upstreams, inetrc: o.stateDir.inetrcPath });
+    ctx.version = versionOf(m, o.manifestSource ?? 'manifest');
+    writeLiveFiles(ctx);
+    o.stateDir.writeInetrc(inetrc(o.stateDir.hostsPath));
     const env = beamEnvironment(withoutTokens(o.env), { node: m.node, epmdPort: ports.epmdPort, distPort: ports.distPort, inetrcPath: o.stateDir.inetrcPath, stateDir: o.stateDir.dir });
     const beam = spawnTied(o.command, { env, stdio: 'inherit' });
     ctx.beam = beam;

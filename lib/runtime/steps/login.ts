@@ -1,4 +1,4 @@
-import { BootContext, BootStep } from '../context';
+import { BootContext, BootStep, liveManifest } from '../context';
 import { isFree } from '../ports';
 import { serviceDefinition } from '../registration';
 import { moveSidecar } from './registration';
@@ -49,7 +49,7 @@ async function afterRenewal(ctx: BootContext): Promise<void> {
   if (stopping.has(ctx)) return;
   try {
     if (ctx.ports && ctx.proxy) {
-      await o.agent.registerService(serviceDefinition(o.manifest, ctx.ports, process.pid));
+      await o.agent.registerService(serviceDefinition(liveManifest(ctx), ctx.ports, process.pid));
       o.log(`registered ${o.manifest.service.id} again with the new token`);
     }
     if (ctx.proxy && !stopping.has(ctx)) {

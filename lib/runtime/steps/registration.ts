@@ -1,4 +1,4 @@
-import { BootContext, BootStep } from '../context';
+import { BootContext, BootStep, liveManifest } from '../context';
 import { RuntimeFailure } from '../errors';
 import { helperAlive } from '../instance';
 import { isFree, probeFreePort } from '../ports';
@@ -39,7 +39,7 @@ export async function moveSidecar(ctx: BootContext): Promise<void> {
   const moved = await probeFreePort('0.0.0.0');
   o.log(`sidecar port ${ctx.ports!.sidecarPort} assigned by the agent is in use on this host; registering with ${moved}`);
   ctx.ports = { ...ctx.ports!, sidecarPort: moved };
-  await o.agent.registerService(serviceDefinition(o.manifest, ctx.ports, process.pid));
+  await o.agent.registerService(serviceDefinition(liveManifest(ctx), ctx.ports, process.pid));
   const again = await o.agent.service(sidecarId(o.manifest));
   if (!again || again.Port !== moved) throw new RuntimeFailure(`the agent did not move the sidecar ${sidecarId(o.manifest)} to port ${moved}`);
 }

@@ -56,6 +56,26 @@ describe('EpmdServer', () => {
     }
   });
 
+  test('a running server takes a new address and new routes (live topology); the old routes go', async () => {
+    await server.addAddress('127.0.0.4');
+    await server.addAddress('127.0.0.4'); // twice: nothing new
+    server.setPeers([{ address: '127.0.0.4', alive: 'app', port: 20004 }]);
+    expect(server.addresses.sort()).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4']);
+    expect(decodePort2Response(await request('127.0.0.4', server.port, encodePortPlease2Request('app')))).toMatchObject({ result: 0, info: { port: 20004 } });
+    expect(decodePort2Response(await request('127.0.0.2', server.port, encodePortPlease2Request('app'))).result).toBe(1);
+  });
+
+  test('addAddress names the address when the port is taken there', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(server.port, '127.0.0.5', () => r()));
+    try {
+      await expect(server.addAddress('127.0.0.5')).rejects.toThrow(new RegExp(`EPMD port ${server.port} is already in use on 127.0.0.5`));
+      expect(server.addresses).not.toContain('127.0.0.5');
+    } finally {
+      blocker.close();
+    }
+  });
+
   test('routes PORT_PLEASE2 by the address it arrives on: same alive name, different peers', async () => {
     const at2 = decodePort2Response(await request('127.0.0.2', server.port, encodePortPlease2Request('app')));
     const at3 = decodePort2Response(await request('127.0.0.3', server.port, encodePortPlease2Request('app')));

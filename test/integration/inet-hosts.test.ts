@@ -1,0 +1,68 @@
+// What live host maps rest on, proven on the installed OTP: a running BEAM given our inetrc
+// (ERL_INETRC) resolves a host added to the hosts file after it started, and stops resolving a
+// removed one, with no Erlang code of ours: inet_db checks the hosts file's info again (on OTP
+// 25 at most every 5 s) and re-reads it when it changed. For -name and -sname nodes.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { hostsFile, inetrc } from '../../lib/runtime/beam-env';
+import { EpmdServer } from '../../lib/runtime/epmd/server';
+import { StateDir } from '../../lib/runtime/state-dir';
+import { MeshNode } from '../../support/mesh-node';
+
+jest.setTimeout(120_000);
+
+/** Evaluates `expr` until it prints `want` (bounded); returns the last answer. */
+async function evalUntil(node: MeshNode, expr: string, want: string, deadlineMs = 20000): Promise<string> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const got = await node.eval(expr);
+    if (got === want || Date.now() > until) return got;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe.each([
+  ['-name', 'probe@self.live.test', 'newpeer.live.test'],
+  ['-sname', 'probe@selfhost', 'newpeer'],
+])('a running BEAM (%s) follows the hosts file named by the inetrc', (flag, own, peerHost) => {
+  let dir: string;
+  let epmd: EpmdServer;
+  let beam: MeshNode;
+  let state: StateDir;
+  const lookup = `inet:getaddr("${peerHost}", inet)`;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(process.env.MESHX_TEST_TMP || os.tmpdir(), 'meshx-inet-'));
+    state = new StateDir(dir);
+    state.writeHosts(hostsFile(own, []));
+    state.writeInetrc(inetrc(state.hostsPath));
+    // Our EPMD, so that the node starts distribution with no system epmd.
+    epmd = new EpmdServer({ port: 0, addresses: ['127.0.0.1'], peers: [] });
+    await epmd.start();
+    beam = MeshNode.plain(own, [flag, own, '-setcookie', 'inet-probe', '-start_epmd', 'false'], { ...process.env, ERL_EPMD_PORT: String(epmd.port), ERL_INETRC: state.inetrcPath });
+  });
+
+  afterAll(async () => {
+    beam?.child.stdin?.end();
+    await beam?.stop('SIGKILL');
+    await epmd?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('inet_db takes the hosts file and the lookup order from our inetrc', async () => {
+    expect((await beam.eval('node()')).replace(/'/g, '')).toBe(own);
+    expect(await beam.eval('inet_db:res_option(hosts_file)')).toBe(JSON.stringify(state.hostsPath));
+    expect(await beam.eval('inet_db:res_option(lookup)')).toBe('[file,native]');
+    expect(await beam.eval(`inet:getaddr("${own.split('@')[1]}", inet)`)).toBe('{ok,{127,0,0,1}}');
+    expect(await beam.eval(lookup)).toBe('{error,nxdomain}');
+  });
+
+  test('a host added after boot resolves; a removed one stops resolving', async () => {
+    const peer = { node: `app@${peerHost}`, service: 'p', address: '127.0.0.9', port: 1 };
+    state.writeHosts(hostsFile(own, [peer]));
+    expect(await evalUntil(beam, lookup, '{ok,{127,0,0,9}}')).toBe('{ok,{127,0,0,9}}');
+    state.writeHosts(hostsFile(own, []));
+    expect(await evalUntil(beam, lookup, '{error,nxdomain}')).toBe('{error,nxdomain}');
+  });
+});
