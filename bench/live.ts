@@ -24,7 +24,7 @@ const resolvedAt = (host: string) =>
   `(fun Loop(N) -> case inet:getaddr("${host}", inet) of {ok, _} -> erlang:system_time(millisecond); _ when N < 6000 -> timer:sleep(10), Loop(N + 1); _ -> timeout end end)(0)`;
 
 /** One run: a-c and b-c connected; the deploy adds a-b; the time until a's first pong from b. */
-async function oneRun(agent: DevAgent, run: number): Promise<number> {
+async function oneRun(agent: DevAgent, run: number): Promise<{ pong: number; applied: number }> {
   const mesh = `bench${run}`;
   const v1 = synthLiveVersion(mesh, { nodes: [A, B, C], edges: [[A, C], [B, C]] });
   const v2 = synthLiveVersion(mesh, { nodes: [A, B, C], edges: [[A, C], [B, C], [A, B]] });
@@ -41,22 +41,32 @@ async function oneRun(agent: DevAgent, run: number): Promise<number> {
     const at = await nodes[0].eval(pongAt(B), 90_000);
     if (process.env.MESHX_BENCH_DEBUG) console.error(`run ${run}: applied after ${(await applied) - t0} ms, resolved after ${resolved - t0} ms, pong after ${Number(at) - t0} ms; ${nodes[0].output.slice(mark).split('\n').filter((l) => /helper|proxy/.test(l)).join(' | ')}`);
     if (!/^\d+$/.test(at)) throw new Error(`no pong on the new edge within 60 s: ${at}`);
-    return Number(at) - t0;
+    return { pong: Number(at) - t0, applied: (await applied) - t0 };
   } finally {
     await Promise.all(nodes.map((n) => n.stop('SIGTERM')));
   }
 }
 
-/** `runs` samples, in ms, from the KV write to the first pong on the new edge. */
-export async function liveTopologySamples(runs: number): Promise<number[]> {
+/** `runs` samples, in ms from the KV write: to the helper's 'applied' line, and to the first pong on the new edge. */
+export async function liveTopologyRuns(runs: number, onRun?: (pong: number, applied: number) => void): Promise<{ pong: number[]; applied: number[] }> {
   const agent = await DevAgent.start();
-  const samples: number[] = [];
+  const out = { pong: [] as number[], applied: [] as number[] };
   try {
-    for (let i = 0; i < runs; i++) samples.push(await oneRun(agent, i));
+    for (let i = 0; i < runs; i++) {
+      const r = await oneRun(agent, i);
+      out.pong.push(r.pong);
+      out.applied.push(r.applied);
+      onRun?.(r.pong, r.applied);
+    }
   } finally {
     await agent.stop();
   }
-  return samples;
+  return out;
+}
+
+/** `runs` samples, in ms, from the KV write to the first pong on the new edge. */
+export async function liveTopologySamples(runs: number): Promise<number[]> {
+  return (await liveTopologyRuns(runs)).pong;
 }
 
 if (require.main === module) {
