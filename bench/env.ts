@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { toolPaths } from '../support/terraform';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -36,17 +37,20 @@ export interface RunEnv {
   readonly node: string;
   readonly erlang: string;
   readonly consul: string;
+  readonly terraform: string;
 }
 
 export function runEnv(): RunEnv {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  const entries = process.env.MESHX_CONSUL_CONFIG_ENTRIES_BIN;
+  const t = toolPaths();
+  const entries = t.consulConfigEntriesBin;
   return {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     commit: commit(),
     machine: `${os.cpus().length} vCPU (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
     node: `Node ${process.version}`,
     erlang: erlangVersions(),
-    consul: [consulVersion('consul'), entries ? `${consulVersion(entries)} (config entries)` : ''].filter(Boolean).join('; '),
+    consul: [`${consulVersion('consul')} (dev agents)`, entries ? `${consulVersion(entries)} (netns cluster)` : ''].filter(Boolean).join('; '),
+    terraform: `${sh(t.terraformBin, ['version']).split('\n')[0]}, Consul provider: ${t.providerKind}`,
   };
 }
