@@ -18,11 +18,28 @@ export async function isFree(address: string, port: number): Promise<boolean> {
 }
 
 /**
- * Resolves a manifest port: 0 picks a free one, a fixed one must be free. The error names
- * the field and the port.
+ * A free port on `address` that is not in `taken` ("address:port" entries): the kernel may hand
+ * back a port just probed and released, so two upstreams on one peer address could otherwise get
+ * the same listener (the agent refuses such a registration). Adds the pick to `taken`.
  */
-export async function resolvePort(field: string, address: string, port: number): Promise<number> {
+export async function pickFreePort(address: string, taken: Set<string>): Promise<number> {
+  for (let attempt = 0; attempt < 32; attempt++) {
+    const p = await probeFreePort(address);
+    if (!taken.has(`${address}:${p}`)) {
+      taken.add(`${address}:${p}`);
+      return p;
+    }
+  }
+  throw Object.assign(new Error(`no free port on ${address} outside the ${taken.size} already picked`), { code: 'EADDRINUSE' });
+}
+
+/**
+ * Resolves a manifest port: 0 picks a free one (not in `taken`, when given), a fixed one must be
+ * free. The error names the field and the port.
+ */
+export async function resolvePort(field: string, address: string, port: number, taken?: Set<string>): Promise<number> {
   try {
+    if (port === 0 && taken) return await pickFreePort(address, taken);
     return await probeFreePort(address, port);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -1,7 +1,24 @@
 import * as net from 'node:net';
-import { canConnect, isFree, probeFreePort, resolvePort } from '../../lib/runtime/ports';
+import { canConnect, isFree, pickFreePort, probeFreePort, resolvePort } from '../../lib/runtime/ports';
 
 describe('ports', () => {
+  test('pickFreePort never hands out a port already picked on that address (the kernel may repeat one)', async () => {
+    const taken = new Set<string>();
+    const picks: number[] = [];
+    for (let i = 0; i < 40; i++) picks.push(await pickFreePort('127.0.0.1', taken));
+    expect(new Set(picks).size).toBe(40);
+    expect([...taken].sort()).toEqual(picks.map((p) => `127.0.0.1:${p}`).sort());
+  });
+
+  test('resolvePort with a taken set picks around it for 0 and leaves fixed ports alone', async () => {
+    const taken = new Set<string>();
+    const a = await resolvePort('upstreams[0].port', '127.0.0.1', 0, taken);
+    const b = await resolvePort('upstreams[1].port', '127.0.0.1', 0, taken);
+    expect(a).not.toBe(b);
+    const fixed = await probeFreePort('127.0.0.1');
+    expect(await resolvePort('upstreams[2].port', '127.0.0.1', fixed, taken)).toBe(fixed);
+  });
+
   test('resolvePort picks a free port for 0, proves a fixed one free, names a taken one', async () => {
     const p = await resolvePort('f', '127.0.0.1', 0);
     expect(p).toBeGreaterThan(0);

@@ -10,9 +10,11 @@ export const portsStep: BootStep = {
     const m = ctx.o.manifest;
     const check = <T>(p: Promise<T>) => p.catch((e) => Promise.reject(new RuntimeFailure((e as Error).message)));
     const distPort = await check(resolvePort('service.distPort', '127.0.0.1', m.service.distPort));
+    // Upstream listeners must differ by address and port: fixed ones first, then the picks.
+    const taken = new Set(m.upstreams.filter((u) => u.port).map((u) => `${u.address}:${u.port}`));
     const upstreams = [];
     for (const [i, u] of m.upstreams.entries()) {
-      upstreams.push({ ...u, port: await check(resolvePort(`upstreams[${i}].port (${u.node})`, u.address, u.port)) });
+      upstreams.push({ ...u, port: await check(resolvePort(`upstreams[${i}].port (${u.node})`, u.address, u.port, taken)) });
     }
     if (m.epmdPort) await check(resolvePort('epmdPort', '127.0.0.1', m.epmdPort));
     if (m.sidecar.port) await check(resolvePort('sidecar.port', '0.0.0.0', m.sidecar.port));

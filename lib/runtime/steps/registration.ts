@@ -1,7 +1,7 @@
 import { BootContext, BootStep, liveManifest } from '../context';
 import { RuntimeFailure } from '../errors';
 import { helperAlive } from '../instance';
-import { isFree, probeFreePort } from '../ports';
+import { isFree, pickFreePort, probeFreePort } from '../ports';
 import { HELPER_PID_META, portsFromSidecar, serviceDefinition, sidecarId } from '../registration';
 import { InstanceConflict } from '../state-dir';
 import { epmdPeers } from './epmd';
@@ -53,7 +53,7 @@ export async function moveUpstream(ctx: BootContext, address: string, port: numb
   const { o } = ctx;
   const i = ctx.ports!.upstreams.findIndex((u) => u.address === address && u.port === port);
   if (i < 0 || o.manifest.upstreams[i]?.port) return false;
-  const moved = await probeFreePort(address);
+  const moved = await pickFreePort(address, new Set(ctx.ports!.upstreams.map((u) => `${u.address}:${u.port}`)));
   o.log(`upstream listener ${address}:${port} (${ctx.ports!.upstreams[i].service}) is in use on this host; registering with ${moved}`);
   const upstreams = ctx.ports!.upstreams.map((u, j) => (j === i ? { ...u, port: moved } : u));
   ctx.ports = { ...ctx.ports!, upstreams };

@@ -36,6 +36,8 @@ export async function applyVersion(ctx: BootContext, next: NodeManifest, plan: U
 /** Free ports for the new upstreams that ask for one (0), fixed ones proven free. */
 async function portsForNew(plan: UpstreamPlan): Promise<ManifestUpstream[]> {
   const fresh = new Set(plan.added);
+  // Kept and fixed listeners stay as they are; new picks must not land on one of them.
+  const taken = new Set(plan.upstreams.filter((u) => !fresh.has(u) || u.port).map((u) => `${u.address}:${u.port}`));
   const out: ManifestUpstream[] = [];
   for (const [i, u] of plan.upstreams.entries()) {
     if (!fresh.has(u)) {
@@ -43,7 +45,7 @@ async function portsForNew(plan: UpstreamPlan): Promise<ManifestUpstream[]> {
       continue;
     }
     try {
-      out.push({ ...u, port: await resolvePort(`upstreams[${i}].port (${u.node})`, u.address, u.port) });
+      out.push({ ...u, port: await resolvePort(`upstreams[${i}].port (${u.node})`, u.address, u.port, taken) });
     } catch (e) {
       throw new RuntimeFailure((e as Error).message);
     }
