@@ -1,3 +1,5 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { Testing, TerraformStack } from 'cdktf';
@@ -44,4 +46,24 @@ export function fakeAgent(answer: (req: http.IncomingMessage, body: string) => [
     });
   });
   return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, seen, close: () => server.close() })));
+}
+
+/**
+ * A process that stands for another running helper: its command line names meshx-node, as the
+ * helper's does (node …/bin/meshx-node run …). Plain spawn, not spawnTied: what is tested is the
+ * liveness check, not the parent-death signal. Resolves once /proc shows its command line (bounded).
+ */
+export async function standInHelper(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 30000)', 'meshx-node', 'run'], { stdio: 'ignore' });
+  await new Promise((r) => child.once('spawn', r));
+  const until = Date.now() + 5000;
+  const shown = () => {
+    try {
+      return fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes('meshx-node');
+    } catch {
+      return false;
+    }
+  };
+  while (!shown() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  return child;
 }

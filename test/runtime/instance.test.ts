@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { helperAlive } from '../../lib/runtime/instance';
 import { spawnTied } from '../../lib/runtime/child';
+import { standInHelper } from '../util';
 
 describe('helperAlive', () => {
   test('this helper is alive; a gone pid is not; a live pid running something else (pid reuse) is not', async () => {
@@ -16,10 +17,8 @@ describe('helperAlive', () => {
   });
 
   test('a live meshx-node helper is alive', async () => {
-    // A process whose command line names meshx-node, as the helper's does (node …/bin/meshx-node run …).
-    const helper = spawnTied([process.execPath, '-e', 'setTimeout(() => undefined, 30000)', 'meshx-node', 'run'], { stdio: 'ignore' });
+    const helper = await standInHelper();
     try {
-      await new Promise((r) => helper.once('spawn', r));
       const until = Date.now() + 5000;
       while (!helperAlive(helper.pid!) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       expect(helperAlive(helper.pid!)).toBe(true);

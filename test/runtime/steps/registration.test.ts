@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { spawnTied } from '../../../lib/runtime/child';
 import { probeFreePort } from '../../../lib/runtime/ports';
 import { HELPER_PID_META } from '../../../lib/runtime/registration';
 import { InstanceConflict } from '../../../lib/runtime/state-dir';
 import { registrationStep } from '../../../lib/runtime/steps/registration';
 import { bootContext } from '../../fixtures/context';
+import { standInHelper } from '../../util';
 
 // The port the fake agent assigns: free on this host (the step proves it free).
 let assigned = 0;
@@ -45,10 +45,8 @@ describe('registration step', () => {
   });
 
   test('a registration by a live helper is refused untouched: no register, and no deregister on undo', async () => {
-    // A process whose command line names meshx-node stands for the other helper.
-    const other = spawnTied([process.execPath, '-e', 'setTimeout(() => undefined, 30000)', 'meshx-node', 'run'], { stdio: 'ignore' });
+    const other = await standInHelper();
     try {
-      await new Promise((r) => other.once('spawn', r));
       const { agent, calls } = fakeAgent({ Meta: { [HELPER_PID_META]: String(other.pid) } });
       const ctx = bootContext({ agent });
       ctx.ports = ports;
