@@ -65,19 +65,27 @@ async function fixture(): Promise<Fixture> {
   const epmd = await startRealEpmd();
   const plainEnv = { ...process.env, ERL_EPMD_PORT: String(epmd.port) };
   const plainPeer = MeshNode.plain('peer@127.0.0.1', ['-name', 'peer@127.0.0.1', '-setcookie', COOKIE], plainEnv);
-  await plainPeer.eval('ok');
-  const agent = await DevAgent.start();
-  const { outdir } = synthToDir((app) => new TwoNodesStack(app, 'two-nodes', { intentionsMode: IntentionsMode.LEGACY, acl: false }));
-  await deploySynth(outdir, 'two-nodes', agent);
-  const meshPeer = await MeshNode.start({ from: outdir, node: BILLING, consulAddr: agent.httpAddr, cookie: COOKIE });
-  await waitDiscoverable(agent.api, ['shop-billing']);
+  let agent: DevAgent | undefined;
+  let meshPeer: MeshNode | undefined;
   const stop = async () => {
-    await meshPeer.stop('SIGTERM');
+    await meshPeer?.stop('SIGTERM');
     plainPeer.child.kill('SIGKILL');
     epmd.stop();
-    await agent.stop();
+    await agent?.stop();
   };
-  return { plainEnv, plainPeer, outdir, agent, meshPeer, stop };
+  try {
+    await plainPeer.eval('ok');
+    agent = await DevAgent.start();
+    const started = agent;
+    const { outdir } = synthToDir((app) => new TwoNodesStack(app, 'two-nodes', { intentionsMode: IntentionsMode.LEGACY, acl: false }));
+    await deploySynth(outdir, 'two-nodes', started);
+    meshPeer = await MeshNode.start({ from: outdir, node: BILLING, consulAddr: started.httpAddr, cookie: COOKIE });
+    await waitDiscoverable(started.api, ['shop-billing']);
+    return { plainEnv, plainPeer, outdir, agent: started, meshPeer, stop };
+  } catch (e) {
+    await stop(); // a failed setup leaves nothing running
+    throw e;
+  }
 }
 
 type Variant = 'plain-out' | 'mesh-out' | 'plain-in' | 'mesh-in';

@@ -44,8 +44,18 @@ function register(port: number): Promise<net.Socket> {
 
 export async function epmdBench(): Promise<Section> {
   const real = await startRealEpmd();
-  const mesh = await startMesh(COOKIE, ['billing@billing-1.shop.test']);
-  const reg = await register(real.port);
+  let mesh: Awaited<ReturnType<typeof startMesh>>;
+  let reg: net.Socket;
+  try {
+    mesh = await startMesh(COOKIE, ['billing@billing-1.shop.test']);
+    reg = await register(real.port).catch(async (e) => {
+      await mesh.stop(); // a failed setup leaves nothing running
+      throw e;
+    });
+  } catch (e) {
+    real.stop();
+    throw e;
+  }
   const helper = mesh.nodes[0];
   const route = helper.state.upstreams.find((u) => u.node.startsWith('orders@'))!;
   const targets = {
