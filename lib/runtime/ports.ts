@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 
 /** Binds address:port (0 = any) to learn or prove a port free, then releases it. */
@@ -17,29 +18,53 @@ export async function isFree(address: string, port: number): Promise<boolean> {
   return probeFreePort(address, port).then(() => true, () => false);
 }
 
-/**
- * A free port on `address` that is not in `taken` ("address:port" entries): the kernel may hand
- * back a port just probed and released, so two upstreams on one peer address could otherwise get
- * the same listener (the agent refuses such a registration). Adds the pick to `taken`.
- */
-export async function pickFreePort(address: string, taken: Set<string>): Promise<number> {
-  for (let attempt = 0; attempt < 32; attempt++) {
-    const p = await probeFreePort(address);
-    if (!taken.has(`${address}:${p}`)) {
-      taken.add(`${address}:${p}`);
-      return p;
-    }
+/** The kernel's ephemeral port range (net.ipv4.ip_local_port_range). */
+export function ephemeralRange(read: () => string = () => fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')): [number, number] {
+  try {
+    const [lo, hi] = read().trim().split(/\s+/).map(Number);
+    if (lo > 0 && hi >= lo && hi < 65536) return [lo, hi];
+  } catch {
+    // No procfs (or another kernel): Linux's default range.
   }
-  throw Object.assign(new Error(`no free port on ${address} outside the ${taken.size} already picked`), { code: 'EADDRINUSE' });
+  return [32768, 60999];
 }
 
 /**
- * Resolves a manifest port: 0 picks a free one (not in `taken`, when given), a fixed one must be
- * free. The error names the field and the port.
+ * Where picked listener ports are drawn from: outside the ephemeral range, where the kernel puts
+ * neither bind(0) nor the local end of an outgoing connection. Inside it, a port picked and
+ * released at boot was taken before the proxy or the BEAM bound it: by another helper's bind(0)
+ * (the kernel hands a just-released port out again) or by one of the many connections to the
+ * agent (seen with 4 nodes a host: the BEAM exits at boot on eaddrinuse). Above the range
+ * (61000-65535 with Linux's default) when there is room, else just below it, else inside it.
  */
-export async function resolvePort(field: string, address: string, port: number, taken?: Set<string>): Promise<number> {
+export function listenerRange([lo, hi]: [number, number] = ephemeralRange()): [number, number] {
+  if (hi <= 65535 - 256) return [hi + 1, 65535];
+  if (lo >= 1024 + 256) return [Math.max(1024, lo - 4536), lo - 1];
+  return [lo, hi];
+}
+
+/**
+ * A free port on `address` that is not in `taken` ("address:port" entries), drawn at random from
+ * the listener range and proven free. Adds the pick to `taken`.
+ */
+export async function pickFreePort(address: string, taken: Set<string>, random: () => number = Math.random): Promise<number> {
+  const [lo, hi] = listenerRange();
+  for (let attempt = 0; attempt < 64; attempt++) {
+    const p = lo + Math.floor(random() * (hi - lo + 1));
+    if (taken.has(`${address}:${p}`) || !(await isFree(address, p))) continue;
+    taken.add(`${address}:${p}`);
+    return p;
+  }
+  throw Object.assign(new Error(`no free port on ${address} outside the ${taken.size} already picked after 64 tries`), { code: 'EADDRINUSE' });
+}
+
+/**
+ * Resolves a manifest port: 0 picks a free one (not in `taken`), a fixed one must be free. The
+ * error names the field and the port.
+ */
+export async function resolvePort(field: string, address: string, port: number, taken = new Set<string>()): Promise<number> {
   try {
-    if (port === 0 && taken) return await pickFreePort(address, taken);
+    if (port === 0) return await pickFreePort(address, taken);
     return await probeFreePort(address, port);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -1,7 +1,7 @@
 import { BootContext, BootStep, liveManifest } from '../context';
 import { RuntimeFailure } from '../errors';
 import { helperAlive } from '../instance';
-import { isFree, pickFreePort, probeFreePort } from '../ports';
+import { isFree, pickFreePort } from '../ports';
 import { HELPER_PID_META, portsFromSidecar, serviceDefinition, sidecarId } from '../registration';
 import { InstanceConflict } from '../state-dir';
 import { epmdPeers } from './epmd';
@@ -36,7 +36,7 @@ const registered = new WeakSet<BootContext>();
 /** Registers the sidecar again on a port proven free now (something else took the agent's choice). */
 export async function moveSidecar(ctx: BootContext): Promise<void> {
   const { o } = ctx;
-  const moved = await probeFreePort('0.0.0.0');
+  const moved = await pickFreePort('0.0.0.0', new Set());
   o.log(`sidecar port ${ctx.ports!.sidecarPort} assigned by the agent is in use on this host; registering with ${moved}`);
   ctx.ports = { ...ctx.ports!, sidecarPort: moved };
   await o.agent.registerService(serviceDefinition(liveManifest(ctx), ctx.ports, process.pid));
@@ -53,7 +53,7 @@ export async function moveUpstream(ctx: BootContext, address: string, port: numb
   const { o } = ctx;
   const i = ctx.ports!.upstreams.findIndex((u) => u.address === address && u.port === port);
   if (i < 0 || o.manifest.upstreams[i]?.port) return false;
-  const moved = await pickFreePort(address, new Set(ctx.ports!.upstreams.map((u) => `${u.address}:${u.port}`)));
+  const moved = await pickFreePort(address, new Set([...ctx.ports!.upstreams.map((u) => `${u.address}:${u.port}`), `127.0.0.1:${ctx.ports!.distPort}`]));
   o.log(`upstream listener ${address}:${port} (${ctx.ports!.upstreams[i].service}) is in use on this host; registering with ${moved}`);
   const upstreams = ctx.ports!.upstreams.map((u, j) => (j === i ? { ...u, port: moved } : u));
   ctx.ports = { ...ctx.ports!, upstreams };

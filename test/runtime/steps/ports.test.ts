@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import { ManifestUpstream } from '../../../lib/manifest/types';
 import { RuntimeFailure } from '../../../lib/runtime/errors';
 import { portsStep } from '../../../lib/runtime/steps/ports';
 import { bootContext } from '../../fixtures/context';
@@ -24,6 +25,22 @@ describe('ports step', () => {
       await expect(portsStep.start(bootContext({ manifest: m }))).rejects.toThrow(new RuntimeFailure(`epmdPort: port ${taken} on 127.0.0.1 is already in use`));
     } finally {
       s.close();
+    }
+  });
+
+  test('a same-host upstream on 127.0.0.1 never gets the dist port (the proxy would bind it before the BEAM)', async () => {
+    const m = validManifest();
+    m.upstreams = m.upstreams.map((u: ManifestUpstream) => ({ ...u, address: '127.0.0.1', port: 0 }));
+    // Every draw lands on the same port: the first is the dist port's; the upstreams must step over it.
+    const draws = [0.25, 0.25, 0.25, 0.5, 0.25, 0.75, 0.25, 0.9];
+    const spy = jest.spyOn(Math, 'random').mockImplementation(() => draws.shift() ?? 0.6);
+    try {
+      const ctx = bootContext({ manifest: m });
+      await portsStep.start(ctx);
+      const ports = [ctx.ports!.distPort, ...ctx.ports!.upstreams.map((u) => u.port)];
+      expect(new Set(ports).size).toBe(ports.length);
+    } finally {
+      spy.mockRestore();
     }
   });
 });
