@@ -5,8 +5,9 @@
 //   npx ts-node --transpile-only --project tsconfig.dev.json bench/live.ts [runs]
 //
 // MESHX_BENCH_DEBUG=1 also prints, per run, when the helper logged 'applied' and when the BEAM
-// first resolved the new host. The peer host is new to the dialling BEAM, so a sample includes inet_db noticing the new
-// hosts file (it checks the file at most every 5 s on OTP 25): expect a spread of about 5 s.
+// first resolved the new host. The peer host is new to the dialling BEAM: it resolves through
+// the helper's loopback DNS responder as soon as the helper applied the version (the hosts file
+// alone would take inet_db's 5 to 6 s check).
 import { DevAgent, waitDiscoverable } from '../support/consul-dev-agent';
 import { keyOf, publishVersion, serviceOfNode, synthLiveVersion } from '../support/live-mesh';
 import { MeshNode } from '../support/mesh-node';

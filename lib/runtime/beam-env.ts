@@ -42,22 +42,42 @@ export function findDistOverride(command: string[], env: NodeJS.ProcessEnv, dist
 }
 
 /**
- * inetrc for the BEAM: host names resolve through `hostsFile` first (`file`), then the system
- * resolver. The host map lives in that hosts file, not in `{host, …}` lines: inet_db reads the
- * inetrc once at boot, but checks the hosts file's file info again (at most every 5 s on OTP 25)
- * and re-reads it when it changed, so a running BEAM follows the map with no code of ours.
+ * inetrc for the BEAM. A host resolves through the hosts file (`file`), then the helper's
+ * loopback DNS responder (`dns`), then the system resolver (`native`), for names not ours.
+ * The responder answers the live host map at once; the hosts file is the same map, which
+ * inet_db re-reads only when 5 s passed since its last look (OTP 25), kept for when the
+ * responder cannot answer. Each line, as OTP 25's inet_db applies them in order:
+ * - `{resolv_conf, ""}` drops the nameservers and search list inet_config loaded from
+ *   /etc/resolv.conf (-name nodes) and stops it watching that file, so `dns` asks no one else;
+ * - `{nameserver, {127,0,0,1}, Port}` is then the only nameserver;
+ * - `{search, ["."]}`: inet_res tries a dot-less name (an -sname host) only with each search
+ *   domain, or with the host's domain when the list is empty; "." means the name as it is;
+ * - `{usevc, true}`: queries over TCP only, whose answers another local user cannot forge.
  */
-export function inetrc(hostsFile: string): string {
+export function inetrc(hostsFile: string, dnsPort: number): string {
   const quoted = hostsFile.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-  return ['%% meshx-node: the host map is in the hosts file, re-read by inet_db when it changes', `{hosts_file, "${quoted}"}.`, '{lookup, [file, native]}.'].join('\n') + '\n';
+  return [
+    '%% meshx-node: the host map, answered at once by the helper\'s loopback DNS (TCP) and kept in the hosts file',
+    `{hosts_file, "${quoted}"}.`,
+    '{resolv_conf, ""}.',
+    `{nameserver, {127,0,0,1}, ${dnsPort}}.`,
+    '{search, ["."]}.',
+    '{usevc, true}.',
+    '{lookup, [file, dns, native]}.',
+  ].join('\n') + '\n';
 }
 
-/** The host map in hosts(5) format: the node's own host on 127.0.0.1, each peer host on its address. */
-export function hostsFile(node: string, upstreams: ManifestUpstream[]): string {
+/** The host map: the node's own host on 127.0.0.1, each peer host on its address. */
+export function hostMap(node: string, upstreams: ManifestUpstream[]): Map<string, string> {
   const hosts = new Map<string, string>([[splitNodeName(node).host, '127.0.0.1']]);
   for (const u of upstreams) hosts.set(splitNodeName(u.node).host, u.address);
+  return hosts;
+}
+
+/** The host map in hosts(5) format. */
+export function hostsFile(node: string, upstreams: ManifestUpstream[]): string {
   const lines = [`# meshx-node: host map of ${node}`];
-  for (const [host, address] of hosts) lines.push(`${address} ${host}`);
+  for (const [host, address] of hostMap(node, upstreams)) lines.push(`${address} ${host}`);
   return lines.join('\n') + '\n';
 }
 

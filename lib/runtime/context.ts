@@ -1,6 +1,7 @@
 import { ChildProcess } from 'node:child_process';
 import { NodeManifest, ProxyKind } from '../manifest/types';
 import { ConsulAgent } from './consul-agent';
+import { DnsServer } from './dns/server';
 import { EpmdServer } from './epmd/server';
 import { Logger } from './log';
 import { AclLogin } from './login';
@@ -48,6 +49,8 @@ export interface BootContext {
   /** Envoy's admin listener (ports). */
   adminBind?: string;
   epmd?: EpmdServer;
+  /** The loopback DNS responder answering the live host map (dns). */
+  dns?: DnsServer;
   proxy?: ProxySupervisor;
   beam?: ChildProcess;
   beamSpawnedAt?: number;

@@ -5,6 +5,7 @@ import { Registration } from './epmd/server';
 import { healthStep } from './health';
 import { BootAborted, Runner } from './runner';
 import { beamStep } from './steps/beam';
+import { dnsStep } from './steps/dns';
 import { epmdStep } from './steps/epmd';
 import { loginStep } from './steps/login';
 import { portsStep } from './steps/ports';
@@ -16,7 +17,7 @@ import { watchStep } from './steps/watch';
 export type { RunOptions } from './context';
 
 /** The boot, in order; undone in reverse. The login step only with --login-method, the watch only with --kv. */
-export const BOOT_STEPS: BootStep[] = [stateDirStep, loginStep, portsStep, registrationStep, epmdStep, proxyStep, healthStep, beamStep, watchStep];
+export const BOOT_STEPS: BootStep[] = [stateDirStep, loginStep, portsStep, registrationStep, epmdStep, dnsStep, proxyStep, healthStep, beamStep, watchStep];
 
 /** The steps of one run: without a login, no login step (nor its name in logs); without --kv, no watch. */
 export function bootSteps(o: Pick<RunOptions, 'login' | 'kvKey'>): BootStep[] {

@@ -12,6 +12,8 @@ export interface NodeState {
   readonly serviceId: string;
   readonly helperPid: number;
   readonly epmdPort: number;
+  /** The helper's loopback DNS responder (TCP, 127.0.0.1), named by the inetrc. */
+  readonly dnsPort?: number;
   readonly distPort: number;
   readonly sidecarPort: number;
   readonly upstreams: ManifestUpstream[];

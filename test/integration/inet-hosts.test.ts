@@ -1,12 +1,15 @@
-// What live host maps rest on, proven on the installed OTP: a running BEAM given our inetrc
-// (ERL_INETRC) resolves a host added to the hosts file after it started, and stops resolving a
-// removed one, with no Erlang code of ours: inet_db checks the hosts file's info again (on OTP
-// 25 at most every 5 s) and re-reads it when it changed. For -name and -sname nodes.
+// The hosts file half of the host map, proven on the installed OTP: a running BEAM given our
+// inetrc (ERL_INETRC) resolves a host added to the hosts file after it started, and stops
+// resolving a removed one, with no Erlang code of ours: inet_db checks the hosts file's info
+// again (on OTP 25 at most every 5 s) and re-reads it when it changed. For -name and -sname
+// nodes. Here the DNS responder the inetrc also names is not running (as if it could not
+// answer): the hosts file alone still follows the map. inet-dns.test.ts proves the fast path.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { hostsFile, inetrc } from '../../lib/runtime/beam-env';
 import { EpmdServer } from '../../lib/runtime/epmd/server';
+import { probeFreePort } from '../../lib/runtime/ports';
 import { StateDir } from '../../lib/runtime/state-dir';
 import { MeshNode } from '../../support/mesh-node';
 
@@ -36,7 +39,8 @@ describe.each([
     dir = fs.mkdtempSync(path.join(process.env.MESHX_TEST_TMP || os.tmpdir(), 'meshx-inet-'));
     state = new StateDir(dir);
     state.writeHosts(hostsFile(own, []));
-    state.writeInetrc(inetrc(state.hostsPath));
+    // A port nothing listens on: dns lookups are refused at once and fall through.
+    state.writeInetrc(inetrc(state.hostsPath, await probeFreePort('127.0.0.1')));
     // Our EPMD, so that the node starts distribution with no system epmd.
     epmd = new EpmdServer({ port: 0, addresses: ['127.0.0.1'], peers: [] });
     await epmd.start();
@@ -53,7 +57,7 @@ describe.each([
   test('inet_db takes the hosts file and the lookup order from our inetrc', async () => {
     expect((await beam.eval('node()')).replace(/'/g, '')).toBe(own);
     expect(await beam.eval('inet_db:res_option(hosts_file)')).toBe(JSON.stringify(state.hostsPath));
-    expect(await beam.eval('inet_db:res_option(lookup)')).toBe('[file,native]');
+    expect(await beam.eval('inet_db:res_option(lookup)')).toBe('[file,dns,native]');
     expect(await beam.eval(`inet:getaddr("${own.split('@')[1]}", inet)`)).toBe('{ok,{127,0,0,1}}');
     expect(await beam.eval(lookup)).toBe('{error,nxdomain}');
   });

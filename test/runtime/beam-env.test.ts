@@ -1,4 +1,4 @@
-import { beamEnvironment, companionEnvironment, findDistOverride, findEpmdBypass, hostsFile, inetrc } from '../../lib/runtime/beam-env';
+import { beamEnvironment, companionEnvironment, findDistOverride, findEpmdBypass, hostMap, hostsFile, inetrc } from '../../lib/runtime/beam-env';
 import { validManifest } from '../fixtures/manifests';
 
 describe('BEAM environment', () => {
@@ -26,14 +26,26 @@ describe('BEAM environment', () => {
     expect(companionEnvironment({ epmdPort: 4370, inetrcPath: '/run/x/inetrc', node: 'a@b' })).toEqual({ ERL_EPMD_PORT: '4370', ERL_INETRC: '/run/x/inetrc', ERL_AFLAGS: '-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}', MESHX_NODE_NAME: 'a@b' });
   });
 
-  test('inetrc: file lookup first, from the hosts file in the state dir (path quoted as an Erlang string)', () => {
-    expect(inetrc('/run/x/hosts')).toBe([
-      '%% meshx-node: the host map is in the hosts file, re-read by inet_db when it changes',
+  test('inetrc: the hosts file, then our DNS responder alone (TCP, names as they are), then the system (path quoted as an Erlang string)', () => {
+    expect(inetrc('/run/x/hosts', 5353)).toBe([
+      "%% meshx-node: the host map, answered at once by the helper's loopback DNS (TCP) and kept in the hosts file",
       '{hosts_file, "/run/x/hosts"}.',
-      '{lookup, [file, native]}.',
+      '{resolv_conf, ""}.',
+      '{nameserver, {127,0,0,1}, 5353}.',
+      '{search, ["."]}.',
+      '{usevc, true}.',
+      '{lookup, [file, dns, native]}.',
       '',
     ].join('\n'));
-    expect(inetrc('/run/a"b\\c/hosts')).toContain('{hosts_file, "/run/a\\"b\\\\c/hosts"}.');
+    expect(inetrc('/run/a"b\\c/hosts', 1)).toContain('{hosts_file, "/run/a\\"b\\\\c/hosts"}.');
+  });
+
+  test('host map: own host on 127.0.0.1, each peer host on its address (what the responder answers)', () => {
+    expect([...hostMap('orders@orders-1.shop.test', validManifest().upstreams)]).toEqual([
+      ['orders-1.shop.test', '127.0.0.1'],
+      ['billing-1.shop.test', '127.0.0.2'],
+      ['stock-1.shop.test', '127.0.0.3'],
+    ]);
   });
 
   test('hosts file: own host on 127.0.0.1; each peer host on its address', () => {

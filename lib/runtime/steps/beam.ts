@@ -5,7 +5,7 @@ import { RuntimeFailure } from '../errors';
 import { isFree } from '../ports';
 import { versionOf, writeLiveFiles } from '../topology/outputs';
 
-/** Host map (hosts file and the inetrc naming it), peers and state for the BEAM and scripts, then the BEAM itself. */
+/** Host map (DNS responder, hosts file and the inetrc naming both), peers and state for the BEAM and scripts, then the BEAM itself. */
 export const beamStep: BootStep = {
   name: 'beam',
   async start(ctx) {
@@ -19,7 +19,7 @@ export const beamStep: BootStep = {
     }
     ctx.version = versionOf(m, o.manifestSource ?? 'manifest');
     writeLiveFiles(ctx);
-    o.stateDir.writeInetrc(inetrc(o.stateDir.hostsPath));
+    o.stateDir.writeInetrc(inetrc(o.stateDir.hostsPath, ctx.dns!.port));
     const env = beamEnvironment(withoutTokens(o.env), { node: m.node, epmdPort: ports.epmdPort, distPort: ports.distPort, inetrcPath: o.stateDir.inetrcPath, stateDir: o.stateDir.dir });
     const beam = spawnTied(o.command, { env, stdio: 'inherit' });
     ctx.beam = beam;

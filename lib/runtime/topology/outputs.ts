@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { NodeManifest } from '../../manifest/types';
-import { hostsFile } from '../beam-env';
+import { hostMap, hostsFile } from '../beam-env';
 import { BootContext, liveManifest } from '../context';
 import { ManifestVersion } from '../state-dir';
 
@@ -11,13 +11,16 @@ export function versionOf(m: NodeManifest, source: string, index?: number): Mani
 }
 
 /**
- * What scripts and the BEAM read of the version in force: the host map (inet_db re-reads it),
- * the peers file, state.json and upstreams.env. Each file is replaced whole.
+ * What scripts and the BEAM read of the version in force: the host map (the DNS responder's
+ * first, which the BEAM sees at once; then the hosts file, which inet_db re-reads within 5 s),
+ * the peers file, state.json and upstreams.env. Each file is replaced whole. Synchronous: called
+ * right after the EPMD routes switch, no lookup is answered between the two.
  */
 export function writeLiveFiles(ctx: BootContext): void {
   const { o } = ctx;
   const m = liveManifest(ctx);
   const ports = ctx.ports!;
+  ctx.dns?.setHosts(hostMap(m.node, ports.upstreams));
   o.stateDir.writeHosts(hostsFile(m.node, ports.upstreams));
   o.stateDir.writePeers(ports.upstreams.map((u) => u.node));
   o.stateDir.writeState({
@@ -25,6 +28,7 @@ export function writeLiveFiles(ctx: BootContext): void {
     serviceId: m.service.id,
     helperPid: process.pid,
     epmdPort: ports.epmdPort,
+    ...(ctx.dns ? { dnsPort: ctx.dns.port } : {}),
     distPort: ports.distPort,
     sidecarPort: ports.sidecarPort,
     upstreams: ports.upstreams,

@@ -10,7 +10,9 @@ describe('beam step', () => {
     ctx.o.stateDir.create();
     ctx.o.stateDir.lock();
     ctx.ports = { epmdPort: 4370, distPort: 9100, sidecarPort: 21000, upstreams: [] };
-    return ctx;
+    const hosts: Array<Map<string, string>> = [];
+    ctx.dns = { port: 5353, setHosts: (m: Map<string, string>) => hosts.push(m) } as any;
+    return Object.assign(ctx, { hosts });
   };
 
   test('writes the host map and state, spawns the command with the BEAM environment (no token); stop gives its exit code', async () => {
@@ -18,8 +20,9 @@ describe('beam step', () => {
     (ctx.o as any).env = { ...ctx.o.env, CONSUL_HTTP_TOKEN: 'secret' };
     await beamStep.start(ctx);
     try {
-      expect(fs.existsSync(ctx.o.stateDir.inetrcPath)).toBe(true);
-      expect(ctx.o.stateDir.readState().distPort).toBe(9100);
+      expect(fs.readFileSync(ctx.o.stateDir.inetrcPath, 'utf8')).toContain('{nameserver, {127,0,0,1}, 5353}.');
+      expect(ctx.o.stateDir.readState()).toMatchObject({ distPort: 9100, dnsPort: 5353 });
+      expect([...ctx.hosts[0]]).toEqual([['orders-1.shop.test', '127.0.0.1']]);
       const seen = `${ctx.o.stateDir.dir}/seen`;
       const until = Date.now() + 5000;
       while (!fs.existsSync(seen) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
