@@ -113,6 +113,11 @@ export class EpmdServer extends EventEmitter {
     return this.sockets.size;
   }
 
+  /** Whether the deadline sweeper runs: only while a connection other than a registration is open. */
+  public get sweeping(): boolean {
+    return this.sweeper !== undefined;
+  }
+
   /** Nodes currently registered. */
   public get registered(): Registration[] {
     return [...this.registrations.values()].map((r) => r.reg);
@@ -184,7 +189,7 @@ export class EpmdServer extends EventEmitter {
   /** Stops listening and closes every connection (registrations included). */
   public async close(): Promise<void> {
     this.closed = true;
-    if (this.sweeper) clearInterval(this.sweeper);
+    this.stopSweeper();
     for (const s of this.sockets) s.destroy();
     await this.closeServers();
   }
@@ -231,10 +236,20 @@ export class EpmdServer extends EventEmitter {
    */
   private sweep(): void {
     const now = Date.now();
+    let pending = 0;
     for (const [socket, c] of this.conns) {
       if (c.registered) continue;
       if (now - c.since > (c.handled ? 2 * this.requestTimeoutMs : this.requestTimeoutMs)) socket.destroy();
+      else pending++;
     }
+    // Nothing left to watch (registrations stay open for good): stop waking an idle helper;
+    // the next connection starts the sweeper again.
+    if (pending === 0) this.stopSweeper();
+  }
+
+  private stopSweeper(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   private handle(socket: net.Socket, local: string, request: Request, trailing: boolean): void {
