@@ -13,24 +13,54 @@ export function canReadSocketTable(): boolean {
   return fs.existsSync('/proc/net/tcp');
 }
 
-/** Every TCP socket in LISTEN state, from /proc/net/tcp and tcp6. */
+/**
+ * Every TCP socket in LISTEN state, from /proc/net/tcp and tcp6. Read in fixed chunks and only
+ * LISTEN rows decoded: on a busy host the table holds tens of thousands of TIME_WAIT rows, and
+ * reading it whole at every readiness poll grew the helper's heap by ~40 MB for good.
+ */
 export function listeningSockets(): ListeningSocket[] {
   const out: ListeningSocket[] = [];
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 10 || f[3] !== '0A') continue; // 0A = LISTEN
-      const [hexIp, hexPort] = f[1].split(':');
-      out.push({ address: decodeAddress(hexIp), port: parseInt(hexPort, 16), inode: f[9] });
-    }
+    forEachChunkOfLines(file, (text) => {
+      // Only LISTEN rows make strings; bounded by the rows in the chunk.
+      LISTEN_ROW.lastIndex = 0;
+      for (let m = LISTEN_ROW.exec(text); m; m = LISTEN_ROW.exec(text)) out.push({ address: decodeAddress(m[1]), port: parseInt(m[2], 16), inode: m[3] });
+    });
   }
   return out;
+}
+
+const CHUNK = 64 * 1024;
+/** A bound on one table read (~1.7M rows of 150 bytes); a table that long is cut, not read forever. */
+const MAX_CHUNKS = 4096;
+// sl: local rem st(0A = LISTEN) tx:rx tr:when retrnsmt uid timeout inode
+const LISTEN_ROW = /^\s*\d+:\s+([0-9A-F]+):([0-9A-F]+)\s+[0-9A-F]+:[0-9A-F]+\s+0A\s+(?:\S+\s+){5}(\d+)/gm;
+
+/** Calls `each` with runs of whole lines of a file read in chunks; nothing when it cannot be read. */
+function forEachChunkOfLines(file: string, each: (text: string) => void): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return;
+  }
+  const buf = Buffer.allocUnsafe(CHUNK);
+  let rest = '';
+  try {
+    for (let i = 0; i < MAX_CHUNKS; i++) {
+      const n = fs.readSync(fd, buf, 0, CHUNK, null);
+      if (n === 0) break;
+      const text = rest + buf.toString('latin1', 0, n);
+      const cut = text.lastIndexOf('\n') + 1;
+      each(text.slice(0, cut));
+      rest = text.slice(cut);
+    }
+    if (rest) each(rest);
+  } catch {
+    // the table went away mid-read: what was read stands
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function decodeAddress(hex: string): string {

@@ -68,7 +68,8 @@ export class EpmdServer extends EventEmitter {
   private readonly listening = new Set<string>();
   private readonly sockets = new Set<net.Socket>();
   private readonly registrations = new Map<string, { reg: Registration; socket: net.Socket }>();
-  private readonly peerIndex = new Map<string, PeerRoute>();
+  /** PORT2_RESP of each peer route by `address/alive`, encoded once: a route's answer never changes. */
+  private readonly peerIndex = new Map<string, Buffer>();
   /** Alive names routed to a peer on any address: never registrable locally. */
   private readonly routedNames = new Set<string>();
   private peers: PeerRoute[];
@@ -113,6 +114,11 @@ export class EpmdServer extends EventEmitter {
     return this.sockets.size;
   }
 
+  /** Whether the deadline sweeper runs: only while a connection other than a registration is open. */
+  public get sweeping(): boolean {
+    return this.sweeper !== undefined;
+  }
+
   /** Nodes currently registered. */
   public get registered(): Registration[] {
     return [...this.registrations.values()].map((r) => r.reg);
@@ -123,7 +129,7 @@ export class EpmdServer extends EventEmitter {
     this.peerIndex.clear();
     this.routedNames.clear();
     for (const p of peers) {
-      this.peerIndex.set(`${p.address}/${p.alive}`, p);
+      this.peerIndex.set(`${p.address}/${p.alive}`, encodePort2Response({ port: p.port, nodeType: NORMAL_NODE, protocol: 0, highestVersion: PEER_HIGHEST, lowestVersion: PEER_LOWEST, name: p.alive }));
       this.routedNames.add(p.alive);
     }
     this.peers = peers;
@@ -184,7 +190,7 @@ export class EpmdServer extends EventEmitter {
   /** Stops listening and closes every connection (registrations included). */
   public async close(): Promise<void> {
     this.closed = true;
-    if (this.sweeper) clearInterval(this.sweeper);
+    this.stopSweeper();
     for (const s of this.sockets) s.destroy();
     await this.closeServers();
   }
@@ -231,10 +237,20 @@ export class EpmdServer extends EventEmitter {
    */
   private sweep(): void {
     const now = Date.now();
+    let pending = 0;
     for (const [socket, c] of this.conns) {
       if (c.registered) continue;
       if (now - c.since > (c.handled ? 2 * this.requestTimeoutMs : this.requestTimeoutMs)) socket.destroy();
+      else pending++;
     }
+    // Nothing left to watch (registrations stay open for good): stop waking an idle helper;
+    // the next connection starts the sweeper again.
+    if (pending === 0) this.stopSweeper();
+  }
+
+  private stopSweeper(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   private handle(socket: net.Socket, local: string, request: Request, trailing: boolean): void {
@@ -247,18 +263,18 @@ export class EpmdServer extends EventEmitter {
         this.register(socket, request.req);
         return;
       case 'port_please2':
-        socket.end(this.lookup(local, request.name));
+        reply(socket, this.lookup(local, request.name));
         return;
       case 'names':
-        socket.end(encodeNamesResponse(this._port, this.namesAt(local)));
+        reply(socket, encodeNamesResponse(this._port, this.namesAt(local)));
         return;
       case 'dump':
         if (local !== LOCAL) return void socket.destroy();
-        socket.end(encodeDumpResponse(this._port, this.namesAt(LOCAL)));
+        reply(socket, encodeDumpResponse(this._port, this.namesAt(LOCAL)));
         return;
       case 'kill':
         // Nobody stops the helper through EPMD; epmd answers NO while nodes are alive.
-        socket.end(Buffer.from('NO'));
+        reply(socket, NO);
         return;
       case 'stop':
       case 'invalid':
@@ -284,7 +300,7 @@ export class EpmdServer extends EventEmitter {
     const refused = this.refusal(req);
     if (refused) {
       this.log(`refused a registration of '${req.name}' (port ${req.port}): ${refused}`);
-      socket.end(encodeAlive2Response(1, 99, req.highestVersion));
+      reply(socket, encodeAlive2Response(1, 99, req.highestVersion));
       return;
     }
     this.creationCounter = this.creationCounter >= 0xfffffff0 ? 4 : this.creationCounter + 1;
@@ -319,9 +335,7 @@ export class EpmdServer extends EventEmitter {
   /** Peer routes first: a local registration can never shadow a peer (registration refuses them too). */
   private lookup(local: string, name: string): Buffer {
     const peer = this.peerIndex.get(`${local}/${name}`);
-    if (peer) {
-      return encodePort2Response({ port: peer.port, nodeType: NORMAL_NODE, protocol: 0, highestVersion: PEER_HIGHEST, lowestVersion: PEER_LOWEST, name });
-    }
+    if (peer) return peer;
     if (local === LOCAL) {
       const r = this.registrations.get(name);
       if (r) return encodePort2Response({ ...r.reg, name });
@@ -336,6 +350,16 @@ export class EpmdServer extends EventEmitter {
 }
 
 const EMPTY = Buffer.alloc(0);
+const NO = Buffer.from('NO');
+
+/**
+ * Writes a one-shot answer and closes, as epmd does (write, close): no half-close and no wait for
+ * the client's FIN, two syscalls and an event-loop turn fewer per lookup than `end()`. The close
+ * waits for the write, so the answer is never cut; the request was read whole before it.
+ */
+function reply(socket: net.Socket, answer: Buffer): void {
+  socket.write(answer, () => socket.destroy());
+}
 
 function destroySocket(this: net.Socket): void {
   this.destroy();

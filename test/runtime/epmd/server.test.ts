@@ -165,6 +165,24 @@ describe('EpmdServer', () => {
     expect(Date.now() - start).toBeGreaterThanOrEqual(250);
   });
 
+  test('the deadline sweeper stops when only registrations are left and starts again with the next connection', async () => {
+    const tick = 75; // requestTimeoutMs / 4
+    const { socket } = await register(server.port, 'idle', 5555);
+    open.push(socket);
+    expect(server.sweeping).toBe(true);
+    await new Promise((r) => setTimeout(r, 3 * tick));
+    expect(server.sweeping).toBe(false); // an idle helper is not woken
+    expect(server.registered.map((r) => r.name)).toEqual(['idle']); // the registration stays
+    // A slow sender after the pause is still cut at the deadline.
+    const start = Date.now();
+    const reply = await request('127.0.0.1', server.port, Buffer.from([0, 4, 0x7a]), 3000);
+    expect(reply.length).toBe(0);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(250);
+    await new Promise((r) => setTimeout(r, 3 * tick));
+    expect(server.sweeping).toBe(false);
+    expect(decodePort2Response(await request('127.0.0.1', server.port, encodePortPlease2Request('idle'))).info!.port).toBe(5555);
+  });
+
   test('caps concurrent connections and keeps answering once they go', async () => {
     const idle = await Promise.all(Array.from({ length: 60 }, () => new Promise<net.Socket>((r) => { const s = net.connect({ host: '127.0.0.1', port: server.port }, () => r(s)); s.on('error', () => undefined); })));
     open.push(...idle);
