@@ -63,7 +63,7 @@ export async function startMesh(cookie: string, names = [ORDERS, BILLING], beamA
 }
 
 /** An empty Node.js process (the floor of the helper's footprint), killed by the returned stop. */
-export function emptyNode(): { pid: number; stop: () => void } {
-  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+export function emptyNode(everyMs = 1 << 30): { pid: number; stop: () => void } {
+  const child = spawn(process.execPath, ['-e', `setInterval(() => {}, ${everyMs})`], { stdio: 'ignore' });
   return { pid: child.pid!, stop: () => child.kill('SIGKILL') };
 }

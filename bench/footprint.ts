@@ -12,9 +12,11 @@ const WINDOWS = rounds(6);
 const WINDOW_MS = 5000;
 const LOADERS = 4;
 const LOOKUPS = 5000;
+const HEARTBEAT_MS = 5000;
 
-type Kind = 'helper' | 'proxy' | 'beam' | 'empty node';
-interface Series { rss: number[]; cpuPct: number[] }
+type Kind = 'helper' | 'proxy' | 'beam' | 'empty node' | 'timer node';
+interface Series { rss: number[]; anon: number[]; cpuPct: number[] }
+const KINDS: Kind[] = ['helper', 'proxy', 'beam', 'empty node', 'timer node'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -27,6 +29,7 @@ async function window(pids: Array<[Kind, number]>, into: Record<Kind, Series>, d
   pids.forEach(([k, p], i) => {
     into[k].cpuPct.push(((cpuNanos(p) - c0[i]) / wall) * 100);
     into[k].rss.push(rssMb(p));
+    into[k].anon.push(rssMb(p, 'RssAnon'));
   });
 }
 
@@ -39,14 +42,14 @@ function epmdLoad(address: string, port: number): Promise<void> {
   return Promise.all(Array.from({ length: LOADERS }, one)).then(() => undefined);
 }
 
-const empty = (): Record<Kind, Series> => ({ helper: { rss: [], cpuPct: [] }, proxy: { rss: [], cpuPct: [] }, beam: { rss: [], cpuPct: [] }, 'empty node': { rss: [], cpuPct: [] } });
+const empty = (): Record<Kind, Series> => Object.fromEntries(KINDS.map((k) => [k, { rss: [], anon: [], cpuPct: [] }])) as unknown as Record<Kind, Series>;
 
-async function measure(mesh: MeshFixture, floor: number): Promise<{ idle: Record<Kind, Series>; load: Record<Kind, Series> }> {
+async function measure(mesh: MeshFixture, floor: number, timer: number): Promise<{ idle: Record<Kind, Series>; load: Record<Kind, Series> }> {
   const idle = empty();
   const load = empty();
   const progress = new Progress('footprint', WINDOWS * 2);
   const billing = mesh.nodes[0];
-  const pids: Array<[Kind, number]> = [['helper', billing.pids.helper], ['proxy', billing.pids.proxy], ['beam', billing.pids.beam], ['empty node', floor]];
+  const pids: Array<[Kind, number]> = [['helper', billing.pids.helper], ['proxy', billing.pids.proxy], ['beam', billing.pids.beam], ['empty node', floor], ['timer node', timer]];
   const route = billing.state.upstreams.find((u) => u.node.startsWith('orders@'))!;
   for (let i = 0; i < WINDOWS; i++) {
     await window(pids, idle);
@@ -62,25 +65,26 @@ async function measure(mesh: MeshFixture, floor: number): Promise<{ idle: Record
 export async function footprintBench(): Promise<Section> {
   const mesh = await startMesh(COOKIE, ['billing@billing-1.shop.test']);
   const floor = emptyNode();
+  const timer = emptyNode(HEARTBEAT_MS);
   let got: Awaited<ReturnType<typeof measure>>;
   try {
     log(`footprint: settling ${SETTLE_MS / 1000} s after boot`);
     await sleep(SETTLE_MS);
-    got = await measure(mesh, floor.pid);
+    got = await measure(mesh, floor.pid, timer.pid);
   } finally {
     floor.stop();
+    timer.stop();
     await mesh.stop();
   }
-  const kinds: Kind[] = ['helper', 'proxy', 'beam', 'empty node'];
-  const rows = kinds.map((k) => [k, fmtCi(medianCi(got.idle[k].rss), 1), fmtCi(medianCi(got.idle[k].cpuPct), 3), fmtCi(medianCi(got.load[k].rss), 1), fmtCi(medianCi(got.load[k].cpuPct), 1)]);
+  const rows = KINDS.map((k) => [k, fmtCi(medianCi(got.idle[k].rss), 1), fmtCi(medianCi(got.idle[k].anon), 1), fmtCi(medianCi(got.idle[k].cpuPct), 3), fmtCi(medianCi(got.load[k].rss), 1), fmtCi(medianCi(got.load[k].cpuPct), 1)]);
   const rss = medianCi(got.idle.helper.rss);
   const cpu = medianCi(got.idle.helper.cpuPct);
   return {
     title: '5. Footprint per node',
     markdown: [
-      `One node (billing of the two-nodes example) under \`meshx-node run\` with Consul's built-in proxy and an \`erl\` BEAM, ${SETTLE_MS / 1000} s after it turned healthy. Idle: ${WINDOWS} windows of ${WINDOW_MS / 1000} s. EPMD load: ${WINDOWS} windows, each ${LOADERS} processes sending ${fmt(LOOKUPS)} PORT_PLEASE2 lookups of the peer \`orders\` to the helper (25 in flight each, a new connection per lookup). RSS (MB) from /proc/<pid>/status at the end of each window; CPU (% of one core) from the on-CPU time of all threads (/proc/<pid>/task/*/schedstat, ns resolution). The empty node is \`node -e 'setInterval(…)'\`, the floor of any Node.js helper. Medians with 95% bootstrap intervals.`,
+      `One node (billing of the two-nodes example) under \`meshx-node run\` with Consul's built-in proxy and an \`erl\` BEAM, ${SETTLE_MS / 1000} s after it turned healthy. Idle: ${WINDOWS} windows of ${WINDOW_MS / 1000} s. EPMD load: ${WINDOWS} windows, each ${LOADERS} processes sending ${fmt(LOOKUPS)} PORT_PLEASE2 lookups of the peer \`orders\` to the helper (25 in flight each, a new connection per lookup). RSS (MB) from /proc/<pid>/status at the end of each window; CPU (% of one core) from the on-CPU time of all threads (/proc/<pid>/task/*/schedstat, ns resolution). The empty node is \`node -e 'setInterval(…)'\` that never fires, the floor of any Node.js helper; the timer node is the same with an empty callback every ${HEARTBEAT_MS / 1000} s, the helper's heartbeat interval (TTL 15 s / 3): what waking up that often costs on this machine before any work is done. Anonymous memory (RssAnon) is the process's own; the rest of RSS is mostly the node (or consul, erts) binary's pages, shared by every such process on the host. Medians with 95% bootstrap intervals.`,
       '',
-      table(['process', 'idle RSS (MB)', 'idle CPU (%)', 'RSS under EPMD load (MB)', 'CPU under EPMD load (%)'], rows),
+      table(['process', 'idle RSS (MB)', 'of which anonymous (MB)', 'idle CPU (%)', 'RSS under EPMD load (MB)', 'CPU under EPMD load (%)'], rows),
     ].join('\n'),
     goals: [goalAtMost('helper RSS <= 50 MB at steady state', rss, 50, 1, ' MB'), goalAtMost('helper idle CPU <= 0.1%', cpu, 0.1, 3, '%')],
     samples: got,
