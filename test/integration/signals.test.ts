@@ -78,7 +78,7 @@ describe('signals to the helper', () => {
     expect(await agent.api.service('shop-orders')).toBeDefined();
     orders.child.kill('SIGTERM');
     expect(await orders.exited).toBe(128 + 15);
-    expect(orders.output).toMatch(/boot step 'proxy-ready' interrupted \(SIGTERM\); undoing proxy-ready, epmd, register, ports, state-dir/);
+    expect(orders.output).toMatch(/boot step 'proxy-ready' interrupted \(SIGTERM\); undoing proxy-ready, dns, epmd, register, ports, state-dir/);
     expect(orders.output).not.toMatch(/started erl/);
     await gone();
     expect(await waitGone([Number(m[1])], 5000)).toBe(true);
