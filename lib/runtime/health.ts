@@ -3,13 +3,13 @@ import { CheckStatus, ConsulError } from './consul-agent';
 import { BootContext, BootStep, liveManifest } from './context';
 import { Registration } from './epmd/server';
 import { waitProxyReady } from './proxy-ready';
-import { beamCheckId, proxyCheckId, serviceDefinition } from './registration';
+import { beamCheckId, serviceDefinition } from './registration';
 import { splitNodeName } from '../manifest/names';
 
 /**
- * The node's health on the agent: the BEAM check passes while the BEAM is registered with our
- * EPMD under its own name and the manifest's distribution port, the proxy check while the
- * sidecar holds its listeners. Heartbeats every TTL/3; a lost registration (agent restarted, service reaped)
+ * The node's health on the agent, one TTL check: passing while the BEAM is registered with our
+ * EPMD under its own name and the manifest's distribution port and the sidecar proxy holds its
+ * listeners (the sidecar's alias check follows it). Heartbeats every TTL/3; a lost registration (agent restarted, service reaped)
  * is registered again with the same ports.
  */
 export class Health {
@@ -65,34 +65,30 @@ export class Health {
     );
   }
 
-  private checks(): Array<[string, CheckStatus, string]> {
+  /** The check's status and output; the output names what is down. */
+  private check(): [string, CheckStatus, string] {
     const { ctx } = this;
     const m = ctx.o.manifest;
-    return [
-      this.beamUp
-        ? [beamCheckId(m), 'passing', `${m.node} registered on 127.0.0.1:${ctx.ports!.distPort}`]
-        : [beamCheckId(m), 'critical', `${m.node} is not registered with EPMD on port ${ctx.ports!.distPort}`],
-      this.proxyUp
-        ? [proxyCheckId(m), 'passing', `${ctx.o.proxyKind} proxy pid ${ctx.proxy!.pid} accepting`]
-        : [proxyCheckId(m), 'critical', `sidecar proxy down (restart ${ctx.proxy!.restartCount})`],
-    ];
+    const beam = this.beamUp ? `${m.node} registered on 127.0.0.1:${ctx.ports!.distPort}` : `${m.node} is not registered with EPMD on port ${ctx.ports!.distPort}`;
+    const proxy = this.proxyUp ? `${ctx.o.proxyKind} proxy pid ${ctx.proxy!.pid} accepting` : `sidecar proxy down (restart ${ctx.proxy!.restartCount})`;
+    if (this.beamUp && this.proxyUp) return [beamCheckId(m), 'passing', `${beam}; ${proxy}`];
+    return [beamCheckId(m), 'critical', [this.beamUp ? '' : beam, this.proxyUp ? '' : proxy].filter(Boolean).join('; ')];
   }
 
   private async report(): Promise<void> {
     if (this.stopped) return;
-    const checks = this.checks();
-    if (!(await this.push(checks))) return;
-    const status = this.beamUp && this.proxyUp ? 'passing' : 'critical';
-    const line = status === 'passing' ? checks.map((c) => c[2]).join('; ') : checks.filter((c) => c[1] !== 'passing').map((c) => c[2]).join('; ');
+    const check = this.check();
+    if (!(await this.push(check))) return;
+    const [, status, line] = check;
     if (status !== this.lastReported || (status === 'critical' && line !== this.lastLine)) this.ctx.o.log(`health ${status}: ${line}`);
     this.lastReported = status;
     this.lastLine = line;
   }
 
-  /** Sends the checks; registers again when the agent lost the service. False when it did not get through. */
-  private async push(checks: Array<[string, CheckStatus, string]>): Promise<boolean> {
+  /** Sends the check; registers again when the agent lost the service. False when it did not get through. */
+  private async push([id, status, output]: [string, CheckStatus, string]): Promise<boolean> {
     const { o } = this.ctx;
-    const update = () => Promise.all(checks.map(([id, status, output]) => o.agent.updateTtl(id, status, output)));
+    const update = () => o.agent.updateTtl(id, status, output);
     try {
       await update();
       return true;

@@ -18,14 +18,9 @@ export function sidecarId(m: NodeManifest): string {
   return `${m.service.id}${SIDECAR_SUFFIX}`;
 }
 
-/** The TTL check the helper drives from the BEAM's EPMD registration. */
+/** The node's one TTL check, driven from the BEAM's EPMD registration and the proxy's readiness. */
 export function beamCheckId(m: NodeManifest): string {
   return `${m.service.id}:beam`;
-}
-
-/** The sidecar's TTL check, driven from the proxy's readiness. */
-export function proxyCheckId(m: NodeManifest): string {
-  return `${m.service.id}:proxy`;
 }
 
 /**
@@ -36,18 +31,10 @@ export function proxyCheckId(m: NodeManifest): string {
 export function serviceDefinition(m: NodeManifest, ports: ResolvedPorts, helperPid?: number): Record<string, unknown> {
   const sidecar: Record<string, unknown> = {
     // Instead of the default TCP check (first run staggered up to 10s, so peers would find no
-    // healthy instance for seconds): a TTL the helper passes the moment the proxy listens, and
-    // the alias of the node's own health.
-    Checks: [
-      {
-        CheckID: proxyCheckId(m),
-        Name: 'Sidecar proxy listening',
-        TTL: m.service.ttl,
-        Status: 'critical',
-        Notes: 'Passing while the proxy holds every listener (meshx-node).',
-      },
-      { CheckID: `${m.service.id}:alias`, Name: `Sidecar aliasing ${m.service.id}`, AliasService: m.service.id },
-    ],
+    // healthy instance for seconds): the alias of the node's own check, which the helper passes
+    // only while the proxy holds its listeners too. One TTL check, so one update per heartbeat
+    // (an idle helper's CPU is mostly its heartbeats; the agent gets half the writes).
+    Checks: [{ CheckID: `${m.service.id}:alias`, Name: `Sidecar aliasing ${m.service.id}`, AliasService: m.service.id }],
     Proxy: {
       LocalServiceAddress: '127.0.0.1',
       LocalServicePort: ports.distPort,
@@ -73,7 +60,7 @@ export function serviceDefinition(m: NodeManifest, ports: ResolvedPorts, helperP
     Checks: [
       {
         CheckID: beamCheckId(m),
-        Name: `BEAM ${m.node} registered with EPMD`,
+        Name: `BEAM ${m.node} registered with EPMD, sidecar proxy listening`,
         TTL: m.service.ttl,
         Status: 'critical',
         Notes: 'Passing while the BEAM is registered and its sidecar runs (meshx-node).',

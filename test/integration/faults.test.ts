@@ -63,9 +63,9 @@ describe('faults', () => {
     const proxyPid = billing.pidOf('proxy')!;
     const t0 = Date.now();
     process.kill(proxyPid, 'SIGKILL');
-    // The sidecar's TTL check goes critical while the proxy is down.
+    // The node's check goes critical while the proxy is down, and the sidecar's alias with it.
     let sawCritical = false;
-    while (Date.now() - t0 < 5000 && !sawCritical) sawCritical = (await checkStatus(agent, 'shop-billing:proxy')) === 'critical';
+    while (Date.now() - t0 < 5000 && !sawCritical) sawCritical = (await checkStatus(agent, 'shop-billing:beam')) === 'critical' && (await checkStatus(agent, 'shop-billing:alias')) === 'critical';
     expect(sawCritical).toBe(true);
     await billing.waitForLog(/proxy exited \(SIGKILL\); restarting in \d+ ms \(restart 1\)/, 5000);
     await billing.waitForLog(/proxy back \(pid \d+\)/, 30000);
@@ -73,7 +73,7 @@ describe('faults', () => {
     const recovered = await untilPong(orders, BILLING, 30000);
     expect(recovered).toBeGreaterThanOrEqual(0);
     const total = Date.now() - t0;
-    expect(await checkStatus(agent, 'shop-billing:proxy')).toBe('passing');
+    expect(await checkStatus(agent, 'shop-billing:beam')).toBe('passing');
     // Recorded for docs/reliability.md.
     process.stdout.write(`[reliability] proxy SIGKILL -> pong again: ${total} ms\n`);
   });

@@ -24,7 +24,7 @@ function setup() {
   const next = () => {
     updates.length = 0;
   };
-  return { ctx, epmd, beamStatus, next };
+  return { ctx, epmd, proxy, updates, beamStatus, next };
 }
 
 describe('health', () => {
@@ -44,6 +44,30 @@ describe('health', () => {
       next();
       epmd.emit('unregistered', reg('orders', 9100));
       expect(await beamStatus()).toBe('critical');
+    } finally {
+      h.stop();
+    }
+  });
+
+  test('one check covers BEAM and proxy: a dead proxy makes it critical, naming the proxy; no other check is sent', async () => {
+    const { ctx, epmd, proxy, updates, beamStatus, next } = setup();
+    const outputs: string[] = [];
+    const update = ctx.o.agent.updateTtl;
+    ctx.o.agent.updateTtl = async (id: string, status: string, output: string) => {
+      outputs.push(output);
+      await update(id, status);
+    };
+    const h = new Health(ctx);
+    h.start();
+    try {
+      epmd.emit('registered', reg('orders', 9100));
+      expect(await beamStatus()).toBe('passing');
+      expect(outputs.pop()).toBe('orders@orders-1.shop.test registered on 127.0.0.1:9100; builtin proxy pid 123 accepting');
+      next();
+      proxy.emit('exit', null, 'SIGKILL');
+      expect(await beamStatus()).toBe('critical');
+      expect(outputs.pop()).toBe('sidecar proxy down (restart 0)');
+      expect(new Set(updates.map(([id]) => id))).toEqual(new Set(['shop-orders:beam']));
     } finally {
       h.stop();
     }

@@ -1,4 +1,4 @@
-import { beamCheckId, HELPER_PID_META, portsFromSidecar, proxyCheckId, serviceDefinition, sidecarId } from '../../lib/runtime/registration';
+import { beamCheckId, HELPER_PID_META, portsFromSidecar, serviceDefinition, sidecarId } from '../../lib/runtime/registration';
 import { validManifest } from '../fixtures/manifests';
 
 describe('service registration', () => {
@@ -22,7 +22,7 @@ describe('service registration', () => {
       Port: 9100,
       Checks: [{
         CheckID: 'shop-orders:beam',
-        Name: 'BEAM orders@orders-1.shop.test registered with EPMD',
+        Name: 'BEAM orders@orders-1.shop.test registered with EPMD, sidecar proxy listening',
         TTL: '15s',
         Status: 'critical',
         Notes: expect.any(String),
@@ -30,10 +30,8 @@ describe('service registration', () => {
       }],
       Connect: {
         SidecarService: {
-          Checks: [
-            { CheckID: 'shop-orders:proxy', Name: 'Sidecar proxy listening', TTL: '15s', Status: 'critical', Notes: expect.any(String) },
-            { CheckID: 'shop-orders:alias', Name: 'Sidecar aliasing shop-orders', AliasService: 'shop-orders' },
-          ],
+          // One TTL check per node: the sidecar only aliases it.
+          Checks: [{ CheckID: 'shop-orders:alias', Name: 'Sidecar aliasing shop-orders', AliasService: 'shop-orders' }],
           Proxy: {
             LocalServiceAddress: '127.0.0.1',
             LocalServicePort: 9100,
@@ -47,7 +45,6 @@ describe('service registration', () => {
     });
     expect(sidecarId(m)).toBe('shop-orders-sidecar-proxy');
     expect(beamCheckId(m)).toBe('shop-orders:beam');
-    expect(proxyCheckId(m)).toBe('shop-orders:proxy');
   });
 
   test('no sidecar Port when the agent assigns it; the manifest port, or the one in force, otherwise', () => {
