@@ -64,13 +64,11 @@ describe.each([
     expect(await beam.eval(`inet:getaddr("${own.split('@')[1]}", inet)`)).toBe('{ok,{127,0,0,1}}');
   });
 
-  test('a host added to the map resolves at the first lookup after it (NXDOMAIN was not kept), well under 1 s', async () => {
+  test('a host added to the map resolves at the first lookup after it (NXDOMAIN was not kept; the hosts file never had it)', async () => {
     expect(await beam.eval(viaDns)).toBe('{error,nxdomain}');
     expect(await beam.eval(lookup)).toBe('{error,nxdomain}');
-    const t0 = Date.now();
     dns.setHosts(hostMap(own, [peer(peerHost, '127.0.0.9')]));
     expect(await beam.eval(lookup)).toBe('{ok,{127,0,0,9}}');
-    expect(Date.now() - t0).toBeLessThan(1000);
     expect(await beam.eval(`inet:getaddr("${peerHost.toUpperCase()}", inet)`)).toBe('{ok,{127,0,0,9}}');
   });
 
@@ -86,11 +84,9 @@ describe.each([
     expect(await beam.eval(lookup)).toBe('{error,nxdomain}');
   });
 
-  test('AAAA for a host in the map: no address, no hang', async () => {
+  test('AAAA for a host in the map: an answer without an address (not a timeout)', async () => {
     dns.setHosts(hostMap(own, [peer(peerHost, '127.0.0.9')]));
-    const t0 = Date.now();
     expect(await beam.eval(`inet_res:getbyname("${peerHost}", aaaa)`)).toBe('{error,nxdomain}');
-    expect(Date.now() - t0).toBeLessThan(1000);
   });
 });
 
@@ -105,9 +101,8 @@ test('with the responder gone, dns fails fast (connection refused) and the looku
   state.writeInetrc(inetrc(state.hostsPath, port));
   const beam = MeshNode.plain('nonode', ['-noinput'], { ...process.env, ERL_INETRC: state.inetrcPath });
   try {
-    const t0 = Date.now();
+    // Refused, not a timeout: the lookup does not wait out inet_res's timeout.
     expect(await beam.eval('inet_res:getbyname("somewhere.dns.test", a)')).toBe('{error,econnrefused}');
-    expect(Date.now() - t0).toBeLessThan(1000);
     expect(await beam.eval('inet:getaddr("gone.dns.test", inet)')).toBe('{ok,{127,0,0,1}}');
   } finally {
     beam.child.stdin?.end();
