@@ -1,3 +1,4 @@
+import type { HeldPorts } from './steps/ports';
 import { ChildProcess } from 'node:child_process';
 import { NodeManifest, ProxyKind } from '../manifest/types';
 import { ConsulAgent } from './consul-agent';
@@ -48,6 +49,8 @@ export interface BootContext {
   tokenFile?: string;
   /** Envoy's admin listener (ports). */
   adminBind?: string;
+  /** Picked ports still held by the helper until their consumer binds them (ports). */
+  held?: HeldPorts;
   epmd?: EpmdServer;
   /** The loopback DNS responder answering the live host map (dns). */
   dns?: DnsServer;

@@ -43,19 +43,52 @@ export function listenerRange([lo, hi]: [number, number] = ephemeralRange()): [n
   return [lo, hi];
 }
 
+/** A port held bound by the helper until its consumer (proxy or BEAM) is about to bind it. */
+export interface Reservation {
+  readonly address: string;
+  readonly port: number;
+  /** Closes the holding socket; idempotent. */
+  release(): Promise<void>;
+}
+
+/** Binds address:port exclusively and keeps it; rejects when it cannot be bound. */
+function hold(address: string, port: number): Promise<Reservation> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen({ host: address, port, exclusive: true, backlog: 1 }, () => {
+      s.off('error', reject);
+      // Nobody is served: a connection to a held port is closed at once.
+      s.on('connection', (c) => c.destroy());
+      let released: Promise<void> | undefined;
+      resolve({ address, port, release: () => (released ??= new Promise<void>((r) => s.close(() => r()))) });
+    });
+  });
+}
+
 /**
  * A free port on `address` that is not in `taken` ("address:port" entries), drawn at random from
- * the listener range and proven free. Adds the pick to `taken`.
+ * the listener range and held bound until released: while held, no other helper of the host
+ * booting at the same moment can draw it (their probes find it bound). Adds it to `taken`.
  */
-export async function pickFreePort(address: string, taken: Set<string>, random: () => number = Math.random): Promise<number> {
+export async function reserveFreePort(address: string, taken: Set<string>, random: () => number = Math.random): Promise<Reservation> {
   const [lo, hi] = listenerRange();
   for (let attempt = 0; attempt < 64; attempt++) {
     const p = lo + Math.floor(random() * (hi - lo + 1));
-    if (taken.has(`${address}:${p}`) || !(await isFree(address, p))) continue;
+    if (taken.has(`${address}:${p}`)) continue;
+    const r = await hold(address, p).catch(() => undefined);
+    if (!r) continue;
     taken.add(`${address}:${p}`);
-    return p;
+    return r;
   }
   throw Object.assign(new Error(`no free port on ${address} outside the ${taken.size} already picked after 64 tries`), { code: 'EADDRINUSE' });
+}
+
+/** A free port as reserveFreePort draws it, released at once (its consumer binds it next). */
+export async function pickFreePort(address: string, taken: Set<string>, random: () => number = Math.random): Promise<number> {
+  const r = await reserveFreePort(address, taken, random);
+  await r.release();
+  return r.port;
 }
 
 /**
@@ -63,9 +96,22 @@ export async function pickFreePort(address: string, taken: Set<string>, random: 
  * error names the field and the port.
  */
 export async function resolvePort(field: string, address: string, port: number, taken = new Set<string>()): Promise<number> {
+  const r = await reservePort(field, address, port, taken);
+  await r.held?.release();
+  return r.port;
+}
+
+/**
+ * As resolvePort, but a picked port stays held (`held`) until its consumer is about to bind it;
+ * a fixed one is only proven free (the manifest chose it: no other helper draws it).
+ */
+export async function reservePort(field: string, address: string, port: number, taken = new Set<string>()): Promise<{ port: number; held?: Reservation }> {
   try {
-    if (port === 0) return await pickFreePort(address, taken);
-    return await probeFreePort(address, port);
+    if (port === 0) {
+      const held = await reserveFreePort(address, taken);
+      return { port: held.port, held };
+    }
+    return { port: await probeFreePort(address, port) };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(`${field}: port ${port} on ${address} is ${code === 'EADDRINUSE' ? 'already in use' : `not usable (${code})`}`);

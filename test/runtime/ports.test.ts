@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { canConnect, ephemeralRange, isFree, listenerRange, pickFreePort, probeFreePort, resolvePort } from '../../lib/runtime/ports';
+import { canConnect, ephemeralRange, isFree, listenerRange, reserveFreePort, pickFreePort, probeFreePort, resolvePort } from '../../lib/runtime/ports';
 
 describe('ports', () => {
   test('pickFreePort never hands out a port already picked on that address (the kernel may repeat one)', async () => {
@@ -39,6 +39,16 @@ describe('ports', () => {
     const [lo, hi] = ephemeralRange();
     const [a, b] = listenerRange();
     expect(b < lo || a > hi || (a === lo && b === hi)).toBe(true);
+  });
+
+  test('a reserved port stays bound (another helper cannot draw it) until released', async () => {
+    const taken = new Set<string>();
+    const r = await reserveFreePort('127.0.0.1', taken);
+    expect(taken.has(`127.0.0.1:${r.port}`)).toBe(true);
+    expect(await isFree('127.0.0.1', r.port)).toBe(false);
+    await r.release();
+    await r.release();
+    expect(await isFree('127.0.0.1', r.port)).toBe(true);
   });
 
   test('ephemeralRange reads the kernel range and falls back to the Linux default', () => {

@@ -4,6 +4,7 @@ import { BootStep } from '../context';
 import { RuntimeFailure } from '../errors';
 import { isFree } from '../ports';
 import { versionOf, writeLiveFiles } from '../topology/outputs';
+import { releaseHeld } from './ports';
 
 /** Host map (DNS responder, hosts file and the inetrc naming both), peers and state for the BEAM and scripts, then the BEAM itself. */
 export const beamStep: BootStep = {
@@ -12,8 +13,10 @@ export const beamStep: BootStep = {
     const { o } = ctx;
     const m = o.manifest;
     const ports = ctx.ports!;
-    // Picked free at boot, then released: another process on the host may have taken it since.
-    // Say so here rather than let the BEAM fail with a bare 'eaddrinuse'.
+    // Held since the pick; released for the BEAM. A fixed port was only proven free at boot:
+    // another process on the host may have taken it since. Say so here rather than let the BEAM
+    // fail with a bare 'eaddrinuse'.
+    await releaseHeld(ctx, 'dist');
     if (!(await isFree('127.0.0.1', ports.distPort))) {
       throw new RuntimeFailure(`service.distPort: port ${ports.distPort} on 127.0.0.1 was taken by another process during boot; run again`);
     }

@@ -1,31 +1,56 @@
 import { ProxyKind } from '../../manifest/types';
-import { BootStep } from '../context';
+import { BootContext, BootStep } from '../context';
 import { RuntimeFailure } from '../errors';
-import { pickFreePort, resolvePort } from '../ports';
+import { Reservation, reserveFreePort, reservePort, resolvePort } from '../ports';
 
-/** Zeros picked, fixed ports proven free, before anything is registered. */
+/** Picked ports held until their consumer binds them: the BEAM's, and the proxy's listeners. */
+export interface HeldPorts {
+  readonly dist: Reservation[];
+  readonly proxy: Reservation[];
+}
+
+/** Releases the picks held for one consumer, right before it binds them. */
+export async function releaseHeld(ctx: BootContext, which: keyof HeldPorts): Promise<void> {
+  const held = ctx.held?.[which].splice(0) ?? [];
+  await Promise.all(held.map((r) => r.release()));
+}
+
+/**
+ * Zeros picked, fixed ports proven free, before anything is registered. Picks stay bound by the
+ * helper until the proxy or the BEAM is about to bind them: helpers of one host booting at the
+ * same moment draw from the same range and would otherwise take each other's picks.
+ */
 export const portsStep: BootStep = {
   name: 'ports',
   async start(ctx) {
     const m = ctx.o.manifest;
+    const held: HeldPorts = { dist: [], proxy: [] };
+    ctx.held = held;
     const check = <T>(p: Promise<T>) => p.catch((e) => Promise.reject(new RuntimeFailure((e as Error).message)));
+    const keep = (into: Reservation[]) => (r: { port: number; held?: Reservation }) => (r.held && into.push(r.held), r.port);
     // Listeners must differ by address and port: fixed ones first, then the picks (the dist
     // port and a same-host peer's upstream share 127.0.0.1).
     const taken = new Set(m.upstreams.filter((u) => u.port).map((u) => `${u.address}:${u.port}`));
     if (m.service.distPort) taken.add(`127.0.0.1:${m.service.distPort}`);
     // The EPMD server listens on 127.0.0.1 and on every peer address.
     if (m.epmdPort) for (const a of ['127.0.0.1', ...m.upstreams.map((u) => u.address)]) taken.add(`${a}:${m.epmdPort}`);
-    const distPort = await check(resolvePort('service.distPort', '127.0.0.1', m.service.distPort, taken));
+    const distPort = await check(reservePort('service.distPort', '127.0.0.1', m.service.distPort, taken).then(keep(held.dist)));
     const upstreams = [];
     for (const [i, u] of m.upstreams.entries()) {
-      upstreams.push({ ...u, port: await check(resolvePort(`upstreams[${i}].port (${u.node})`, u.address, u.port, taken)) });
+      upstreams.push({ ...u, port: await check(reservePort(`upstreams[${i}].port (${u.node})`, u.address, u.port, taken).then(keep(held.proxy))) });
     }
     if (m.epmdPort) await check(resolvePort('epmdPort', '127.0.0.1', m.epmdPort));
     if (m.sidecar.port) await check(resolvePort('sidecar.port', '0.0.0.0', m.sidecar.port));
-    if (ctx.o.proxyKind === ProxyKind.ENVOY) ctx.adminBind = `127.0.0.1:${await pickFreePort('127.0.0.1', taken)}`;
+    if (ctx.o.proxyKind === ProxyKind.ENVOY) {
+      const admin = await reserveFreePort('127.0.0.1', taken);
+      held.proxy.push(admin);
+      ctx.adminBind = `127.0.0.1:${admin.port}`;
+    }
     ctx.ports = { epmdPort: m.epmdPort, distPort, sidecarPort: 0, upstreams };
   },
-  async stop() {
-    // Nothing held: ports are probed and released.
+  async stop(ctx) {
+    // Picks the boot did not get to hand over (it failed or stopped before the proxy or BEAM).
+    await releaseHeld(ctx, 'proxy');
+    await releaseHeld(ctx, 'dist');
   },
 };

@@ -3,6 +3,7 @@ import { proxyCommand } from '../proxy-command';
 import { ListenerTaken, waitProxyReady } from '../proxy-ready';
 import { ProxySupervisor } from '../proxy-supervisor';
 import { sidecarId } from '../registration';
+import { releaseHeld } from './ports';
 import { moveSidecar, moveUpstream } from './registration';
 
 /** The sidecar proxy, supervised (restarted with backoff); ready when it holds every listener. */
@@ -26,6 +27,7 @@ export const proxyStep: BootStep = {
     const env = { ...o.env, ...o.agent.cliEnv?.() };
     const proxy = new ProxySupervisor({ argv, env, output: o.proxyOutput, log: o.log });
     ctx.proxy = proxy;
+    await releaseHeld(ctx, 'proxy');
     proxy.start();
     for (let moves = 0; ; moves++) {
       try {
