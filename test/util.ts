@@ -67,3 +67,15 @@ export async function standInHelper(): Promise<ChildProcess> {
   while (!shown() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   return child;
 }
+
+/** Small deterministic PRNG (mulberry32), so a fuzz failure can be replayed from its seed. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

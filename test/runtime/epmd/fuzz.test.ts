@@ -4,20 +4,9 @@
 import * as net from 'node:net';
 import { decodePort2Response, decodeRequest, encodeAlive2Request, encodePortPlease2Request, frame } from '../../../lib/runtime/epmd/codec';
 import { EpmdServer } from '../../../lib/runtime/epmd/server';
+import { rng } from '../../util';
 
 jest.setTimeout(300_000);
-
-/** Small deterministic PRNG, so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VALID = [
   encodePortPlease2Request('app'),
