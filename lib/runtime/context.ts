@@ -1,10 +1,10 @@
-import type { HeldPorts } from './steps/ports';
 import { ChildProcess } from 'node:child_process';
 import { NodeManifest, ProxyKind } from '../manifest/types';
 import { ConsulAgent } from './consul-agent';
 import { DnsServer } from './dns/server';
 import { EpmdServer } from './epmd/server';
 import { Logger } from './log';
+import { HeldPorts } from './ports';
 import { AclLogin } from './login';
 import { ProxySupervisor } from './proxy-supervisor';
 import { ResolvedPorts } from './registration';

@@ -51,6 +51,12 @@ export interface Reservation {
   release(): Promise<void>;
 }
 
+/** Picked ports held until their consumer binds them: the BEAM's, and the proxy's listeners. */
+export interface HeldPorts {
+  readonly dist: Reservation[];
+  readonly proxy: Reservation[];
+}
+
 /** Binds address:port exclusively and keeps it; rejects when it cannot be bound. */
 function hold(address: string, port: number): Promise<Reservation> {
   return new Promise((resolve, reject) => {

@@ -1,13 +1,7 @@
 import { ProxyKind } from '../../manifest/types';
 import { BootContext, BootStep } from '../context';
 import { RuntimeFailure } from '../errors';
-import { Reservation, reserveFreePort, reservePort, resolvePort } from '../ports';
-
-/** Picked ports held until their consumer binds them: the BEAM's, and the proxy's listeners. */
-export interface HeldPorts {
-  readonly dist: Reservation[];
-  readonly proxy: Reservation[];
-}
+import { HeldPorts, Reservation, reserveFreePort, reservePort, resolvePort } from '../ports';
 
 /** Releases the picks held for one consumer, right before it binds them. */
 export async function releaseHeld(ctx: BootContext, which: keyof HeldPorts): Promise<void> {
