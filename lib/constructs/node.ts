@@ -55,8 +55,12 @@ export interface BeamNodeProps {
    */
   readonly proxy?: ProxyKind;
   /**
-   * TTL of the node's health check; the helper heartbeats at a third of it.
-   * @default "15s"
+   * TTL of the node's health check. The helper sets the check as its BEAM and proxy come and go
+   * and refreshes it at a third of the TTL (at most every 10 minutes), so the TTL bounds only how
+   * long a helper that hangs, its processes still running, keeps the node passing; a dead helper
+   * is caught within 10 s by the agent's TCP check on the sidecar. A shorter TTL wakes an idle
+   * helper more often.
+   * @default "5m"
    */
   readonly ttl?: string;
   /**
@@ -126,7 +130,7 @@ export class BeamNode extends Construct {
 
     this.tags = checkTags(this, props.tags ?? []);
     this.meta = checkMeta(this, props.meta ?? {});
-    this.ttl = checkDuration(this, 'ttl', props.ttl ?? '15s');
+    this.ttl = checkDuration(this, 'ttl', props.ttl ?? '5m');
     this.deregisterCriticalAfter = checkDuration(this, 'deregisterCriticalAfter', props.deregisterCriticalAfter ?? '1m');
     checkConsulLimits(this, { ttl: this.ttl, deregisterCriticalAfter: this.deregisterCriticalAfter, distPort: this.distPort, epmdPort: this.epmdPort, sidecarPort: this.sidecarPort });
     this.proxy = props.proxy ?? mesh.proxy;

@@ -1,6 +1,7 @@
 // A small client for the local Consul agent's HTTP(S) API; the transport is http.ts (node:http and
 // node:https: fetch takes no CA, client certificate or TLS server name, and costs the helper RSS).
 import { AgentTlsOptions, explainTlsError, loadTlsMaterial, tlsCliEnv } from './agent-tls';
+import { whyFailed } from './errors';
 import { HttpClient } from './http';
 
 /** An agent answer with a non-2xx status. */
@@ -36,6 +37,8 @@ export interface AgentAnswer {
   readonly status: number;
   readonly text: string;
   readonly index?: number;
+  /** X-Consul-ContentHash, the index of hash-based blocking queries (agent endpoints). */
+  readonly hash?: string;
 }
 
 export type CheckStatus = 'passing' | 'warning' | 'critical';
@@ -123,7 +126,8 @@ export class ConsulAgent {
     const payload = body === undefined ? undefined : raw ? String(body) : JSON.stringify(body);
     try {
       const res = await this.http.request(method, path, headers, payload, o.timeoutMs ?? this.timeoutMs, o.signal);
-      return { status: res.status, text: res.text, index: Number(res.headers['x-consul-index'] ?? 0) };
+      const hash = res.headers['x-consul-contenthash'];
+      return { status: res.status, text: res.text, index: Number(res.headers['x-consul-index'] ?? 0), ...(typeof hash === 'string' ? { hash } : {}) };
     } catch (err) {
       // Same shape as fetch's errors (callers read e.cause.message), with the TLS setting named.
       const e = err as NodeJS.ErrnoException;
@@ -161,6 +165,24 @@ export class ConsulAgent {
     if (r.status === 404) return undefined;
     if (r.status !== 200) throw new ConsulError(r.status, `/v1/agent/service/${id}`, r.text);
     return JSON.parse(r.text) as T;
+  }
+
+  /**
+   * A hash-based blocking query on the agent's own registration of a service: answers when the
+   * definition changes past `hash`, after `waitS`, or at once without a hash. `present` false
+   * when the agent does not know the service (it restarted without its state, or reaped it).
+   */
+  public async serviceWatch(id: string, hash: string, waitS: number, signal?: AbortSignal): Promise<{ present: boolean; hash: string }> {
+    const path = `/v1/agent/service/${encodeURIComponent(id)}${hash ? `?hash=${encodeURIComponent(hash)}&wait=${waitS}s` : ''}`;
+    const r = await this.request('GET', path, undefined, false, { timeoutMs: Math.ceil((waitS + waitS / 16 + 10) * 1000), signal });
+    if (r.status === 404) return { present: false, hash: '' };
+    if (r.status !== 200) throw new ConsulError(r.status, path, r.text);
+    return { present: true, hash: r.hash ?? '' };
+  }
+
+  /** Registers (or replaces) one check, here one of a registered service (its ServiceID). */
+  public async registerCheck(definition: unknown): Promise<void> {
+    await this.ok('PUT', '/v1/agent/check/register', definition);
   }
 
   /** Sets a TTL check's status. */
@@ -214,7 +236,7 @@ export class ConsulAgent {
         return await this.self();
       } catch (e) {
         if (e instanceof ConsulError && e.status === 403) return { nodeName: '', version: '' }; // reachable; self needs agent:read
-        lastError = (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
+        lastError = whyFailed(e);
       }
       const left = until - Date.now();
       if (left <= 0) throw new Error(`cannot reach the Consul agent at ${this.baseUrl} within ${Math.round(deadlineMs / 1000)}s (${attempt} attempts): ${lastError}`);

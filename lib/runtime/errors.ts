@@ -15,3 +15,8 @@ export class RuntimeFailure extends Error {
     this.name = 'RuntimeFailure';
   }
 }
+
+/** Why a request failed: the agent client's error names the request, its cause says why (ECONNREFUSED, a timeout, a TLS setting). */
+export function whyFailed(e: unknown): string {
+  return (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
+}

@@ -3,26 +3,36 @@ import { CheckStatus, ConsulError } from './consul-agent';
 import { BootContext, BootStep, liveManifest } from './context';
 import { Registration } from './epmd/server';
 import { waitProxyReady } from './proxy-ready';
-import { beamCheckId, serviceDefinition } from './registration';
+import { beamCheckId, serviceDefinition, sidecarCheckDefinition } from './registration';
+import { ServiceWatch } from './service-watch';
+import { whyFailed } from './errors';
 import { splitNodeName } from '../manifest/names';
 
 /**
- * The node's health on the agent, one TTL check: passing while the BEAM is registered with our
- * EPMD under its own name and the manifest's distribution port and the sidecar proxy holds its
- * listeners (the sidecar's alias check follows it). Heartbeats every TTL/3; a lost registration (agent restarted, service reaped)
- * is registered again with the same ports.
+ * The node's health on the agent. One TTL check the helper sets as things change: passing while
+ * the BEAM is registered with our EPMD under its own name and the manifest's distribution port
+ * and the sidecar proxy holds its listeners. Beside it, the agent's own TCP check on the sidecar
+ * catches a helper that died (its proxy and BEAM die with it). The helper does not heartbeat: it
+ * follows its registration with blocking queries, refreshes the TTL when one returns (a third of
+ * the TTL), and registers again at once when the agent lost the service (restarted, reaped).
  */
 export class Health {
   private beamUp = false;
   private proxyUp = true;
   private stopped = false;
-  private heartbeat?: NodeJS.Timeout;
+  private watch?: ServiceWatch;
   private lastReported = '';
   private lastLine = '';
+  /** When the agent last took the check's status (the registration set it too). */
+  private lastPushAt = Date.now();
+  private reregistering?: Promise<void>;
+  private readonly refreshMs: number;
 
-  constructor(private readonly ctx: BootContext) {}
+  constructor(private readonly ctx: BootContext) {
+    this.refreshMs = refreshInterval(durationMs(ctx.o.manifest.service.ttl));
+  }
 
-  public start(): void {
+  public async start(): Promise<void> {
     const { ctx } = this;
     const alive = splitNodeName(ctx.o.manifest.node).alive;
     ctx.epmd!.on('registered', (r: Registration) => {
@@ -41,24 +51,44 @@ export class Health {
       void this.report();
     });
     ctx.proxy!.on('spawn', () => this.proxyRestarted());
-    const ttlMs = durationMs(ctx.o.manifest.service.ttl);
-    this.heartbeat = setInterval(() => void this.report(), Math.max(1000, Math.floor(ttlMs / 3)));
+    // The proxy step proved the listeners: from now on the agent dials the sidecar too.
+    await ctx.o.agent.registerCheck(sidecarCheckDefinition(liveManifest(ctx), ctx.ports!));
+    ctx.sidecarCheck = true;
+    this.watch = new ServiceWatch({
+      agent: ctx.o.agent,
+      serviceId: ctx.o.manifest.service.id,
+      waitS: Math.max(1, Math.round(this.refreshMs / 1000)),
+      onPresent: (resumed) => this.refresh(resumed),
+      onMissing: () => this.reregister(),
+      log: ctx.o.log,
+    });
+    this.watch.start();
   }
 
   /** No more reports or re-registrations: the node is stopping. */
-  public stop(): void {
+  public stop(): Promise<void> {
     this.stopped = true;
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    return this.watch?.stop() ?? Promise.resolve();
+  }
+
+  /**
+   * A watch answer: the TTL is refreshed when half the interval has gone by since the last update,
+   * and after an outage (an agent restarted with its state restores an expired TTL as critical).
+   */
+  private async refresh(resumed: boolean): Promise<void> {
+    if (resumed || Date.now() - this.lastPushAt >= this.refreshMs / 2) await this.report();
   }
 
   private proxyRestarted(): void {
     const { ctx } = this;
     if (this.stopped) return;
     waitProxyReady(ctx.ports!, { kind: ctx.o.proxyKind, adminBind: ctx.adminBind, timeoutMs: ctx.o.readyTimeoutMs, proxy: ctx.proxy! }).then(
-      () => {
+      async () => {
         if (this.stopped) return;
         ctx.o.log(`proxy back (pid ${ctx.proxy!.pid})`);
         this.proxyUp = true;
+        // Passing again now, not at the agent's next TCP run up to 10 s away.
+        await ctx.o.agent.registerCheck(sidecarCheckDefinition(liveManifest(ctx), ctx.ports!)).catch((e) => ctx.o.log(`sidecar check not registered again: ${whyFailed(e)}`));
         void this.report();
       },
       (e) => ctx.o.log(`proxy not ready after restart: ${(e as Error).message}`),
@@ -78,35 +108,55 @@ export class Health {
   private async report(): Promise<void> {
     if (this.stopped) return;
     const check = this.check();
-    if (!(await this.push(check))) return;
-    const [, status, line] = check;
+    if (await this.push(check)) this.logChange(check);
+  }
+
+  private logChange([, status, line]: [string, CheckStatus, string]): void {
     if (status !== this.lastReported || (status === 'critical' && line !== this.lastLine)) this.ctx.o.log(`health ${status}: ${line}`);
     this.lastReported = status;
     this.lastLine = line;
   }
 
   /** Sends the check; registers again when the agent lost the service. False when it did not get through. */
-  private async push([id, status, output]: [string, CheckStatus, string]): Promise<boolean> {
-    const { o } = this.ctx;
-    const update = () => o.agent.updateTtl(id, status, output);
+  private async push(check: [string, CheckStatus, string]): Promise<boolean> {
     try {
-      await update();
+      await this.send(check);
       return true;
     } catch (e) {
       if (this.stopped) return false;
       if (!(e instanceof ConsulError && (e.status === 404 || e.status === 500))) {
-        o.log(`health update failed: ${(e as Error).message}`);
+        this.ctx.o.log(`health update failed: ${whyFailed(e)}`);
         return false;
       }
     }
+    // The re-registration sends the check itself (and logs its failure).
+    return this.reregister().then(() => false, () => false);
+  }
+
+  private async send([id, status, output]: [string, CheckStatus, string]): Promise<void> {
+    await this.ctx.o.agent.updateTtl(id, status, output);
+    this.lastPushAt = Date.now();
+  }
+
+  /** Registers the node again (ports and checks in force) and sends the check; concurrent callers share one. */
+  private reregister(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.reregistering ??= this.registerAgain().finally(() => (this.reregistering = undefined));
+    return this.reregistering;
+  }
+
+  private async registerAgain(): Promise<void> {
+    const { ctx } = this;
+    const { o } = ctx;
     o.log(`the agent no longer knows ${o.manifest.service.id}; registering again`);
     try {
-      await o.agent.registerService(serviceDefinition(liveManifest(this.ctx), this.ctx.ports!, process.pid));
-      await update();
-      return true;
+      await o.agent.registerService(serviceDefinition(liveManifest(ctx), ctx.ports!, process.pid, ctx.sidecarCheck));
+      const check = this.check();
+      await this.send(check);
+      this.logChange(check);
     } catch (e) {
-      o.log(`re-registration failed: ${(e as Error).message}`);
-      return false;
+      o.log(`re-registration failed: ${whyFailed(e)}`);
+      throw e;
     }
   }
 }
@@ -118,12 +168,17 @@ export const healthStep: BootStep & { of: WeakMap<BootContext, Health> } = {
   async start(ctx) {
     const h = new Health(ctx);
     healthStep.of.set(ctx, h);
-    h.start();
+    await h.start();
   },
   preStop(ctx) {
-    healthStep.of.get(ctx)?.stop();
+    void healthStep.of.get(ctx)?.stop();
   },
   async stop(ctx) {
-    healthStep.of.get(ctx)?.stop();
+    await healthStep.of.get(ctx)?.stop();
   },
 };
+
+/** How often the TTL is refreshed: a third of it (a late answer does not let it lapse), within a blocking query's longest wait (10 min). */
+export function refreshInterval(ttlMs: number): number {
+  return Math.min(600_000, Math.max(1000, Math.floor(ttlMs / 3)));
+}

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { ConsulAgent } from './consul-agent';
-import { InputError, RuntimeFailure } from './errors';
+import { InputError, RuntimeFailure, whyFailed } from './errors';
 import { Logger } from './log';
 
 export interface AclLoginOptions {
@@ -98,7 +98,7 @@ export class AclLogin {
     try {
       r = await agent.request('POST', '/v1/acl/login', { AuthMethod: method, BearerToken: bearer, Meta: { meshx_node: this.o.node, host: os.hostname() } }, false, { token: null });
     } catch (e) {
-      throw new RuntimeFailure(`login to auth method '${method}' failed: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
+      throw new RuntimeFailure(`login to auth method '${method}' failed: ${whyFailed(e)}`);
     }
     if (r.status !== 200) throw new RuntimeFailure(loginRefusal(method, r.status, r.text));
     const tok = JSON.parse(r.text) as { SecretID?: string; AccessorID?: string };

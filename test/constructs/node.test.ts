@@ -56,6 +56,8 @@ describe('BeamNode', () => {
       epmdPort: 4370,
     });
     expect(b.manifest.sidecar.proxy).toBe('builtin');
+    // Defaults: a TTL long enough that an idle helper wakes every 100 s; Consul's minimum reaping delay.
+    expect([c.manifest.service.ttl, c.manifest.service.deregisterCriticalAfter]).toEqual(['5m', '1m']);
     expect(() => validateManifest(JSON.parse(JSON.stringify(a.manifest)))).not.toThrow();
     // What is written to KV is exactly the manifest, parseable on its own.
     expect(kvManifests(synthJson(stack))['meshx/shop/nodes/shop-a']).toEqual(a.manifest);

@@ -21,6 +21,27 @@ describe('ConsulAgent', () => {
     fake.close();
   });
 
+  test('serviceWatch: at once without a hash, then a hash-based blocking query; 404 as an unknown service', async () => {
+    const fake = await fakeAgent((req) => (req.url!.includes('gone') ? [404, ''] : [200, '{"ID":"a"}', { 'X-Consul-ContentHash': 'h2' }]));
+    const agent = new ConsulAgent({ address: fake.url, token: 'secret-token' });
+    expect(await agent.serviceWatch('shop:a', '', 100)).toEqual({ present: true, hash: 'h2' });
+    expect(await agent.serviceWatch('shop:a', 'h1', 100)).toEqual({ present: true, hash: 'h2' });
+    expect(await agent.serviceWatch('gone', 'h1', 5)).toEqual({ present: false, hash: '' });
+    await expect(agent.serviceWatch('a', '', 1, AbortSignal.abort())).rejects.toThrow(/abort/i);
+    fake.close();
+    expect(fake.seen.map((s) => s.url)).toEqual(['/v1/agent/service/shop%3Aa', '/v1/agent/service/shop%3Aa?hash=h1&wait=100s', '/v1/agent/service/gone?hash=h1&wait=5s']);
+    expect(fake.seen.every((s) => s.token === 'secret-token')).toBe(true);
+  });
+
+  test('registerCheck: PUT /v1/agent/check/register with the definition', async () => {
+    const fake = await fakeAgent(() => [200, '']);
+    const agent = new ConsulAgent({ address: fake.url });
+    await agent.registerCheck({ ID: 'a:sidecar', ServiceID: 'a', TCP: '127.0.0.1:21000', Interval: '10s' });
+    fake.close();
+    expect(fake.seen.map((s) => `${s.method} ${s.url}`)).toEqual(['PUT /v1/agent/check/register']);
+    expect(JSON.parse(fake.seen[0].body)).toEqual({ ID: 'a:sidecar', ServiceID: 'a', TCP: '127.0.0.1:21000', Interval: '10s' });
+  });
+
   test('sends the token header, JSON bodies, raw KV values; 404s are "absent"', async () => {
     const fake = await fakeAgent((req) => (req.url!.startsWith('/v1/kv/missing') || req.url!.startsWith('/v1/agent/service/nope') ? [404, ''] : [200, req.url!.startsWith('/v1/kv/') ? 'value' : '{}']));
     const agent = new ConsulAgent({ address: fake.url, token: 'secret-token' });

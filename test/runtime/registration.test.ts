@@ -1,4 +1,4 @@
-import { beamCheckId, HELPER_PID_META, portsFromSidecar, serviceDefinition, sidecarId } from '../../lib/runtime/registration';
+import { beamCheckId, HELPER_PID_META, portsFromSidecar, serviceDefinition, sidecarCheckDefinition, sidecarCheckId, sidecarId } from '../../lib/runtime/registration';
 import { validManifest } from '../fixtures/manifests';
 
 describe('service registration', () => {
@@ -45,6 +45,19 @@ describe('service registration', () => {
     });
     expect(sidecarId(m)).toBe('shop-orders-sidecar-proxy');
     expect(beamCheckId(m)).toBe('shop-orders:beam');
+  });
+
+  test("the agent's TCP check on the sidecar: registered apart, passing, then carried by every later registration", () => {
+    const inForce = { ...ports, sidecarPort: 21007 };
+    const tcp = { Name: 'Sidecar proxy of orders@orders-1.shop.test accepting', TCP: '127.0.0.1:21007', Interval: '10s', Timeout: '2s', Status: 'passing', Notes: expect.any(String), DeregisterCriticalServiceAfter: '1m' };
+    expect(sidecarCheckDefinition(m, inForce)).toEqual({ ID: 'shop-orders:sidecar', ServiceID: 'shop-orders', ...tcp });
+    expect(sidecarCheckId(m)).toBe('shop-orders:sidecar');
+    const checks = (d: any) => d.Checks.map((c: any) => c.CheckID);
+    // At boot the proxy does not listen yet: a first run before it would hold the node critical for 10 s.
+    expect(checks(serviceDefinition(m, inForce))).toEqual(['shop-orders:beam']);
+    const later = serviceDefinition(m, inForce, 1, true) as any;
+    expect(checks(later)).toEqual(['shop-orders:beam', 'shop-orders:sidecar']);
+    expect(later.Checks[1]).toEqual({ CheckID: 'shop-orders:sidecar', ...tcp });
   });
 
   test('no sidecar Port when the agent assigns it; the manifest port, or the one in force, otherwise', () => {

@@ -1,4 +1,5 @@
 import { ConsulAgent } from '../consul-agent';
+import { whyFailed } from '../errors';
 import { Logger } from '../log';
 import { backoffMs, nextIndex } from './index-rules';
 
@@ -53,7 +54,7 @@ export class KvWatch {
         if (this.stopped) return;
         failures++;
         const wait = backoffMs(failures, this.o.backoffBaseMs);
-        this.o.log(`manifest watch: ${reason(e)}; retrying in ${Math.round(wait / 1000)} s`);
+        this.o.log(`manifest watch: ${whyFailed(e)}; retrying in ${Math.round(wait / 1000)} s`);
         await this.sleep(wait);
         continue;
       }
@@ -65,7 +66,7 @@ export class KvWatch {
       }
       const outcome = await this.o.onVersion(answer.value, answer.index).catch((e) => {
         // A fault of ours (a state file that cannot be written): logged, tried again, never fatal.
-        this.o.log(`manifest version ${answer.index}: ${reason(e)}`);
+        this.o.log(`manifest version ${answer.index}: ${whyFailed(e)}`);
         return 'failed' as const;
       });
       if (outcome === 'failed') {
@@ -89,9 +90,4 @@ export class KvWatch {
       };
     });
   }
-}
-
-/** The agent client's message names the request; its cause says why (ECONNREFUSED, a timeout, a TLS setting). */
-function reason(e: unknown): string {
-  return (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
 }
