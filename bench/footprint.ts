@@ -4,15 +4,16 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { emptyNode, MeshFixture, startMesh } from './fixtures';
 import { cpuNanos, fmt, fmtCi, goalAtMost, log, Progress, rounds, rssMb, Section, table } from './lib';
-import { medianCi } from './stats';
+import { durationMs } from '../lib/manifest/rules';
+import { refreshInterval } from '../lib/runtime/health';
+import { meanCi, medianCi } from './stats';
 
 const COOKIE = 'bench-' + Math.random().toString(36).slice(2);
 const SETTLE_MS = 10000;
 const WINDOWS = rounds(6);
-const WINDOW_MS = 5000;
+const IDLE_WINDOWS = rounds(4);
 const LOADERS = 4;
 const LOOKUPS = 5000;
-const HEARTBEAT_MS = 5000;
 
 type Kind = 'helper' | 'proxy' | 'beam' | 'empty node' | 'timer node';
 interface Series { rss: number[]; anon: number[]; cpuPct: number[] }
@@ -21,10 +22,10 @@ const KINDS: Kind[] = ['helper', 'proxy', 'beam', 'empty node', 'timer node'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One window: CPU % of each process over it, and RSS at its end. */
-async function window(pids: Array<[Kind, number]>, into: Record<Kind, Series>, during?: Promise<unknown>): Promise<void> {
+async function window(pids: Array<[Kind, number]>, into: Record<Kind, Series>, during: Promise<unknown>): Promise<void> {
   const c0 = pids.map(([, p]) => cpuNanos(p));
   const t0 = process.hrtime.bigint();
-  await (during ?? sleep(WINDOW_MS));
+  await during;
   const wall = Number(process.hrtime.bigint() - t0);
   pids.forEach(([k, p], i) => {
     into[k].cpuPct.push(((cpuNanos(p) - c0[i]) / wall) * 100);
@@ -44,15 +45,15 @@ function epmdLoad(address: string, port: number): Promise<void> {
 
 const empty = (): Record<Kind, Series> => Object.fromEntries(KINDS.map((k) => [k, { rss: [], anon: [], cpuPct: [] }])) as unknown as Record<Kind, Series>;
 
-async function measure(mesh: MeshFixture, floor: number, timer: number): Promise<{ idle: Record<Kind, Series>; load: Record<Kind, Series> }> {
+async function measure(mesh: MeshFixture, floor: number, timer: number, wakeMs: number): Promise<{ idle: Record<Kind, Series>; load: Record<Kind, Series> }> {
   const idle = empty();
   const load = empty();
-  const progress = new Progress('footprint', WINDOWS * 2);
+  const progress = new Progress('footprint', IDLE_WINDOWS + WINDOWS);
   const billing = mesh.nodes[0];
   const pids: Array<[Kind, number]> = [['helper', billing.pids.helper], ['proxy', billing.pids.proxy], ['beam', billing.pids.beam], ['empty node', floor], ['timer node', timer]];
   const route = billing.state.upstreams.find((u) => u.node.startsWith('orders@'))!;
-  for (let i = 0; i < WINDOWS; i++) {
-    await window(pids, idle);
+  for (let i = 0; i < IDLE_WINDOWS; i++) {
+    await window(pids, idle, sleep(wakeMs));
     progress.tick(`idle: helper ${fmt(idle.helper.rss[i])} MB, ${fmt(idle.helper.cpuPct[i], 3)}% CPU`);
   }
   for (let i = 0; i < WINDOWS; i++) {
@@ -62,27 +63,38 @@ async function measure(mesh: MeshFixture, floor: number, timer: number): Promise
   return { idle, load };
 }
 
+/** How often the idle helper wakes: once per TTL refresh, when its blocking query on the agent returns. */
+async function helperWakeMs(mesh: MeshFixture): Promise<{ ttl: string; wakeMs: number }> {
+  const manifest = JSON.parse((await mesh.agent.api.kvGet('meshx/shop/nodes/shop-billing'))!);
+  const ttl: string = manifest.service.ttl;
+  return { ttl, wakeMs: refreshInterval(durationMs(ttl)) };
+}
+
 export async function footprintBench(): Promise<Section> {
   const mesh = await startMesh(COOKIE, ['billing@billing-1.shop.test']);
+  const { ttl, wakeMs } = await helperWakeMs(mesh).catch(async (e) => {
+    await mesh.stop();
+    throw e;
+  });
   const floor = emptyNode();
-  const timer = emptyNode(HEARTBEAT_MS);
+  const timer = emptyNode(wakeMs);
   let got: Awaited<ReturnType<typeof measure>>;
   try {
-    log(`footprint: settling ${SETTLE_MS / 1000} s after boot`);
+    log(`footprint: settling ${SETTLE_MS / 1000} s after boot; idle windows of ${wakeMs / 1000} s (the helper's wake interval)`);
     await sleep(SETTLE_MS);
-    got = await measure(mesh, floor.pid, timer.pid);
+    got = await measure(mesh, floor.pid, timer.pid, wakeMs);
   } finally {
     floor.stop();
     timer.stop();
     await mesh.stop();
   }
-  const rows = KINDS.map((k) => [k, fmtCi(medianCi(got.idle[k].rss), 1), fmtCi(medianCi(got.idle[k].anon), 1), fmtCi(medianCi(got.idle[k].cpuPct), 3), fmtCi(medianCi(got.load[k].rss), 1), fmtCi(medianCi(got.load[k].cpuPct), 1)]);
+  const rows = KINDS.map((k) => [k, fmtCi(medianCi(got.idle[k].rss), 1), fmtCi(medianCi(got.idle[k].anon), 1), fmtCi(meanCi(got.idle[k].cpuPct), 3), fmtCi(medianCi(got.load[k].rss), 1), fmtCi(medianCi(got.load[k].cpuPct), 1)]);
   const rss = medianCi(got.idle.helper.rss);
-  const cpu = medianCi(got.idle.helper.cpuPct);
+  const cpu = meanCi(got.idle.helper.cpuPct);
   return {
     title: '5. Footprint per node',
     markdown: [
-      `One node (billing of the two-nodes example) under \`meshx-node run\` with Consul's built-in proxy and an \`erl\` BEAM, ${SETTLE_MS / 1000} s after it turned healthy. Idle: ${WINDOWS} windows of ${WINDOW_MS / 1000} s. EPMD load: ${WINDOWS} windows, each ${LOADERS} processes sending ${fmt(LOOKUPS)} PORT_PLEASE2 lookups of the peer \`orders\` to the helper (25 in flight each, a new connection per lookup). RSS (MB) from /proc/<pid>/status at the end of each window; CPU (% of one core) from the on-CPU time of all threads (/proc/<pid>/task/*/schedstat, ns resolution). The empty node is \`node -e 'setInterval(…)'\` that never fires, the floor of any Node.js helper; the timer node is the same with an empty callback every ${HEARTBEAT_MS / 1000} s, the helper's heartbeat interval (TTL 15 s / 3): what waking up that often costs on this machine before any work is done. Anonymous memory (RssAnon) is the process's own; the rest of RSS is mostly the node (or consul, erts) binary's pages, shared by every such process on the host. Medians with 95% bootstrap intervals.`,
+      `One node (billing of the two-nodes example) under \`meshx-node run\` with Consul's built-in proxy and an \`erl\` BEAM, ${SETTLE_MS / 1000} s after it turned healthy. Idle: ${IDLE_WINDOWS} windows of ${wakeMs / 1000} s, the helper's wake interval at the default TTL (${ttl}: the helper sends nothing between the returns of its blocking query on the agent, which refreshes the TTL at a third of it; the agent's TCP check on the sidecar every 10 s wakes the proxy, not the helper). EPMD load: ${WINDOWS} windows, each ${LOADERS} processes sending ${fmt(LOOKUPS)} PORT_PLEASE2 lookups of the peer \`orders\` to the helper (25 in flight each, a new connection per lookup). RSS (MB) from /proc/<pid>/status at the end of each window; CPU (% of one core) from the on-CPU time of all threads (/proc/<pid>/task/*/schedstat, ns resolution). The empty node is \`node -e 'setInterval(…)'\` that never fires, the floor of any Node.js helper; the timer node is the same with an empty callback every ${wakeMs / 1000} s, as often as the idle helper wakes: what waking up that often costs on this machine before any work is done. Anonymous memory (RssAnon) is the process's own; the rest of RSS is mostly the node (or consul, erts) binary's pages, shared by every such process on the host. Medians with 95% bootstrap intervals, except idle CPU: the mean over the windows (a wake falls in some windows only), with its 95% bootstrap interval.`,
       '',
       table(['process', 'idle RSS (MB)', 'of which anonymous (MB)', 'idle CPU (%)', 'RSS under EPMD load (MB)', 'CPU under EPMD load (%)'], rows),
     ].join('\n'),

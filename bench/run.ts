@@ -14,7 +14,7 @@ const SECTIONS: Array<{ name: string; run: () => Promise<Section>; estimateS: nu
   { name: 'boot', run: () => import('./boot').then((m) => m.bootBench()), estimateS: 120 },
   { name: 'cluster', run: () => import('./cluster-section').then((m) => m.clusterBench()), estimateS: 300 },
   { name: 'live', run: () => import('./live-section').then((m) => m.liveBench()), estimateS: 120 },
-  { name: 'footprint', run: () => import('./footprint').then((m) => m.footprintBench()), estimateS: 120 },
+  { name: 'footprint', run: () => import('./footprint').then((m) => m.footprintBench()), estimateS: 500 },
   { name: 'datapath', run: () => import('./datapath').then((m) => m.datapathBench()), estimateS: 300 },
   { name: 'epmd', run: () => import('./epmd').then((m) => m.epmdBench()), estimateS: 150 },
 ];

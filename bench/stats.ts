@@ -55,6 +55,11 @@ export function bootstrap(groups: number[][], stat: (...gs: number[][]) => numbe
 /** The median of one group, with its interval. */
 export const medianCi = (xs: number[]): Estimate => bootstrap([xs], (a) => median(a));
 
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** The mean of one group, with its interval: for rates whose events fall in some windows only. */
+export const meanCi = (xs: number[]): Estimate => bootstrap([xs], (a) => mean(a));
+
 /** median(a) / median(b), with its interval. */
 export const ratioCi = (a: number[], b: number[]): Estimate => bootstrap([a, b], (x, y) => median(x) / median(y));
 

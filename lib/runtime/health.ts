@@ -87,9 +87,9 @@ export class Health {
         if (this.stopped) return;
         ctx.o.log(`proxy back (pid ${ctx.proxy!.pid})`);
         this.proxyUp = true;
-        // Passing again now, not at the agent's next TCP run up to 10 s away.
-        await ctx.o.agent.registerCheck(sidecarCheckDefinition(liveManifest(ctx), ctx.ports!)).catch((e) => ctx.o.log(`sidecar check not registered again: ${whyFailed(e)}`));
-        void this.report();
+        // Passing again now, not at the agent's next TCP run up to 10 s away; beside the status.
+        const check = ctx.o.agent.registerCheck(sidecarCheckDefinition(liveManifest(ctx), ctx.ports!)).catch((e) => ctx.o.log(`sidecar check not registered again: ${whyFailed(e)}`));
+        await Promise.all([check, this.report()]);
       },
       (e) => ctx.o.log(`proxy not ready after restart: ${(e as Error).message}`),
     );
