@@ -55,8 +55,8 @@ export interface BootContext {
   /** The loopback DNS responder answering the live host map (dns). */
   dns?: DnsServer;
   proxy?: ProxySupervisor;
-  /** The agent's TCP check on the sidecar is in force (health, once the proxy listens): later registrations carry it. */
-  sidecarCheck?: boolean;
+  /** The agent's TCP check on the BEAM is in force (health, once the BEAM listens): later registrations carry it. */
+  distCheck?: boolean;
   beam?: ChildProcess;
   beamSpawnedAt?: number;
   /** The BEAM's exit code once it exited. */

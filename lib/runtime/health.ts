@@ -3,7 +3,7 @@ import { CheckStatus, ConsulError } from './consul-agent';
 import { BootContext, BootStep, liveManifest } from './context';
 import { Registration } from './epmd/server';
 import { waitProxyReady } from './proxy-ready';
-import { beamCheckId, serviceDefinition, sidecarCheckDefinition } from './registration';
+import { beamCheckId, distCheckDefinition, serviceDefinition } from './registration';
 import { ServiceWatch } from './service-watch';
 import { whyFailed } from './errors';
 import { splitNodeName } from '../manifest/names';
@@ -11,8 +11,8 @@ import { splitNodeName } from '../manifest/names';
 /**
  * The node's health on the agent. One TTL check the helper sets as things change: passing while
  * the BEAM is registered with our EPMD under its own name and the manifest's distribution port
- * and the sidecar proxy holds its listeners. Beside it, the agent's own TCP check on the sidecar
- * catches a helper that died (its proxy and BEAM die with it). The helper does not heartbeat: it
+ * and the sidecar proxy holds its listeners. Beside it, the agent's own TCP check on the BEAM's
+ * distribution listener catches a helper that died (its BEAM and proxy die with it). The helper does not heartbeat: it
  * follows its registration with blocking queries, refreshes the TTL when one returns (a third of
  * the TTL), and registers again at once when the agent lost the service (restarted, reaped).
  */
@@ -38,7 +38,7 @@ export class Health {
     ctx.epmd!.on('registered', (r: Registration) => {
       if (r.name !== alive || this.stopped) return;
       this.beamUp = r.port === ctx.ports!.distPort;
-      void this.report();
+      void Promise.all([this.beamUp && !ctx.distCheck ? this.registerDistCheck() : undefined, this.report()]);
     });
     ctx.epmd!.on('unregistered', (r: Registration) => {
       if (r.name !== alive || this.stopped) return;
@@ -51,9 +51,6 @@ export class Health {
       void this.report();
     });
     ctx.proxy!.on('spawn', () => this.proxyRestarted());
-    // The proxy step proved the listeners: from now on the agent dials the sidecar too.
-    await ctx.o.agent.registerCheck(sidecarCheckDefinition(liveManifest(ctx), ctx.ports!));
-    ctx.sidecarCheck = true;
     this.watch = new ServiceWatch({
       agent: ctx.o.agent,
       serviceId: ctx.o.manifest.service.id,
@@ -63,6 +60,17 @@ export class Health {
       log: ctx.o.log,
     });
     this.watch.start();
+  }
+
+  /** The BEAM listens (it registered its port): from now on the agent dials it too. */
+  private async registerDistCheck(): Promise<void> {
+    const { ctx } = this;
+    try {
+      await ctx.o.agent.registerCheck(distCheckDefinition(liveManifest(ctx), ctx.ports!));
+      ctx.distCheck = true;
+    } catch (e) {
+      ctx.o.log(`the agent's check on the BEAM's distribution port not registered: ${whyFailed(e)}`);
+    }
   }
 
   /** No more reports or re-registrations: the node is stopping. */
@@ -83,13 +91,11 @@ export class Health {
     const { ctx } = this;
     if (this.stopped) return;
     waitProxyReady(ctx.ports!, { kind: ctx.o.proxyKind, adminBind: ctx.adminBind, timeoutMs: ctx.o.readyTimeoutMs, proxy: ctx.proxy! }).then(
-      async () => {
+      () => {
         if (this.stopped) return;
         ctx.o.log(`proxy back (pid ${ctx.proxy!.pid})`);
         this.proxyUp = true;
-        // Passing again now, not at the agent's next TCP run up to 10 s away; beside the status.
-        const check = ctx.o.agent.registerCheck(sidecarCheckDefinition(liveManifest(ctx), ctx.ports!)).catch((e) => ctx.o.log(`sidecar check not registered again: ${whyFailed(e)}`));
-        await Promise.all([check, this.report()]);
+        void this.report();
       },
       (e) => ctx.o.log(`proxy not ready after restart: ${(e as Error).message}`),
     );
@@ -150,7 +156,7 @@ export class Health {
     const { o } = ctx;
     o.log(`the agent no longer knows ${o.manifest.service.id}; registering again`);
     try {
-      await o.agent.registerService(serviceDefinition(liveManifest(ctx), ctx.ports!, process.pid, ctx.sidecarCheck));
+      await o.agent.registerService(serviceDefinition(liveManifest(ctx), ctx.ports!, process.pid, ctx.distCheck));
       const check = this.check();
       await this.send(check);
       this.logChange(check);

@@ -23,21 +23,21 @@ export function beamCheckId(m: NodeManifest): string {
   return `${m.service.id}:beam`;
 }
 
-/** The agent's own TCP check on the sidecar's public listener: a dead helper takes its proxy with it. */
-export function sidecarCheckId(m: NodeManifest): string {
-  return `${m.service.id}:sidecar`;
+/** The agent's own TCP check on the BEAM's distribution listener: a dead helper takes its BEAM with it. */
+export function distCheckId(m: NodeManifest): string {
+  return `${m.service.id}:dist`;
 }
 
-/** How often the agent dials the sidecar (Consul's own sidecar check uses the same interval). */
-export const SIDECAR_CHECK_INTERVAL = '10s';
+/** How often the agent dials the BEAM (as often as Consul's own sidecar checks dial theirs). */
+export const DIST_CHECK_INTERVAL = '10s';
 
 /**
  * The agent service definition for a node: its distribution port, a TTL check that starts
  * critical, and the sidecar with one upstream per peer on that peer host's loopback address.
- * The TCP check on the sidecar joins once the proxy listens (`withSidecarCheck`, sidecarCheckDefinition):
- * a registration replaces the service's checks, and keeps the status of those it names again.
+ * The TCP check on the BEAM joins once the BEAM listens (`withDistCheck`, distCheckDefinition): a
+ * registration replaces the service's checks, and keeps the status of those it names again.
  */
-export function serviceDefinition(m: NodeManifest, ports: ResolvedPorts, helperPid?: number, withSidecarCheck = false): Record<string, unknown> {
+export function serviceDefinition(m: NodeManifest, ports: ResolvedPorts, helperPid?: number, withDistCheck = false): Record<string, unknown> {
   const sidecar: Record<string, unknown> = {
     // Instead of the default TCP check (first run staggered up to 10s, so peers would find no
     // healthy instance for seconds): the alias of the node's own checks, which pass only while
@@ -74,32 +74,35 @@ export function serviceDefinition(m: NodeManifest, ports: ResolvedPorts, helperP
         Notes: 'Set by meshx-node as the BEAM and its sidecar come and go; refreshed at a third of the TTL.',
         DeregisterCriticalServiceAfter: m.service.deregisterCriticalAfter,
       },
-      ...(withSidecarCheck ? [{ CheckID: sidecarCheckId(m), ...sidecarCheck(m, ports) }] : []),
+      ...(withDistCheck ? [{ CheckID: distCheckId(m), ...distCheck(m, ports) }] : []),
     ],
     Connect: { SidecarService: sidecar },
   };
 }
 
 /**
- * The node's liveness, checked by the agent: a TCP connect to the sidecar's public listener every
- * 10 s. The helper's SIGKILL takes the proxy and the BEAM with it (parent-death signal), so this
- * turns the node critical (and reaps it) without the helper waking up to heartbeat. Registered
- * once the proxy listens, passing: registered with the service, its first run (staggered up to
- * the interval) could come before the proxy listens and hold the node critical for 10 s. The
- * listener binds every address; the agent is local.
+ * The node's liveness, checked by the agent: a TCP connect to the BEAM's distribution listener
+ * every 10 s. The helper's SIGKILL takes the BEAM and the proxy with it (parent-death signal), so
+ * this turns the node critical (and reaps it) without the helper waking up to heartbeat. Not the
+ * sidecar's public listener: the built-in proxy dials the BEAM for every connection it accepts
+ * there, so each run would cost a proxy-to-BEAM connection too, and one before the BEAM listens
+ * logs "failed to dial". Registered once the BEAM listens (its EPMD registration), passing: with
+ * the service, its first run (staggered up to the interval) could come first and hold the node
+ * critical for 10 s. The BEAM listens on loopback: the agent is local. A BEAM logs nothing for a
+ * connection closed before the distribution handshake (OTP 25, checked).
  */
-export function sidecarCheckDefinition(m: NodeManifest, ports: ResolvedPorts): Record<string, unknown> {
-  return { ID: sidecarCheckId(m), ServiceID: m.service.id, ...sidecarCheck(m, ports) };
+export function distCheckDefinition(m: NodeManifest, ports: ResolvedPorts): Record<string, unknown> {
+  return { ID: distCheckId(m), ServiceID: m.service.id, ...distCheck(m, ports) };
 }
 
-function sidecarCheck(m: NodeManifest, ports: ResolvedPorts): Record<string, unknown> {
+function distCheck(m: NodeManifest, ports: ResolvedPorts): Record<string, unknown> {
   return {
-    Name: `Sidecar proxy of ${m.node} accepting`,
-    TCP: `127.0.0.1:${ports.sidecarPort}`,
-    Interval: SIDECAR_CHECK_INTERVAL,
+    Name: `BEAM ${m.node} accepting distribution connections`,
+    TCP: `127.0.0.1:${ports.distPort}`,
+    Interval: DIST_CHECK_INTERVAL,
     Timeout: '2s',
     Status: 'passing',
-    Notes: 'Refused while the proxy is down: restarting, or gone with its helper and BEAM (they die together).',
+    Notes: 'Refused once the BEAM is gone; the helper, its proxy and its BEAM die together (meshx-node).',
     DeregisterCriticalServiceAfter: m.service.deregisterCriticalAfter,
   };
 }

@@ -1,3 +1,4 @@
+import { BlockingLoop } from './blocking-loop';
 import { ConsulAgent } from './consul-agent';
 import { whyFailed } from './errors';
 import { Logger } from './log';
@@ -28,27 +29,12 @@ export interface ServiceWatchOptions {
  * helper wakes once per wait instead of polling: an agent that went away breaks the query at
  * once, and the first answer after it is back says whether it still knows the service.
  */
-export class ServiceWatch {
-  private stopped = false;
-  private readonly aborter = new AbortController();
-  private wake?: () => void;
-  private loop?: Promise<void>;
-
-  constructor(private readonly o: ServiceWatchOptions) {}
-
-  public start(): void {
-    this.loop = this.run();
+export class ServiceWatch extends BlockingLoop {
+  constructor(private readonly o: ServiceWatchOptions) {
+    super();
   }
 
-  /** Ends the loop; a query in flight is aborted. */
-  public async stop(): Promise<void> {
-    this.stopped = true;
-    this.aborter.abort();
-    this.wake?.();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     let hash = '';
     let failures = 0;
     while (!this.stopped) {
@@ -78,15 +64,5 @@ export class ServiceWatch {
       if (!answer.present) await this.sleep(this.o.backoffBaseMs ?? 500);
       else if (!hash) await this.sleep(this.o.waitS * 1000);
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
   }
 }

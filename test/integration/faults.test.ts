@@ -74,9 +74,8 @@ describe('faults', () => {
     expect(recovered).toBeGreaterThanOrEqual(0);
     const total = Date.now() - t0;
     expect(await checkStatus(agent, 'shop-billing:beam')).toBe('passing');
-    // The agent's TCP check on the sidecar was registered again, passing, once the proxy was back.
-    expect(await checkStatus(agent, 'shop-billing:sidecar')).toBe('passing');
-    expect(billing.output).not.toMatch(/sidecar check not registered again/);
+    // The agent's TCP check on the BEAM did not notice: the BEAM kept running.
+    expect(await checkStatus(agent, 'shop-billing:dist')).toBe('passing');
     // Recorded for docs/reliability.md.
     process.stdout.write(`[reliability] proxy SIGKILL -> pong again: ${total} ms\n`);
   });
@@ -116,11 +115,11 @@ describe('faults', () => {
     await first.stop('SIGKILL');
     expect(await waitGone(pids, 5000)).toBe(true);
     // The stale service is still there (nobody deregistered it); the agent's own TCP check on the
-    // sidecar (every 10 s) turns it critical, so peers stop routing to it, and reaps it later.
+    // BEAM (every 10 s) turns it critical, so peers stop routing to it, and reaps it later.
     expect(await agent.api.service('shop-orders')).toBeDefined();
     const t0 = Date.now();
     let status: string | undefined;
-    while (Date.now() - t0 < 15_000 && (status = await checkStatus(agent, 'shop-orders:sidecar')) !== 'critical') await new Promise((r) => setTimeout(r, 200));
+    while (Date.now() - t0 < 15_000 && (status = await checkStatus(agent, 'shop-orders:dist')) !== 'critical') await new Promise((r) => setTimeout(r, 200));
     expect(status).toBe('critical');
     expect(await agent.api.serviceHealth('shop-orders')).toBe('critical');
     process.stdout.write(`[reliability] helper SIGKILL -> node critical: ${Date.now() - t0} ms\n`);

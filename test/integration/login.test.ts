@@ -88,7 +88,8 @@ describe('ACL auth-method login (JWT), Consul 1.8.7, ACLs on, default deny', () 
         proxy: ProxyKind.BUILTIN,
         login: { jwt: { boundIssuer: ISSUER, boundAudiences: [AUDIENCE], jwtValidationPubKeys: [pem] } },
       });
-      mesh.connect(mesh.addNode('Alpha', { nodeName: A }), mesh.addNode('Beta', { nodeName: B }));
+      // An idle helper asks the agent once per TTL/3 (a revoked token is noticed then): 5 s here.
+      mesh.connect(mesh.addNode('Alpha', { nodeName: A, ttl: '15s' }), mesh.addNode('Beta', { nodeName: B }));
       mesh.addNode('Gamma', { nodeName: C });
       return stack;
     }));

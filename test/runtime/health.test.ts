@@ -107,19 +107,22 @@ describe('health', () => {
     expect(updates).toEqual([]);
   });
 
-  test("once started: the agent's TCP check on the sidecar, then only a blocking watch; an idle helper sends nothing more", async () => {
+  test("the BEAM registered: the agent's TCP check on it, once; then only a blocking watch: an idle helper sends nothing more", async () => {
     const { ctx, epmd, calls, until, answer, pending } = setup('5m');
     const h = new Health(ctx);
     await h.start();
     try {
       epmd.emit('registered', reg('orders', 9100));
       await until(() => calls.includes('update shop-orders:beam passing'));
-      expect(ctx.sidecarCheck).toBe(true);
+      expect(ctx.distCheck).toBe(true);
+      epmd.emit('unregistered', reg('orders', 9100));
+      epmd.emit('registered', reg('orders', 9100));
+      await until(() => calls.filter((c) => c === 'update shop-orders:beam passing').length === 2);
       // The first answer (at once, no hash) right after boot does not resend what was just sent.
       await until(() => pending.length === 1);
       answer({ present: true, hash: 'h1' });
       await until(() => calls.some((c) => c.startsWith('watch h1')));
-      expect(calls).toEqual(['check shop-orders:sidecar 127.0.0.1:21000 passing', 'watch - 100s', 'update shop-orders:beam passing', 'watch h1 100s']);
+      expect(calls).toEqual(['watch - 100s', 'check shop-orders:dist 127.0.0.1:9100 passing', 'update shop-orders:beam passing', 'update shop-orders:beam critical', 'update shop-orders:beam passing', 'watch h1 100s']);
     } finally {
       await h.stop();
     }
@@ -170,7 +173,7 @@ describe('health', () => {
       epmd.emit('registered', reg('orders', 9100));
       answer({ present: false, hash: '' });
       await until(() => calls.includes('update shop-orders:beam passing'));
-      expect(calls.filter((c) => c.startsWith('register'))).toEqual(['register shop-orders shop-orders:beam,shop-orders:sidecar']);
+      expect(calls.filter((c) => c.startsWith('register'))).toEqual(['register shop-orders shop-orders:beam,shop-orders:dist']);
     } finally {
       await h.stop();
     }

@@ -1,4 +1,4 @@
-import { beamCheckId, HELPER_PID_META, portsFromSidecar, serviceDefinition, sidecarCheckDefinition, sidecarCheckId, sidecarId } from '../../lib/runtime/registration';
+import { beamCheckId, HELPER_PID_META, portsFromSidecar, serviceDefinition, distCheckDefinition, distCheckId, sidecarId } from '../../lib/runtime/registration';
 import { validManifest } from '../fixtures/manifests';
 
 describe('service registration', () => {
@@ -47,17 +47,16 @@ describe('service registration', () => {
     expect(beamCheckId(m)).toBe('shop-orders:beam');
   });
 
-  test("the agent's TCP check on the sidecar: registered apart, passing, then carried by every later registration", () => {
-    const inForce = { ...ports, sidecarPort: 21007 };
-    const tcp = { Name: 'Sidecar proxy of orders@orders-1.shop.test accepting', TCP: '127.0.0.1:21007', Interval: '10s', Timeout: '2s', Status: 'passing', Notes: expect.any(String), DeregisterCriticalServiceAfter: '1m' };
-    expect(sidecarCheckDefinition(m, inForce)).toEqual({ ID: 'shop-orders:sidecar', ServiceID: 'shop-orders', ...tcp });
-    expect(sidecarCheckId(m)).toBe('shop-orders:sidecar');
+  test("the agent's TCP check on the BEAM: registered apart, passing, then carried by every later registration", () => {
+    const tcp = { Name: 'BEAM orders@orders-1.shop.test accepting distribution connections', TCP: '127.0.0.1:9100', Interval: '10s', Timeout: '2s', Status: 'passing', Notes: expect.any(String), DeregisterCriticalServiceAfter: '1m' };
+    expect(distCheckDefinition(m, ports)).toEqual({ ID: 'shop-orders:dist', ServiceID: 'shop-orders', ...tcp });
+    expect(distCheckId(m)).toBe('shop-orders:dist');
     const checks = (d: any) => d.Checks.map((c: any) => c.CheckID);
-    // At boot the proxy does not listen yet: a first run before it would hold the node critical for 10 s.
-    expect(checks(serviceDefinition(m, inForce))).toEqual(['shop-orders:beam']);
-    const later = serviceDefinition(m, inForce, 1, true) as any;
-    expect(checks(later)).toEqual(['shop-orders:beam', 'shop-orders:sidecar']);
-    expect(later.Checks[1]).toEqual({ CheckID: 'shop-orders:sidecar', ...tcp });
+    // At boot the BEAM does not listen yet: a first run before it would hold the node critical for 10 s.
+    expect(checks(serviceDefinition(m, ports))).toEqual(['shop-orders:beam']);
+    const later = serviceDefinition(m, ports, 1, true) as any;
+    expect(checks(later)).toEqual(['shop-orders:beam', 'shop-orders:dist']);
+    expect(later.Checks[1]).toEqual({ CheckID: 'shop-orders:dist', ...tcp });
   });
 
   test('no sidecar Port when the agent assigns it; the manifest port, or the one in force, otherwise', () => {

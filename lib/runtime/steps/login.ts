@@ -49,7 +49,7 @@ async function afterRenewal(ctx: BootContext): Promise<void> {
   if (stopping.has(ctx)) return;
   try {
     if (ctx.ports && ctx.proxy) {
-      await o.agent.registerService(serviceDefinition(liveManifest(ctx), ctx.ports, process.pid, ctx.sidecarCheck));
+      await o.agent.registerService(serviceDefinition(liveManifest(ctx), ctx.ports, process.pid, ctx.distCheck));
       o.log(`registered ${o.manifest.service.id} again with the new token`);
     }
     if (ctx.proxy && !stopping.has(ctx)) {

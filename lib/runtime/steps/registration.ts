@@ -39,7 +39,7 @@ export async function moveSidecar(ctx: BootContext): Promise<void> {
   const moved = await pickFreePort('0.0.0.0', new Set());
   o.log(`sidecar port ${ctx.ports!.sidecarPort} assigned by the agent is in use on this host; registering with ${moved}`);
   ctx.ports = { ...ctx.ports!, sidecarPort: moved };
-  await o.agent.registerService(serviceDefinition(liveManifest(ctx), ctx.ports, process.pid, ctx.sidecarCheck));
+  await o.agent.registerService(serviceDefinition(liveManifest(ctx), ctx.ports, process.pid, ctx.distCheck));
   const again = await o.agent.service(sidecarId(o.manifest));
   if (!again || again.Port !== moved) throw new RuntimeFailure(`the agent did not move the sidecar ${sidecarId(o.manifest)} to port ${moved}`);
 }
@@ -57,7 +57,7 @@ export async function moveUpstream(ctx: BootContext, address: string, port: numb
   o.log(`upstream listener ${address}:${port} (${ctx.ports!.upstreams[i].service}) is in use on this host; registering with ${moved}`);
   const upstreams = ctx.ports!.upstreams.map((u, j) => (j === i ? { ...u, port: moved } : u));
   ctx.ports = { ...ctx.ports!, upstreams };
-  await o.agent.registerService(serviceDefinition(o.manifest, ctx.ports, process.pid, ctx.sidecarCheck));
+  await o.agent.registerService(serviceDefinition(o.manifest, ctx.ports, process.pid, ctx.distCheck));
   ctx.epmd?.setPeers(epmdPeers(upstreams));
   return true;
 }

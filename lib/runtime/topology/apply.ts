@@ -24,7 +24,7 @@ export async function applyVersion(ctx: BootContext, next: NodeManifest, plan: U
     ports = await registerSidecar(ctx, next, ports);
     await waitListeners(ctx, ports);
   } catch (e) {
-    await ctx.o.agent.registerService(serviceDefinition(liveManifest(ctx), before, process.pid, ctx.sidecarCheck)).catch(() => undefined);
+    await ctx.o.agent.registerService(serviceDefinition(liveManifest(ctx), before, process.pid, ctx.distCheck)).catch(() => undefined);
     throw e;
   }
   ctx.epmd!.setPeers(ports.upstreams.map((u) => ({ address: u.address, alive: splitNodeName(u.node).alive, port: u.port })));
@@ -55,7 +55,7 @@ async function portsForNew(plan: UpstreamPlan): Promise<ManifestUpstream[]> {
 
 /** The sidecar with the new upstream list, and the ports the agent put in force. */
 async function registerSidecar(ctx: BootContext, next: NodeManifest, ports: ResolvedPorts): Promise<ResolvedPorts> {
-  await ctx.o.agent.registerService(serviceDefinition(next, ports, process.pid, ctx.sidecarCheck));
+  await ctx.o.agent.registerService(serviceDefinition(next, ports, process.pid, ctx.distCheck));
   const reg = await ctx.o.agent.service(sidecarId(next));
   if (!reg) throw new RuntimeFailure(`the agent lost the sidecar ${sidecarId(next)}`);
   return portsFromSidecar(ports, reg);

@@ -1,3 +1,4 @@
+import { BlockingLoop } from '../blocking-loop';
 import { ConsulAgent } from '../consul-agent';
 import { whyFailed } from '../errors';
 import { Logger } from '../log';
@@ -22,27 +23,12 @@ export interface KvWatchOptions {
  * Follows one KV key with blocking queries until stopped. The first query (index 0) answers at
  * once with the current value: what changed between the boot's read and the watch is not lost.
  */
-export class KvWatch {
-  private stopped = false;
-  private readonly aborter = new AbortController();
-  private wake?: () => void;
-  private loop?: Promise<void>;
-
-  constructor(private readonly o: KvWatchOptions) {}
-
-  public start(): void {
-    this.loop = this.run();
+export class KvWatch extends BlockingLoop {
+  constructor(private readonly o: KvWatchOptions) {
+    super();
   }
 
-  /** Ends the loop; a query in flight is aborted. */
-  public async stop(): Promise<void> {
-    this.stopped = true;
-    this.aborter.abort();
-    this.wake?.();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     let index = 0;
     let failures = 0;
     let handled: string | undefined | null = null; // null: nothing handled yet
@@ -79,15 +65,5 @@ export class KvWatch {
       failures = 0;
       handled = answer.value;
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
   }
 }
