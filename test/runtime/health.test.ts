@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ConsulError } from '../../lib/runtime/consul-agent';
-import { Health } from '../../lib/runtime/health';
+import { Health, refreshInterval } from '../../lib/runtime/health';
 import { validManifest } from '../fixtures/manifests';
 
 /**
@@ -205,5 +205,12 @@ describe('health', () => {
       await h.stop();
       clock.mockRestore();
     }
+  });
+
+  test('the refresh interval: a third of the TTL, at least 1 s, at most a blocking query\'s longest wait (10 min)', () => {
+    expect(refreshInterval(300_000)).toBe(100_000);
+    expect(refreshInterval(15_000)).toBe(5_000);
+    expect(refreshInterval(1_000)).toBe(1_000);
+    expect(refreshInterval(3 * 3600_000)).toBe(600_000);
   });
 });
