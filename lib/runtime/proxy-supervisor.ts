@@ -1,7 +1,7 @@
 import { ChildProcess, SpawnOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import * as readline from 'node:readline';
 import { spawnTied, stopChild } from './child';
+import { eachLine } from './lines';
 import { Logger } from './log';
 
 export interface ProxySupervisorOptions {
@@ -70,7 +70,7 @@ export class ProxySupervisor extends EventEmitter {
     }
     this.child = child;
     for (const stream of [child.stdout, child.stderr]) {
-      if (stream) readline.createInterface({ input: stream }).on('line', (line) => this.o.output(line));
+      if (stream) eachLine(stream, (line) => this.o.output(line));
     }
     let ended = false;
     const end = (why: string) => {
