@@ -40,7 +40,8 @@ export interface MeshNodeOptions {
 }
 
 export function assertBuilt(): void {
-  if (!fs.existsSync(path.join(ROOT, 'lib', 'cli', 'main.js'))) throw new Error('lib is not compiled: run `npm run build` first');
+  // What BIN runs (scripts/bundle.js); the test run also refuses a stale one (test/bundle-fresh.js).
+  if (!fs.existsSync(path.join(ROOT, 'lib', 'cli', 'meshx-node.bundle.js'))) throw new Error('the helper is not built (lib/cli/meshx-node.bundle.js): run `npm run build` first');
 }
 
 export class MeshNode {
