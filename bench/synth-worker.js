@@ -39,7 +39,7 @@ function raw(stack) {
     new AclToken(scope, 'Token', { description: `meshx-node: ${x.node} (${x.service})`, local: false, policies: [policy.name], serviceIdentities: [{ serviceName: x.service }] });
     const hosts = sortedHosts(i);
     const upstreams = peersOf(i).map((j) => names[j]).sort((a, b) => (a.node < b.node ? -1 : 1)).map((p) => ({ node: p.node, service: p.service, address: `127.0.0.${hosts.indexOf(p.node.split('@')[1]) + 2}`, port: 0 }));
-    const manifest = { apiVersion: 'meshx-node/v1', mesh: 'm', node: x.node, service: { id: x.service, name: x.service, tags: [], meta: { erlang_node: x.node, meshx_mesh: 'm' }, distPort: 0, ttl: '15s', deregisterCriticalAfter: '1m' }, sidecar: { port: 0, proxy: 'builtin' }, upstreams, epmdPort: 0 };
+    const manifest = { apiVersion: 'meshx-node/v1', mesh: 'm', node: x.node, service: { id: x.service, name: x.service, tags: [], meta: { erlang_node: x.node, meshx_mesh: 'm' }, distPort: 0, ttl: '5m', deregisterCriticalAfter: '1m' }, sidecar: { port: 0, proxy: 'builtin' }, upstreams, epmdPort: 0 };
     new Keys(scope, 'Manifest', { key: [{ path: key, value: JSON.stringify(manifest), delete: true }] });
   });
   const sources = new Map();
