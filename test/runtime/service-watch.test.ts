@@ -62,6 +62,18 @@ describe('ServiceWatch', () => {
     expect(calls.map((c) => c.hash)).toEqual(['', 'h1', '', 'h9']);
   });
 
+  test('an agent that sends no content hash cannot block: then the watch polls once per wait, never spins', async () => {
+    const { agent, calls, drained } = scripted([{ present: true, hash: '' }, { present: true, hash: '' }]);
+    const w = new ServiceWatch({ agent, serviceId: 'shop-orders', waitS: 0.2, onPresent: async () => undefined, onMissing: async () => undefined, log: () => undefined });
+    const t0 = Date.now();
+    w.start();
+    await drained;
+    await w.stop();
+    expect(calls.map((c) => c.hash)).toEqual(['', '', '']);
+    // Two sleeps of the wait (200 ms each) between the three queries, not back-to-back queries.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(380);
+  });
+
   test('a handler that throws is logged and the watch goes on', async () => {
     const { agent, calls, drained } = scripted([{ present: false, hash: '' }, { present: true, hash: 'h1' }]);
     const logs: string[] = [];
