@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import * as net from 'node:net';
 import {
   Alive2Request,
   decodeRequest,
@@ -10,6 +9,9 @@ import {
   encodePort2Response,
   Request,
 } from './codec';
+import { handleTransport } from './handle-transport';
+import { netTransport } from './net-transport';
+import { ConnectionHandler, EpmdConnection, EpmdListener, EpmdTransport } from './transport';
 
 /** Where a peer's alive name, asked for on a given loopback address, is answered. */
 export interface PeerRoute {
@@ -47,6 +49,25 @@ export interface EpmdServerOptions {
   /** A request must arrive complete within this time. @default 5000 */
   readonly requestTimeoutMs?: number;
   readonly log?: (msg: string) => void;
+  /** How connections are accepted and served. @default defaultTransport() */
+  readonly transport?: EpmdTransport;
+}
+
+/**
+ * libuv TCP handles where this Node offers them (Node 20 to 24 do), else node:net; the
+ * environment variable MESHX_EPMD_TRANSPORT=net forces node:net.
+ */
+export function defaultTransport(env: NodeJS.ProcessEnv = process.env): EpmdTransport {
+  return (env.MESHX_EPMD_TRANSPORT !== 'net' && handleTransport()) || netTransport;
+}
+
+interface Conn {
+  readonly local: string;
+  buf: Buffer;
+  readonly since: number;
+  handled: boolean;
+  /** Set once ALIVE2 was accepted: the connection is the registration. */
+  registration?: Registration;
 }
 
 const LOCAL = '127.0.0.1';
@@ -63,11 +84,10 @@ const NORMAL_NODE = 77;
  * Emits `registered` and `unregistered` with a Registration.
  */
 export class EpmdServer extends EventEmitter {
-  private readonly servers: net.Server[] = [];
+  private readonly servers: EpmdListener[] = [];
   /** Addresses listened on, the port's on each. */
   private readonly listening = new Set<string>();
-  private readonly sockets = new Set<net.Socket>();
-  private readonly registrations = new Map<string, { reg: Registration; socket: net.Socket }>();
+  private readonly registrations = new Map<string, { reg: Registration; conn: EpmdConnection }>();
   /** PORT2_RESP of each peer route by `address/alive`, encoded once: a route's answer never changes. */
   private readonly peerIndex = new Map<string, Buffer>();
   /** Alive names routed to a peer on any address: never registrable locally. */
@@ -76,11 +96,10 @@ export class EpmdServer extends EventEmitter {
   private readonly maxConnections: number;
   private readonly requestTimeoutMs: number;
   private readonly log: (msg: string) => void;
-  // One map of per-connection state and handlers shared by all connections: no closures or
-  // timers per connection (a lookup is one short connection; its garbage shows in the p99).
-  private readonly conns = new Map<net.Socket, { local: string; buf: Buffer; since: number; handled: boolean; registered: boolean }>();
-  private readonly onData: (this: net.Socket, chunk: Buffer) => void;
-  private readonly onClose: (this: net.Socket) => void;
+  private readonly transport: EpmdTransport;
+  // One map of per-connection state and one handler per listener: no closures or timers per
+  // connection (a lookup is one short connection; its garbage shows in the p99).
+  private readonly conns = new Map<EpmdConnection, Conn>();
   private sweeper?: NodeJS.Timeout;
   private creationCounter: number;
   private _port = 0;
@@ -91,13 +110,7 @@ export class EpmdServer extends EventEmitter {
     this.maxConnections = options.maxConnections ?? 512;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.log = options.log ?? (() => undefined);
-    const server = this;
-    this.onData = function (chunk) {
-      server.data(this, chunk);
-    };
-    this.onClose = function () {
-      server.gone(this);
-    };
+    this.transport = options.transport ?? defaultTransport();
     this.peers = [];
     this.setPeers(options.peers);
     // Like epmd: start from the clock so a restarted node gets a new creation; never below 4.
@@ -111,7 +124,12 @@ export class EpmdServer extends EventEmitter {
 
   /** Currently open client connections. */
   public get connectionCount(): number {
-    return this.sockets.size;
+    return this.conns.size;
+  }
+
+  /** The transport's name (`handle` or `net`). */
+  public get transportName(): string {
+    return this.transport.name;
   }
 
   /** Whether the deadline sweeper runs: only while a connection other than a registration is open. */
@@ -144,11 +162,9 @@ export class EpmdServer extends EventEmitter {
       try {
         let port = this.options.port;
         for (const address of addresses) {
-          // Each listener knows its address: no getsockname per connection.
-          const server = net.createServer((s) => this.onConnection(s, address));
-          server.maxConnections = this.maxConnections;
+          const server = await this.transport.listen(address, port, this.handlerFor(address));
           this.servers.push(server);
-          port = await listen(server, address, port);
+          port = server.port;
           this.listening.add(address);
         }
         this._port = port;
@@ -174,12 +190,10 @@ export class EpmdServer extends EventEmitter {
    */
   public async addAddress(address: string): Promise<void> {
     if (this.listening.has(address) || this.closed) return;
-    const server = net.createServer((s) => this.onConnection(s, address));
-    server.maxConnections = this.maxConnections;
+    let server: EpmdListener;
     try {
-      await listen(server, address, this._port);
+      server = await this.transport.listen(address, this._port, this.handlerFor(address));
     } catch (e) {
-      server.close();
       const err = e as NodeJS.ErrnoException;
       throw new Error(err.code === 'EADDRINUSE' ? `EPMD port ${this._port} is already in use on ${address}` : `cannot listen on ${address}:${this._port}: ${err.message}`);
     }
@@ -191,44 +205,56 @@ export class EpmdServer extends EventEmitter {
   public async close(): Promise<void> {
     this.closed = true;
     this.stopSweeper();
-    for (const s of this.sockets) s.destroy();
+    for (const c of [...this.conns.keys()]) c.close();
     await this.closeServers();
   }
 
   private async closeServers(): Promise<void> {
     const servers = this.servers.splice(0);
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    await Promise.all(servers.map((s) => s.close()));
   }
 
-  private onConnection(socket: net.Socket, local: string): void {
-    if (this.closed || this.sockets.size >= this.maxConnections) {
-      socket.destroy();
+  /** Each listener knows its address: no getsockname per connection. */
+  private handlerFor(local: string): ConnectionHandler {
+    return {
+      connection: (conn) => this.onConnection(conn, local),
+      data: (conn, chunk) => this.data(conn, chunk),
+      closed: (conn) => this.gone(conn),
+    };
+  }
+
+  private onConnection(conn: EpmdConnection, local: string): void {
+    if (this.closed || this.conns.size >= this.maxConnections) {
+      conn.close();
       return;
     }
-    this.sockets.add(socket);
-    this.conns.set(socket, { local, buf: EMPTY, since: Date.now(), handled: false, registered: false });
-    socket.on('error', destroySocket);
-    socket.on('close', this.onClose);
-    socket.on('data', this.onData);
+    this.conns.set(conn, { local, buf: EMPTY, since: Date.now(), handled: false });
     if (!this.sweeper) {
       this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.floor(this.requestTimeoutMs / 4)));
       this.sweeper.unref();
     }
   }
 
-  private data(socket: net.Socket, chunk: Buffer): void {
-    const c = this.conns.get(socket);
-    if (!c || c.handled) return;
+  private data(conn: EpmdConnection, chunk: Buffer): void {
+    const c = this.conns.get(conn);
+    if (!c) return;
+    // Any byte after ALIVE2 is an error (epmd_srv.c): unregister.
+    if (c.registration) return conn.close();
+    if (c.handled) return;
     c.buf = c.buf.length === 0 ? chunk : Buffer.concat([c.buf, chunk]);
     const decoded = decodeRequest(c.buf);
     if (!decoded) return;
     c.handled = true;
-    this.handle(socket, c.local, decoded.request, c.buf.length > decoded.used);
+    this.handle(conn, c.local, decoded.request, c.buf.length > decoded.used);
   }
 
-  private gone(socket: net.Socket): void {
-    this.sockets.delete(socket);
-    this.conns.delete(socket);
+  private gone(conn: EpmdConnection): void {
+    const reg = this.conns.get(conn)?.registration;
+    this.conns.delete(conn);
+    if (reg && this.registrations.get(reg.name)?.conn === conn) {
+      this.registrations.delete(reg.name);
+      this.emit('unregistered', reg);
+    }
   }
 
   /**
@@ -238,9 +264,9 @@ export class EpmdServer extends EventEmitter {
   private sweep(): void {
     const now = Date.now();
     let pending = 0;
-    for (const [socket, c] of this.conns) {
-      if (c.registered) continue;
-      if (now - c.since > (c.handled ? 2 * this.requestTimeoutMs : this.requestTimeoutMs)) socket.destroy();
+    for (const [conn, c] of [...this.conns]) {
+      if (c.registration) continue;
+      if (now - c.since > (c.handled ? 2 * this.requestTimeoutMs : this.requestTimeoutMs)) conn.close();
       else pending++;
     }
     // Nothing left to watch (registrations stay open for good): stop waking an idle helper;
@@ -253,32 +279,32 @@ export class EpmdServer extends EventEmitter {
     this.sweeper = undefined;
   }
 
-  private handle(socket: net.Socket, local: string, request: Request, trailing: boolean): void {
+  private handle(conn: EpmdConnection, local: string, request: Request, trailing: boolean): void {
     switch (request.tag) {
       case 'alive2':
         if (local !== LOCAL || trailing) {
-          socket.destroy();
+          conn.close();
           return;
         }
-        this.register(socket, request.req);
+        this.register(conn, request.req);
         return;
       case 'port_please2':
-        reply(socket, this.lookup(local, request.name));
+        conn.reply(this.lookup(local, request.name));
         return;
       case 'names':
-        reply(socket, encodeNamesResponse(this._port, this.namesAt(local)));
+        conn.reply(encodeNamesResponse(this._port, this.namesAt(local)));
         return;
       case 'dump':
-        if (local !== LOCAL) return void socket.destroy();
-        reply(socket, encodeDumpResponse(this._port, this.namesAt(LOCAL)));
+        if (local !== LOCAL) return void conn.close();
+        conn.reply(encodeDumpResponse(this._port, this.namesAt(LOCAL)));
         return;
       case 'kill':
         // Nobody stops the helper through EPMD; epmd answers NO while nodes are alive.
-        reply(socket, NO);
+        conn.reply(NO);
         return;
       case 'stop':
       case 'invalid':
-        socket.destroy();
+        conn.close();
         return;
     }
   }
@@ -296,11 +322,11 @@ export class EpmdServer extends EventEmitter {
     return undefined;
   }
 
-  private register(socket: net.Socket, req: Alive2Request): void {
+  private register(conn: EpmdConnection, req: Alive2Request): void {
     const refused = this.refusal(req);
     if (refused) {
       this.log(`refused a registration of '${req.name}' (port ${req.port}): ${refused}`);
-      reply(socket, encodeAlive2Response(1, 99, req.highestVersion));
+      conn.reply(encodeAlive2Response(1, 99, req.highestVersion));
       return;
     }
     this.creationCounter = this.creationCounter >= 0xfffffff0 ? 4 : this.creationCounter + 1;
@@ -315,20 +341,10 @@ export class EpmdServer extends EventEmitter {
       creation,
       extra: req.extra,
     };
-    this.registrations.set(req.name, { reg, socket });
-    const c = this.conns.get(socket);
-    if (c) c.registered = true;
-    // Any byte after ALIVE2 is an error (epmd_srv.c): unregister.
-    socket.removeAllListeners('data');
-    socket.on('data', () => socket.destroy());
-    socket.on('close', () => {
-      if (this.registrations.get(req.name)?.socket === socket) {
-        this.registrations.delete(req.name);
-        this.emit('unregistered', reg);
-      }
-    });
-    socket.setNoDelay(true);
-    socket.write(encodeAlive2Response(0, creation, req.highestVersion));
+    this.registrations.set(req.name, { reg, conn });
+    this.conns.get(conn)!.registration = reg;
+    conn.setNoDelay();
+    conn.write(encodeAlive2Response(0, creation, req.highestVersion));
     this.emit('registered', reg);
   }
 
@@ -351,27 +367,3 @@ export class EpmdServer extends EventEmitter {
 
 const EMPTY = Buffer.alloc(0);
 const NO = Buffer.from('NO');
-
-/**
- * Writes a one-shot answer and closes, as epmd does (write, close): no half-close and no wait for
- * the client's FIN, two syscalls and an event-loop turn fewer per lookup than `end()`. The close
- * waits for the write, so the answer is never cut; the request was read whole before it.
- */
-function reply(socket: net.Socket, answer: Buffer): void {
-  socket.write(answer, () => socket.destroy());
-}
-
-function destroySocket(this: net.Socket): void {
-  this.destroy();
-}
-
-function listen(server: net.Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: Error) => reject(e);
-    server.once('error', onError);
-    server.listen({ host, port, exclusive: true }, () => {
-      server.off('error', onError);
-      resolve((server.address() as net.AddressInfo).port);
-    });
-  });
-}

@@ -30,7 +30,7 @@ export const epmdStep: BootStep = {
       throw new RuntimeFailure(`epmdPort: ${(e as Error).message}`);
     }
     ctx.ports = { ...ctx.ports!, epmdPort: epmd.port };
-    ctx.o.log(`epmd :${epmd.port} on ${addresses.join(', ')}`);
+    ctx.o.log(`epmd :${epmd.port} on ${addresses.join(', ')} (${epmd.transportName === 'handle' ? 'libuv handles' : 'node:net'})`);
   },
   async stop(ctx) {
     await ctx.epmd?.close();

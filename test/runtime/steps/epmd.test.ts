@@ -21,7 +21,7 @@ describe('epmd step', () => {
     try {
       expect(ctx.ports.epmdPort).toBe(ctx.epmd!.port);
       expect((await lookup('127.0.0.2', ctx.ports.epmdPort, 'billing')).info!.port).toBe(19001);
-      expect(ctx.logs).toContain(`epmd :${ctx.ports.epmdPort} on 127.0.0.1, 127.0.0.2`);
+      expect(ctx.logs).toContain(`epmd :${ctx.ports.epmdPort} on 127.0.0.1, 127.0.0.2 (libuv handles)`);
     } finally {
       await epmdStep.stop(ctx);
     }
