@@ -55,10 +55,11 @@ function forEachListenRow(file: string, each: (row: string) => void): void {
     for (let i = 0; i < MAX_CHUNKS; i++) {
       const n = fs.readSync(fd, buf, kept, CHUNK - kept, null);
       const end = kept + n;
-      // Scan whole rows only, carry the unfinished one (a chunk without a newline, which these
-      // tables never have, is scanned as it is).
-      const whole = n === 0 ? end : buf.lastIndexOf(NL, end - 1) + 1 || end;
-      rowsWithState(buf, whole, each);
+      // Scan whole rows only and carry the unfinished one; a row longer than the buffer (none in
+      // these tables) is scanned as it is.
+      const whole = n === 0 ? end : buf.lastIndexOf(NL, end - 1) + 1 || (end < CHUNK ? 0 : end);
+      // A view: indexOf must not search the stale bytes past what was read.
+      rowsWithState(buf.subarray(0, whole), each);
       if (n === 0) break;
       buf.copy(buf, 0, whole, end);
       kept = end - whole;
@@ -70,12 +71,12 @@ function forEachListenRow(file: string, each: (row: string) => void): void {
   }
 }
 
-function rowsWithState(buf: Buffer, end: number, each: (row: string) => void): void {
-  for (let at = buf.indexOf(LISTEN_STATE); at !== -1 && at < end; at = buf.indexOf(LISTEN_STATE, at)) {
-    const from = buf.lastIndexOf(NL, at) + 1;
-    const nl = buf.indexOf(NL, at);
-    const to = nl === -1 || nl > end ? end : nl;
-    each(buf.toString('latin1', from, to));
+function rowsWithState(rows: Buffer, each: (row: string) => void): void {
+  for (let at = rows.indexOf(LISTEN_STATE); at !== -1; at = rows.indexOf(LISTEN_STATE, at)) {
+    const from = rows.lastIndexOf(NL, at) + 1;
+    const nl = rows.indexOf(NL, at);
+    const to = nl === -1 ? rows.length : nl;
+    each(rows.toString('latin1', from, to));
     at = to;
   }
 }

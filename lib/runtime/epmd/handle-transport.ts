@@ -34,6 +34,8 @@ interface WriteReq {
   oncomplete: (this: WriteReq, status: number) => void;
   async: boolean;
   conn?: HandleConnection;
+  /** The bytes of an asynchronous write: the binding keeps only a pointer to them. */
+  buffer?: Buffer;
 }
 
 interface Bindings {
@@ -51,9 +53,8 @@ const METHODS = ['bind', 'bind6', 'listen', 'getsockname', 'readStart', 'writeBu
 
 /** The handle bindings, if this Node has them in the shape this module was written against. */
 function load(): Bindings | undefined {
-  const pending = process.execArgv.includes('--pending-deprecation') || /--pending-deprecation\b/.test(process.env.NODE_OPTIONS ?? '');
   const binding = (process as unknown as { binding?: (name: string) => Record<string, unknown> }).binding;
-  if (pending || typeof binding !== 'function') return undefined;
+  if (typeof binding !== 'function') return undefined;
   try {
     const tcp = binding('tcp_wrap') as { TCP?: unknown; constants?: { SERVER?: unknown } };
     const stream = binding('stream_wrap') as Record<string, unknown>;
@@ -85,6 +86,8 @@ let b: Bindings;
 
 class HandleConnection implements EpmdConnection {
   private done = false;
+  /** A reply is being written: its completion closes the connection, not the client's EOF. */
+  public replying = false;
 
   constructor(public readonly handle: TcpHandle, public readonly handler: ConnectionHandler) {}
 
@@ -93,6 +96,7 @@ class HandleConnection implements EpmdConnection {
   }
 
   public reply(data: Buffer): void {
+    this.replying = true;
     if (this.send(data, afterReply)) this.close();
   }
 
@@ -115,13 +119,19 @@ class HandleConnection implements EpmdConnection {
     req.oncomplete = oncomplete;
     req.async = false;
     req.conn = this;
-    // The binding keeps `data` alive until an asynchronous write completes.
     if (this.handle.writeBuffer(req, data) !== 0) {
-      this.close();
+      // Reported closed on the next tick, as net.Socket does: never from inside write().
+      process.nextTick(closeConn, this);
       return false;
     }
-    return b.state[b.kAsync] === 0;
+    if (b.state[b.kAsync] === 0) return true;
+    req.buffer = data; // kept alive until the write completes (as Node's own writeGeneric does)
+    return false;
   }
+}
+
+function closeConn(conn: HandleConnection): void {
+  conn.close();
 }
 
 function afterWrite(this: WriteReq, status: number): void {
@@ -136,7 +146,8 @@ function onRead(this: TcpHandle, ab?: ArrayBuffer): void {
   const n = b.state[b.kRead];
   const conn = this.conn!;
   if (n > 0) conn.handler.data(conn, Buffer.from(ab!, b.state[b.kOffset], n));
-  else if (n < 0) conn.close(); // EOF or a read error
+  // EOF or a read error; a reply being written still goes out whole (its completion closes).
+  else if (n < 0 && !conn.replying) conn.close();
 }
 
 function systemError(syscall: string, errno: number, address: string, port: number): NodeJS.ErrnoException {
@@ -171,8 +182,17 @@ function listen(address: string, port: number, handler: ConnectionHandler): Prom
   });
 }
 
-/** The handle transport, or undefined where this Node does not offer the handles as expected. */
-export function handleTransport(): EpmdTransport | undefined {
+/** Whether Node would warn on process.binding (DEP0111 is a pending deprecation). */
+function pendingDeprecation(env: NodeJS.ProcessEnv): boolean {
+  return process.execArgv.includes('--pending-deprecation') || /--pending-deprecation\b/.test(env.NODE_OPTIONS ?? '') || env.NODE_PENDING_DEPRECATION === '1';
+}
+
+/**
+ * The handle transport, or undefined where this Node does not offer the handles as expected or
+ * would print a deprecation warning for reaching them.
+ */
+export function handleTransport(env: NodeJS.ProcessEnv = process.env): EpmdTransport | undefined {
+  if (pendingDeprecation(env)) return undefined;
   const found = b ?? load();
   if (!found) return undefined;
   b = found;

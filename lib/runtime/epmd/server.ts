@@ -54,11 +54,11 @@ export interface EpmdServerOptions {
 }
 
 /**
- * libuv TCP handles where this Node offers them (Node 20 to 24 do), else node:net; the
- * environment variable MESHX_EPMD_TRANSPORT=net forces node:net.
+ * libuv TCP handles where this Node offers them (Node 20 to 24 do) without a deprecation warning,
+ * else node:net; the environment variable MESHX_EPMD_TRANSPORT=net forces node:net.
  */
 export function defaultTransport(env: NodeJS.ProcessEnv = process.env): EpmdTransport {
-  return (env.MESHX_EPMD_TRANSPORT !== 'net' && handleTransport()) || netTransport;
+  return (env.MESHX_EPMD_TRANSPORT !== 'net' && handleTransport(env)) || netTransport;
 }
 
 interface Conn {
@@ -196,6 +196,10 @@ export class EpmdServer extends EventEmitter {
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       throw new Error(err.code === 'EADDRINUSE' ? `EPMD port ${this._port} is already in use on ${address}` : `cannot listen on ${address}:${this._port}: ${err.message}`);
+    }
+    if (this.closed) {
+      await server.close(); // closed while listening: nothing may outlive close()
+      return;
     }
     this.servers.push(server);
     this.listening.add(address);

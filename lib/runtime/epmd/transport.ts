@@ -5,9 +5,15 @@
 
 /** One client connection. */
 export interface EpmdConnection {
-  /** Writes bytes and keeps the connection open (ALIVE2_RESP: the registration stays). */
+  /**
+   * Writes bytes and keeps the connection open (ALIVE2_RESP: the registration stays). A failed
+   * write closes the connection, reported through `closed` later, never from inside this call.
+   */
   write(data: Buffer): void;
-  /** Writes a one-shot answer, then closes, as epmd does: the answer is never cut. */
+  /**
+   * Writes a one-shot answer, then closes, as epmd does: the answer is never cut, not even by the
+   * client's half-close.
+   */
   reply(data: Buffer): void;
   /** Closes now, without waiting for anything. Idempotent. */
   close(): void;

@@ -1,13 +1,15 @@
 import * as net from 'node:net';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { handleTransport } from '../../../lib/runtime/epmd/handle-transport';
 import { netTransport } from '../../../lib/runtime/epmd/net-transport';
 import { ConnectionHandler, EpmdConnection, EpmdTransport } from '../../../lib/runtime/epmd/transport';
 
 /** Connects, sends `bytes`, reads until the server closes. */
-function exchange(port: number, bytes: Buffer): Promise<Buffer> {
+function exchange(port: number, bytes: Buffer, halfClose = false): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const s = net.connect({ host: '127.0.0.1', port }, () => s.write(bytes));
+    const s = net.connect({ host: '127.0.0.1', port }, () => (halfClose ? s.end(bytes) : s.write(bytes)));
     const t = setTimeout(() => { s.destroy(); reject(new Error('the server did not close')); }, 5000);
     s.on('data', (c) => chunks.push(c));
     s.on('error', reject);
@@ -50,6 +52,18 @@ describe.each([['handle', handleTransport()!], ['net', netTransport]] as Array<[
     }
   });
 
+  test("a client's half-close after its request does not cut a reply still being written", async () => {
+    const big = Buffer.alloc(8 * 1024 * 1024, 5);
+    const { handler } = recorder(() => big);
+    const l = await transport.listen('127.0.0.1', 0, handler);
+    try {
+      const got = await exchange(l.port, Buffer.from('go'), true);
+      expect(got.length).toBe(big.length);
+    } finally {
+      await l.close();
+    }
+  });
+
   test('a client that goes away is reported closed once; write keeps the connection open', async () => {
     const { handler, events } = recorder(() => undefined);
     let first: EpmdConnection | undefined;
@@ -77,6 +91,43 @@ describe.each([['handle', handleTransport()!], ['net', netTransport]] as Array<[
     try {
       await expect(transport.listen('127.0.0.1', l.port, handler)).rejects.toMatchObject({ code: 'EADDRINUSE' });
     } finally {
+      await l.close();
+    }
+  });
+
+  test('the bytes of a pending write stay alive when the caller drops them and memory is collected', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const size = 32 * 1024 * 1024;
+    let conn: EpmdConnection | undefined;
+    const l = await transport.listen('127.0.0.1', 0, { connection: (c) => (conn = c), data: () => undefined, closed: () => undefined });
+    const s = net.connect({ host: '127.0.0.1', port: l.port });
+    try {
+      s.pause(); // unread: the server's write cannot complete at once
+      await new Promise((r) => s.once('connect', r));
+      for (let i = 0; i < 100 && !conn; i++) await new Promise((r) => setTimeout(r, 5));
+      ((c: EpmdConnection) => c.write(Buffer.alloc(size, 7)))(conn!); // unreachable from here on
+      for (let i = 0; i < 5; i++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const churn = Array.from({ length: 8 }, () => Buffer.alloc(size / 4, 9)); // reuse freed memory
+      let got = 0;
+      let wrong = 0;
+      await new Promise<void>((resolve) => {
+        s.on('data', (c: Buffer) => {
+          for (let i = 0; i < c.length; i++) if (c[i] !== 7) wrong++;
+          got += c.length;
+          if (got >= size) resolve();
+        });
+        s.on('close', () => resolve());
+        s.resume();
+      });
+      expect(churn.length).toBe(8);
+      expect({ got, wrong }).toEqual({ got: size, wrong: 0 });
+    } finally {
+      s.destroy();
+      conn?.close();
       await l.close();
     }
   });

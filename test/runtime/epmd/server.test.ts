@@ -34,6 +34,9 @@ describe('EPMD transports', () => {
     expect(handleTransport()?.name).toBe('handle');
     expect(defaultTransport({}).name).toBe('handle');
     expect(defaultTransport({ MESHX_EPMD_TRANSPORT: 'net' }).name).toBe('net');
+    // process.binding would print DEP0111 there: the helper's log stays clean.
+    expect(defaultTransport({ NODE_PENDING_DEPRECATION: '1' }).name).toBe('net');
+    expect(defaultTransport({ NODE_OPTIONS: '--max-old-space-size=64 --pending-deprecation' }).name).toBe('net');
   });
 });
 
@@ -210,7 +213,34 @@ describe.each(TRANSPORTS)('over %s', (_name, transport) => {
       expect(decodePort2Response(await request('127.0.0.2', server.port, encodePortPlease2Request('app'))).info!.port).toBe(20002);
     });
 
-    test('a fixed port that is taken fails with a message naming the port', async () => {
+    test('ALIVE2 and a reset at once: registered comes before unregistered, and nothing is left', async () => {
+    const events: string[] = [];
+    server.on('registered', (r: Registration) => events.push(`registered ${r.name}`));
+    server.on('unregistered', (r: Registration) => events.push(`unregistered ${r.name}`));
+    for (let i = 0; i < 10; i++) {
+      const s = net.connect({ host: '127.0.0.1', port: server.port });
+      await new Promise((r) => s.once('connect', r));
+      s.write(encodeAlive2Request({ port: 4000 + i, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name: `r${i}` }));
+      s.resetAndDestroy();
+    }
+    for (let i = 0; i < 100 && server.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(server.connectionCount).toBe(0);
+    expect(server.registered).toEqual([]);
+    // Per name: never an unregistration before its registration, and the last word is unregistered.
+    for (let i = 0; i < 10; i++) {
+      const mine = events.filter((e) => e.endsWith(` r${i}`));
+      if (mine.length > 0) expect(mine).toEqual([`registered r${i}`, `unregistered r${i}`]);
+    }
+  });
+
+  test('an address added while the server closes is not left listening', async () => {
+    const adding = server.addAddress('127.0.0.9');
+    await server.close();
+    await adding;
+    await expect(request('127.0.0.9', server.port, encodePortPlease2Request('app'), 500)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  test('a fixed port that is taken fails with a message naming the port', async () => {
       const other = new EpmdServer({ port: server.port, addresses: ['127.0.0.1'], peers: [], transport });
       await expect(other.start()).rejects.toThrow(`EPMD port ${server.port} is already in use`);
       await other.close();
