@@ -10,8 +10,8 @@ import { ConnectionHandler, EpmdConnection, EpmdListener, EpmdTransport } from '
  *
  * The handles are reached through process.binding (Node's allowlisted, documentation-deprecated
  * DEP0111 access). Their shape is checked once; anything unexpected (a Node that drops or changes
- * them, a permission model that refuses process.binding, --pending-deprecation, which would
- * print a warning) selects the net transport instead. CI runs the EPMD tests on both transports
+ * them, a permission model that refuses process.binding, --pending-deprecation or
+ * NODE_PENDING_DEPRECATION=1, under which it would print a warning) selects the net transport. CI runs the EPMD tests on both transports
  * on every supported Node major.
  */
 
