@@ -1,8 +1,10 @@
 import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
 import { Intention } from '@cdktf/provider-consul/lib/intention';
+import { Lazy } from 'cdktf';
 import { Construct } from 'constructs';
 import { IntentionsMode } from './intentions-mode';
 import type { BeamMesh } from './mesh';
+import type { BeamNode } from './node';
 
 /**
  * Properties of {@link MeshIntentions}.
@@ -19,55 +21,75 @@ const WILDCARD_SOURCE_PRECEDENCE = 8;
 /**
  * The intentions of a mesh: an allow per declared direction, plus a `*` deny per node when the
  * mesh is default-deny. CONFIG_ENTRY writes one `service-intentions` entry per destination (the
- * provider cannot merge partial entries); LEGACY one `consul_intention` per pair.
+ * provider cannot merge partial entries), its sources resolved at synth; LEGACY one
+ * `consul_intention` per pair. Each resource is created when its node or connection is added
+ * (the mesh makes one of these and tells it), so nothing waits for an aspect.
+ * @experimental the resources per destination will change with replica groups
  */
 export class MeshIntentions extends Construct {
+  private readonly mesh: BeamMesh;
+
   constructor(scope: Construct, id: string, props: MeshIntentionsProps) {
     super(scope, id);
-    const mesh = props.mesh;
-    const sorted = [...mesh.nodes].sort((a, b) => (a.nodeName < b.nodeName ? -1 : 1));
-    for (const dest of sorted) {
-      const sources = mesh.sourcesOf(dest);
-      if (mesh.intentionsMode === IntentionsMode.CONFIG_ENTRY) {
-        if (sources.length === 0 && !mesh.defaultDeny) continue;
-        const entries: object[] = sources.map((s) => ({
-          Name: s.serviceName,
-          Action: 'allow',
-          Precedence: EXACT_PRECEDENCE,
-          Type: 'consul',
-          Description: `meshx-node: ${s.nodeName} -> ${dest.nodeName}`,
-        }));
-        if (mesh.defaultDeny) {
-          entries.push({ Name: '*', Action: 'deny', Precedence: WILDCARD_SOURCE_PRECEDENCE, Type: 'consul', Description: `meshx-node: default deny for ${dest.nodeName}` });
-        }
-        new ConfigEntry(this, dest.serviceName, {
-          kind: 'service-intentions',
-          name: dest.serviceName,
-          configJson: JSON.stringify({ Sources: entries }),
-          provider: mesh.provider,
-        });
-      } else {
-        for (const s of sources) {
-          new Intention(this, `${s.serviceName}--${dest.serviceName}`, {
-            sourceName: s.serviceName,
-            destinationName: dest.serviceName,
-            action: 'allow',
-            description: `meshx-node: ${s.nodeName} -> ${dest.nodeName}`,
-            datacenter: mesh.datacenter,
-            provider: mesh.provider,
-          });
-        }
-        if (mesh.defaultDeny) {
-          new Intention(this, `deny--${dest.serviceName}`, {
-            sourceName: '*',
-            destinationName: dest.serviceName,
-            action: 'deny',
-            description: `meshx-node: default deny for ${dest.nodeName}`,
-            datacenter: mesh.datacenter,
-            provider: mesh.provider,
-          });
-        }
-      }
+    this.mesh = props.mesh;
+    for (const node of this.mesh.nodes) this._nodeAdded(node);
+    for (const edge of this.mesh.edges) this._edgeAdded(edge.from, edge.to);
+    this.mesh._track(this);
+  }
+
+  /** @internal a node joined the mesh: its default deny, if the mesh has one. */
+  public _nodeAdded(dest: BeamNode): void {
+    if (!this.mesh.defaultDeny) return;
+    if (this.mesh.intentionsMode === IntentionsMode.CONFIG_ENTRY) {
+      this.entryFor(dest);
+      return;
     }
+    this.legacy(`deny--${dest.serviceName}`, '*', dest, 'deny', `meshx-node: default deny for ${dest.nodeName}`);
+  }
+
+  /** @internal `from` may now dial `to` (told again for a known pair: idempotent). */
+  public _edgeAdded(from: BeamNode, to: BeamNode): void {
+    if (this.mesh.intentionsMode === IntentionsMode.CONFIG_ENTRY) {
+      this.entryFor(to);
+      return;
+    }
+    this.legacy(`${from.serviceName}--${to.serviceName}`, from.serviceName, to, 'allow', `meshx-node: ${from.nodeName} -> ${to.nodeName}`);
+  }
+
+  /** The destination's `service-intentions` entry; its sources are read from the mesh at synth. */
+  private entryFor(dest: BeamNode): void {
+    if (this.node.tryFindChild(dest.serviceName)) return;
+    new ConfigEntry(this, dest.serviceName, {
+      kind: 'service-intentions',
+      name: dest.serviceName,
+      configJson: Lazy.stringValue({ produce: () => JSON.stringify({ Sources: this.sources(dest) }) }),
+      provider: this.mesh.provider,
+    });
+  }
+
+  private sources(dest: BeamNode): object[] {
+    const entries: object[] = this.mesh.sourcesOf(dest).map((s) => ({
+      Name: s.serviceName,
+      Action: 'allow',
+      Precedence: EXACT_PRECEDENCE,
+      Type: 'consul',
+      Description: `meshx-node: ${s.nodeName} -> ${dest.nodeName}`,
+    }));
+    if (this.mesh.defaultDeny) {
+      entries.push({ Name: '*', Action: 'deny', Precedence: WILDCARD_SOURCE_PRECEDENCE, Type: 'consul', Description: `meshx-node: default deny for ${dest.nodeName}` });
+    }
+    return entries;
+  }
+
+  private legacy(id: string, source: string, dest: BeamNode, action: 'allow' | 'deny', description: string): void {
+    if (this.node.tryFindChild(id)) return;
+    new Intention(this, id, {
+      sourceName: source,
+      destinationName: dest.serviceName,
+      action,
+      description,
+      datacenter: this.mesh.datacenter,
+      provider: this.mesh.provider,
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { TerraformProvider } from 'cdktf';
+import { IResolvable, Lazy, TerraformProvider, Tokenization } from 'cdktf';
 import { Keys } from '@cdktf/provider-consul/lib/keys';
 import { Construct } from 'constructs';
 import { NodeManifest } from '../manifest/types';
@@ -9,8 +9,12 @@ import { NodeManifest } from '../manifest/types';
 export interface ManifestKeyProps {
   /** KV key to write. */
   readonly key: string;
-  /** The manifest. */
-  readonly manifest: NodeManifest;
+  /**
+   * The manifest, or a value that resolves to one at synth (as `BeamNode` passes it, since its
+   * upstreams are known only once the mesh's connections are).
+   * @experimental the manifest's form may change with replica groups (manifest v2)
+   */
+  readonly manifest: NodeManifest | IResolvable;
   /**
    * Datacenter of the KV store.
    * @default - the provider's datacenter
@@ -32,8 +36,12 @@ export class ManifestKey extends Construct {
 
   constructor(scope: Construct, id: string, props: ManifestKeyProps) {
     super(scope, id);
+    const manifest = props.manifest;
+    const value = Tokenization.isResolvable(manifest)
+      ? Lazy.stringValue({ produce: (context) => JSON.stringify(manifest.resolve(context)) })
+      : JSON.stringify(manifest);
     this.resource = new Keys(this, 'Resource', {
-      key: [{ path: props.key, value: JSON.stringify(props.manifest), delete: true }],
+      key: [{ path: props.key, value, delete: true }],
       datacenter: props.datacenter,
       provider: props.provider,
     });

@@ -1,7 +1,8 @@
-import { Aspects, IAspect, Lazy, TerraformOutput, TerraformProvider } from 'cdktf';
-import { Construct, IConstruct } from 'constructs';
+import { Lazy, TerraformOutput, TerraformProvider } from 'cdktf';
+import { Construct } from 'constructs';
 import { isServiceName } from '../manifest/names';
 import { ProxyKind } from '../manifest/types';
+import { checkCdkCopies } from './cdk-copies';
 import { fail } from './errors';
 import { MeshIntentions } from './intentions';
 import { MeshLogin, MeshLoginProps } from './login';
@@ -90,7 +91,10 @@ const KV_PREFIX_RE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
  *
  * Per node it emits a `service-defaults` entry (protocol `tcp`), the node's intentions, an
  * ACL token with the node's service identity (when `acl` is on), and the node manifest in
- * Consul KV. Connections are resolved at synth, so `connectAll()` includes nodes added later.
+ * Consul KV. Every resource is created as soon as it is known (a node, a connection); what
+ * depends on the whole mesh (manifests, intention sources) is resolved lazily at synth, so
+ * `connectAll()` includes nodes added later and no aspect has to run. That keeps the output
+ * whole whichever copy of cdktf or CDK Terrain synthesizes the app.
  */
 export class BeamMesh extends Construct {
   /** Returns whether `x` is a BeamMesh. */
@@ -121,13 +125,15 @@ export class BeamMesh extends Construct {
 
   private readonly _nodes: BeamNode[] = [];
   private readonly _edges = new Map<BeamNode, Set<BeamNode>>();
+  private readonly _intentionSets: MeshIntentions[] = [];
   private _connectAll = false;
   private _index?: { peers: Map<BeamNode, BeamNode[]>; sources: Map<BeamNode, BeamNode[]> };
-  private _materialized = false;
+  private _version = 0;
 
   constructor(scope: Construct, id: string, props: BeamMeshProps) {
     super(scope, id);
     Object.defineProperty(this, BEAM_MESH_SYMBOL, { value: true });
+    checkCdkCopies(this);
     checkLiteral(this, 'name', props.name);
     if (!isServiceName(props.name)) {
       fail(this, `mesh name '${props.name}' must be a lowercase DNS label: a-z, 0-9 and '-', at most 63 characters, not starting or ending with '-'`);
@@ -156,7 +162,7 @@ export class BeamMesh extends Construct {
         : `meshx-node mesh '${this.meshName}': per service, the Erlang node, its manifest key and its token's accessor ID (read the token where the node boots)`,
       value: Lazy.anyValue({ produce: () => this.outputValue() }),
     });
-    Aspects.of(this).add(new MeshMaterializer(this));
+    new MeshIntentions(this, 'Intentions', { mesh: this });
   }
 
   /** Adds a BEAM node to the mesh. */
@@ -167,6 +173,7 @@ export class BeamMesh extends Construct {
   /**
    * Allows `from` to dial `to` (and `to` to dial `from` unless `bidirectional` is false): an
    * upstream on the dialling node's sidecar and an allow intention on the dialled node.
+   * @experimental replica groups (a later version) will be connectable here too
    */
   public connect(from: BeamNode, to: BeamNode, options: ConnectOptions = {}): void {
     this.checkMember(from);
@@ -176,10 +183,17 @@ export class BeamMesh extends Construct {
     if (options.bidirectional ?? true) this.addEdge(to, from);
   }
 
-  /** Connects every pair of the mesh's nodes, both ways; resolved at synth, so later nodes are included. */
+  /**
+   * Connects every pair of the mesh's nodes, both ways; resolved at synth, so later nodes are included.
+   * @experimental replica groups (a later version) will be included too
+   */
   public connectAll(): void {
+    if (this._connectAll) return;
     this._connectAll = true;
-    this._index = undefined;
+    this.changed();
+    for (const from of this._nodes) {
+      for (const to of this._nodes) if (from !== to) this.edgeAdded(from, to);
+    }
   }
 
   /** The mesh's nodes, in the order they were added. */
@@ -221,9 +235,22 @@ export class BeamMesh extends Construct {
     return this._index;
   }
 
+  /**
+   * A counter that changes whenever the nodes or connections change, for caches of what is
+   * derived from them.
+   * @internal
+   */
+  public get _topologyVersion(): number {
+    return this._version;
+  }
+
+  /** @internal called by MeshIntentions' constructor: it is told of every node and connection. */
+  public _track(intentions: MeshIntentions): void {
+    this._intentionSets.push(intentions);
+  }
+
   /** @internal called by BeamNode's constructor, after its own validation. */
   public _register(node: BeamNode): void {
-    if (this._materialized) fail(node, 'nodes cannot be added to a mesh after it was synthesized');
     for (const other of this._nodes) {
       if (other.nodeName === node.nodeName) fail(node, `node name '${node.nodeName}' is already used by ${other.node.path}`);
       if (other.serviceName === node.serviceName) fail(node, `service name '${node.serviceName}' is already used by ${other.node.path}`);
@@ -236,15 +263,15 @@ export class BeamMesh extends Construct {
       }
     }
     this._nodes.push(node);
-    this._index = undefined;
-  }
-
-  /** @internal emits the resources that depend on the whole mesh, once, at synth. */
-  public _materialize(): void {
-    if (this._materialized) return;
-    this._materialized = true;
-    for (const node of this._nodes) node._materialize();
-    new MeshIntentions(this, 'Intentions', { mesh: this });
+    this.changed();
+    for (const set of this._intentionSets) set._nodeAdded(node);
+    if (this._connectAll) {
+      for (const other of this._nodes) {
+        if (other === node) continue;
+        this.edgeAdded(other, node);
+        this.edgeAdded(node, other);
+      }
+    }
   }
 
   private outputValue(): Record<string, Record<string, string>> {
@@ -262,11 +289,21 @@ export class BeamMesh extends Construct {
   }
 
   private addEdge(from: BeamNode, to: BeamNode): void {
-    if (this._materialized) fail(this, 'connections cannot be added after the mesh was synthesized');
     let set = this._edges.get(from);
     if (!set) this._edges.set(from, (set = new Set()));
+    if (set.has(to)) return;
     set.add(to);
+    this.changed();
+    this.edgeAdded(from, to);
+  }
+
+  private edgeAdded(from: BeamNode, to: BeamNode): void {
+    for (const set of this._intentionSets) set._edgeAdded(from, to);
+  }
+
+  private changed(): void {
     this._index = undefined;
+    this._version++;
   }
 
   private checkMember(n: BeamNode): void {
@@ -282,13 +319,4 @@ const BEAM_MESH_SYMBOL = Symbol.for('meshx-node.BeamMesh');
 
 function byNodeName(a: BeamNode, b: BeamNode): number {
   return a.nodeName < b.nodeName ? -1 : a.nodeName > b.nodeName ? 1 : 0;
-}
-
-/** Runs the mesh's synth-time step when cdktf invokes aspects (Testing.synth and app.synth both do). */
-class MeshMaterializer implements IAspect {
-  constructor(private readonly mesh: BeamMesh) {}
-
-  public visit(node: IConstruct): void {
-    if (node === this.mesh) this.mesh._materialize();
-  }
 }

@@ -1,6 +1,7 @@
 import { AclRole } from '@cdktf/provider-consul/lib/acl-role';
 import { AclToken } from '@cdktf/provider-consul/lib/acl-token';
 import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
+import { Lazy } from 'cdktf';
 import { Construct } from 'constructs';
 import { assignLoopbackAddresses } from '../manifest/loopback';
 import { isNodeName, isServiceName, splitNodeName, toServiceLabel } from '../manifest/names';
@@ -97,6 +98,8 @@ export class BeamNode extends Construct {
   public readonly role?: AclRole;
   /** The `service-defaults` config entry (protocol tcp). */
   public readonly serviceDefaults: ConfigEntry;
+  /** The node manifest in Consul KV, resolved at synth from the mesh's connections. */
+  public readonly manifestKey: ManifestKey;
 
   private readonly distPort: number;
   private readonly sidecarPort: number;
@@ -105,6 +108,7 @@ export class BeamNode extends Construct {
   private readonly meta: Record<string, string>;
   private readonly ttl: string;
   private readonly deregisterCriticalAfter: string;
+  private validated?: { readonly version: number; readonly manifest: NodeManifest };
 
   constructor(mesh: BeamMesh, id: string, props: BeamNodeProps) {
     super(mesh, id);
@@ -158,6 +162,13 @@ export class BeamNode extends Construct {
       this.token = acl.token;
       this.role = acl.role;
     }
+    // Known only once the mesh's connections are: resolved at synth, validated there.
+    this.manifestKey = new ManifestKey(this, 'Manifest', {
+      key: this.kvKey,
+      manifest: Lazy.anyValue({ produce: () => this.validatedManifest() }),
+      datacenter: mesh.datacenter,
+      provider: mesh.provider,
+    });
   }
 
   /** The nodes this node may dial, sorted by Erlang node name. */
@@ -205,20 +216,18 @@ export class BeamNode extends Construct {
     return all.filter(([, p]) => p !== 0);
   }
 
-  /** @internal writes the manifest once the mesh's connections are final. */
-  public _materialize(): void {
+  /** The manifest as synthesized: checked against the v1 schema, computed once per mesh change. */
+  private validatedManifest(): NodeManifest {
+    const version = this.mesh._topologyVersion;
+    if (this.validated?.version === version) return this.validated.manifest;
     const manifest = this.manifest;
     try {
       validateManifest(JSON.parse(JSON.stringify(manifest)));
     } catch (e) {
       fail(this, (e as Error).message);
     }
-    new ManifestKey(this, 'Manifest', {
-      key: this.kvKey,
-      manifest,
-      datacenter: this.mesh.datacenter,
-      provider: this.mesh.provider,
-    });
+    this.validated = { version, manifest };
+    return manifest;
   }
 }
 

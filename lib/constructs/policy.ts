@@ -1,6 +1,6 @@
 import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
 import { Intention } from '@cdktf/provider-consul/lib/intention';
-import { IAspect, Token } from 'cdktf';
+import { DefaultTokenResolver, IAspect, StringConcat, Token, Tokenization } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { fail } from './errors';
 import { BeamMesh } from './mesh';
@@ -27,8 +27,10 @@ export class MeshPolicy {
         if (source === '*' && action === 'allow') fail(c, `MeshPolicy.forbidWildcardAllow: intention * -> ${c.destinationNameInput} allows every service`);
       }
       if (c instanceof ConfigEntry && c.kindInput === 'service-intentions') {
-        const json = c.configJsonInput;
-        if (json === undefined || Token.isUnresolved(json)) return;
+        // A mesh's entries are resolved at synth (their sources depend on the whole mesh).
+        const input = c.configJsonInput;
+        const json = input !== undefined && Token.isUnresolved(input) ? Tokenization.resolve(input, { scope: c, resolver: new DefaultTokenResolver(new StringConcat()) }) : input;
+        if (typeof json !== 'string' || Token.isUnresolved(json)) return;
         const wild = (JSON.parse(json).Sources ?? []).find((s: any) => s.Name === '*' && s.Action === 'allow');
         if (wild) fail(c, `MeshPolicy.forbidWildcardAllow: service-intentions for ${c.nameInput} allows every service (*)`);
       }

@@ -2,7 +2,7 @@ import 'cdktf/lib/testing/adapters/jest';
 import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
 import { Intention } from '@cdktf/provider-consul/lib/intention';
 import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
-import { Testing } from 'cdktf';
+import { Aspects, Testing } from 'cdktf';
 import { BeamMesh, IntentionsMode, ProxyKind } from '../../lib';
 import { kvManifests, newStack, resources, synthJson } from '../util';
 
@@ -137,7 +137,50 @@ describe('BeamMesh', () => {
     expect(resources(json, 'consul_acl_policy')).toHaveLength(0);
   });
 
-  test('the same stack synthesizes twice to the same JSON (materialized once)', () => {
+  test('connectAll() with nodes that were also connected by hand: one intention per pair', () => {
+    const stack = newStack();
+    const mesh = new BeamMesh(stack, 'Mesh', { name: 'm', intentionsMode: IntentionsMode.LEGACY, defaultDeny: false });
+    const a = mesh.addNode('A', { nodeName: 'a@h1.x' });
+    const b = mesh.addNode('B', { nodeName: 'b@h2.x' });
+    mesh.connect(a, b);
+    mesh.connectAll();
+    mesh.connect(b, a);
+    mesh.connectAll();
+    const allows = resources(synthJson(stack), 'consul_intention').map((i) => `${i.source_name}>${i.destination_name}`);
+    expect(allows.sort()).toEqual(['m-a>m-b', 'm-b>m-a']);
+  });
+
+  test('CONFIG_ENTRY without default deny: an entry appears with the first node that may dial it', () => {
+    const stack = newStack();
+    const mesh = new BeamMesh(stack, 'Mesh', { name: 'm', defaultDeny: false });
+    mesh.connectAll();
+    mesh.addNode('A', { nodeName: 'a@h1.x' });
+    const intentions = () => resources(synthJson(stack), 'consul_config_entry').filter((e) => e.kind === 'service-intentions');
+    expect(intentions()).toHaveLength(0);
+    mesh.addNode('B', { nodeName: 'b@h2.x' });
+    expect(intentions().map((e) => `${e.name}<${JSON.parse(e.config_json).Sources.map((x: any) => x.Name)}`).sort()).toEqual(['m-a<m-b', 'm-b<m-a']);
+  });
+
+  test('adds no aspect: nothing it emits waits for one (a second copy of cdktf would never run it)', () => {
+    const stack = newStack();
+    const mesh = new BeamMesh(stack, 'Mesh', { name: 'm' });
+    mesh.connect(mesh.addNode('A', { nodeName: 'a@h1.x' }), mesh.addNode('B', { nodeName: 'b@h2.x' }));
+    for (const c of [stack, ...stack.node.findAll()]) expect(Aspects.of(c).all).toHaveLength(0);
+  });
+
+  test('a node or connection added after a synth is in the next synth', () => {
+    const stack = newStack();
+    const mesh = new BeamMesh(stack, 'Mesh', { name: 'm' });
+    const a = mesh.addNode('A', { nodeName: 'a@h1.x' });
+    expect(kvManifests(synthJson(stack))['meshx/m/nodes/m-a'].upstreams).toEqual([]);
+    mesh.connect(a, mesh.addNode('B', { nodeName: 'b@h2.x' }));
+    const json = synthJson(stack);
+    expect(kvManifests(json)['meshx/m/nodes/m-a'].upstreams.map((u: any) => u.node)).toEqual(['b@h2.x']);
+    const forA = resources(json, 'consul_config_entry').find((e) => e.kind === 'service-intentions' && e.name === 'm-a');
+    expect(JSON.parse(forA.config_json).Sources.map((x: any) => x.Name)).toEqual(['m-b', '*']);
+  });
+
+  test('the same stack synthesizes twice to the same JSON', () => {
     const stack = newStack();
     const mesh = new BeamMesh(stack, 'Mesh', { name: 'm' });
     mesh.addNode('A', { nodeName: 'a@h1.x' });
@@ -207,12 +250,5 @@ describe('BeamMesh', () => {
       expect(addresses).toContain('127.0.0.254');
     });
 
-    test('on adding a node after synth', () => {
-      const stack = newStack();
-      const mesh = new BeamMesh(stack, 'Mesh', { name: 'm' });
-      mesh.addNode('A', { nodeName: 'a@h1.x' });
-      Testing.synth(stack);
-      expect(() => mesh.addNode('B', { nodeName: 'b@h2.x' })).toThrow(/nodes cannot be added to a mesh after it was synthesized/);
-    });
   });
 });

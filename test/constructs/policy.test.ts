@@ -1,6 +1,6 @@
 import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
 import { Intention } from '@cdktf/provider-consul/lib/intention';
-import { Aspects, Testing } from 'cdktf';
+import { Aspects, Lazy, Testing } from 'cdktf';
 import { ComposedStack } from '../../examples/composed/stack';
 import { BeamMesh, IntentionsMode, MeshPolicy } from '../../lib';
 import { newStack } from '../util';
@@ -51,6 +51,14 @@ describe('MeshPolicy', () => {
     new ConfigEntry(stack, 'Wide', { kind: 'service-intentions', name: 'm-b', configJson: JSON.stringify({ Sources: [{ Name: '*', Action: 'allow' }] }) });
     Aspects.of(stack).add(MeshPolicy.forbidWildcardAllow());
     expect(() => Testing.synth(stack)).toThrow('[test/Wide] MeshPolicy.forbidWildcardAllow: service-intentions for m-b allows every service (*)');
+  });
+
+  test('forbidWildcardAllow reads entries resolved at synth (as the mesh writes its own)', () => {
+    const { stack } = meshWith();
+    const sources = [{ Name: '*', Action: 'allow' }];
+    new ConfigEntry(stack, 'Late', { kind: 'service-intentions', name: 'm-b', configJson: Lazy.stringValue({ produce: () => JSON.stringify({ Sources: sources }) }) });
+    Aspects.of(stack).add(MeshPolicy.forbidWildcardAllow());
+    expect(() => Testing.synth(stack)).toThrow('[test/Late] MeshPolicy.forbidWildcardAllow: service-intentions for m-b allows every service (*)');
   });
 
   test('forbidWildcardAllow leaves * deny alone', () => {

@@ -1,11 +1,11 @@
-// The two-node example (examples/two-nodes/stack.ts) as a CDK Terrain (cdktn) app. cdktn is
-// installed under the name `cdktf` (package.json: "cdktf": "npm:cdktn@0.24.0"), so this app,
-// meshx-node and @cdktf/provider-consul (no @cdktn/provider-consul exists) all run on one copy of
-// cdktn: its App, its TerraformStack, its resources and its aspects.
+// The two-node example (examples/two-nodes/stack.ts) as a plain JavaScript app whose App and
+// TerraformStack come from the module named on the command line: 'cdktn', as CDK Terrain's docs
+// write it, or 'cdktf'. Each folder beside this file is one way to install it
+// (test/languages/cdktn.test.ts).
 //
-// Usage: node main.js OUTDIR. Synthesizes the stack `two-nodes` into OUTDIR, with the same
+// Usage: node main.js OUTDIR MODULE. Synthesizes the stack `two-nodes` into OUTDIR, with the same
 // construct ids as the TypeScript example.
-const { App, TerraformStack } = require('cdktf'); // cdktn 0.24
+const { App, TerraformStack } = require(process.argv[3]);
 const { ConsulProvider } = require('@cdktf/provider-consul/lib/provider');
 const { BeamMesh, ProxyKind } = require('meshx-node');
 
