@@ -1,5 +1,6 @@
 export * from './manifest/types';
 export * from './constructs/intentions-mode';
+export * from './constructs/mesh-base';
 export * from './constructs/mesh';
 export * from './constructs/node';
 export * from './constructs/acl';

@@ -3,7 +3,7 @@ import { Intention } from '@cdktf/provider-consul/lib/intention';
 import { Lazy } from 'cdktf';
 import { Construct } from 'constructs';
 import { IntentionsMode } from './intentions-mode';
-import type { BeamMesh } from './mesh';
+import type { IBeamMesh, MeshTopologyListener } from './mesh-base';
 import type { BeamNode } from './node';
 
 /**
@@ -11,7 +11,7 @@ import type { BeamNode } from './node';
  */
 export interface MeshIntentionsProps {
   /** The mesh whose connections become intentions. */
-  readonly mesh: BeamMesh;
+  readonly mesh: IBeamMesh;
 }
 
 // Precedence and Type are what Consul computes; omitting them gives a permanent diff (provider #281).
@@ -26,8 +26,8 @@ const WILDCARD_SOURCE_PRECEDENCE = 8;
  * (the mesh makes one of these and tells it), so nothing waits for an aspect.
  * @experimental the resources per destination will change with replica groups
  */
-export class MeshIntentions extends Construct {
-  private readonly mesh: BeamMesh;
+export class MeshIntentions extends Construct implements MeshTopologyListener {
+  private readonly mesh: IBeamMesh;
 
   constructor(scope: Construct, id: string, props: MeshIntentionsProps) {
     super(scope, id);

@@ -1,8 +1,8 @@
 import { AclAuthMethod } from '@cdktf/provider-consul/lib/acl-auth-method';
-import { TerraformProvider, Token } from 'cdktf';
-import { Construct, IConstruct } from 'constructs';
-import { isDuration, LOGIN_SERVICE_VAR } from '../manifest/rules';
-import { fail } from './errors';
+import { TerraformProvider } from 'cdktf';
+import { Construct } from 'constructs';
+import { LOGIN_SERVICE_VAR } from '../manifest/rules';
+import { validateLoginProps } from './validate-login-props';
 
 /**
  * The JWT issuer a mesh's nodes log in with (a Consul ACL auth method of type `jwt`, Consul 1.8+).
@@ -78,11 +78,6 @@ export interface MeshLoginConstructProps extends MeshLoginProps {
   readonly provider?: TerraformProvider;
 }
 
-
-const JWT_ALGS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'EdDSA'];
-const METHOD_NAME_RE = /^[A-Za-z0-9_-]{1,128}$/;
-const CLAIM_RE = /^(\/[^\s/]+)+$|^[A-Za-z0-9_.:-]{1,256}$/;
-
 /**
  * A Consul ACL auth method of type `jwt` for one mesh. Each node's {@link NodeAcl} binds a JWT whose
  * service claim names that node to the node's role (its service identity plus read on its own
@@ -97,59 +92,9 @@ export class MeshLogin extends Construct {
   constructor(scope: Construct, id: string, props: MeshLoginConstructProps) {
     super(scope, id);
     // Errors name the mesh (the construct the user made), not this child.
-    const owner = scope;
-    const jwt = props.jwt;
-    if (jwt === undefined || jwt === null) fail(owner, 'login.jwt is required');
-    const methodName = props.methodName ?? `${props.meshName}-meshx-node`;
-    literal(owner, 'login.methodName', methodName);
-    if (!METHOD_NAME_RE.test(methodName)) fail(owner, `login.methodName '${methodName}' must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '-'`);
-
-    literal(owner, 'login.jwt.boundIssuer', jwt.boundIssuer);
-    if (typeof jwt.boundIssuer !== 'string' || jwt.boundIssuer.trim() === '') fail(owner, 'login.jwt.boundIssuer must be a non-empty string (the `iss` of the JWTs)');
-    if (!Array.isArray(jwt.boundAudiences) || jwt.boundAudiences.length === 0) {
-      fail(owner, 'login.jwt.boundAudiences must list at least one audience: a JWT minted for another audience must not log in');
-    }
-    jwt.boundAudiences.forEach((a, i) => {
-      literal(owner, `login.jwt.boundAudiences[${i}]`, a);
-      if (typeof a !== 'string' || a.trim() === '') fail(owner, `login.jwt.boundAudiences[${i}] must be a non-empty string`);
-    });
+    const { jwt, methodName, claimName } = validateLoginProps(scope, props);
     const keys = jwt.jwtValidationPubKeys;
-    if ((keys === undefined) === (jwt.jwksUrl === undefined)) {
-      fail(owner, 'login.jwt needs exactly one of jwtValidationPubKeys and jwksUrl');
-    }
-    if (keys !== undefined) {
-      if (!Array.isArray(keys) || keys.length === 0) fail(owner, 'login.jwt.jwtValidationPubKeys must list at least one PEM key');
-      keys.forEach((k, i) => {
-        literal(owner, `login.jwt.jwtValidationPubKeys[${i}]`, k);
-        if (!/-----BEGIN (PUBLIC KEY|RSA PUBLIC KEY|CERTIFICATE)-----/.test(k)) {
-          fail(owner, `login.jwt.jwtValidationPubKeys[${i}] must be a PEM public key or certificate ('-----BEGIN PUBLIC KEY-----'); never put a private key here`);
-        }
-      });
-    }
-    if (jwt.jwksUrl !== undefined) {
-      literal(owner, 'login.jwt.jwksUrl', jwt.jwksUrl);
-      if (!/^https:\/\/[^\s/]+/.test(jwt.jwksUrl)) fail(owner, `login.jwt.jwksUrl '${jwt.jwksUrl}' must be an https:// URL`);
-    }
-    if (jwt.jwksCaCert !== undefined) {
-      if (jwt.jwksUrl === undefined) fail(owner, 'login.jwt.jwksCaCert is only used with jwksUrl');
-      literal(owner, 'login.jwt.jwksCaCert', jwt.jwksCaCert);
-      if (!jwt.jwksCaCert.includes('-----BEGIN CERTIFICATE-----')) fail(owner, 'login.jwt.jwksCaCert must be a PEM certificate');
-    }
     const algs = jwt.jwtSupportedAlgorithms;
-    if (algs !== undefined) {
-      if (!Array.isArray(algs) || algs.length === 0) fail(owner, "login.jwt.jwtSupportedAlgorithms must list at least one algorithm (or be left out for Consul's default)");
-      algs.forEach((a, i) => {
-        literal(owner, `login.jwt.jwtSupportedAlgorithms[${i}]`, a);
-        if (!JWT_ALGS.includes(a)) fail(owner, `login.jwt.jwtSupportedAlgorithms[${i}] '${a}' is not one of ${JWT_ALGS.join(', ')}`);
-      });
-    }
-    const claimName = jwt.claimName ?? LOGIN_SERVICE_VAR;
-    literal(owner, 'login.jwt.claimName', claimName);
-    if (!CLAIM_RE.test(claimName)) fail(owner, `login.jwt.claimName '${claimName}' must be a claim name or a JSON pointer ('/a/b')`);
-    if (jwt.maxTokenTtl !== undefined) {
-      literal(owner, 'login.jwt.maxTokenTtl', jwt.maxTokenTtl);
-      if (!isDuration(jwt.maxTokenTtl)) fail(owner, `login.jwt.maxTokenTtl '${jwt.maxTokenTtl}' must be a duration such as '1h' or '30m'`);
-    }
 
     const config: Record<string, unknown> = {
       BoundIssuer: jwt.boundIssuer,
@@ -172,8 +117,4 @@ export class MeshLogin extends Construct {
       provider: props.provider,
     });
   }
-}
-
-function literal(scope: IConstruct, field: string, value: unknown): void {
-  if (typeof value === 'string' && Token.isUnresolved(value)) fail(scope, `${field} must be a literal string, not a Terraform reference`);
 }

@@ -5,6 +5,7 @@ import { ProxyKind } from '../manifest/types';
 import { checkCdkCopies } from './cdk-copies';
 import { fail } from './errors';
 import { MeshIntentions } from './intentions';
+import { IBeamMesh, MeshEdge, MeshTopologyListener } from './mesh-base';
 import { MeshLogin, MeshLoginProps } from './login';
 import { IntentionsMode } from './intentions-mode';
 import { BeamNode, BeamNodeProps } from './node';
@@ -74,16 +75,6 @@ export interface ConnectOptions {
   readonly bidirectional?: boolean;
 }
 
-/**
- * One allowed direction of distribution traffic: `from` may dial `to`.
- */
-export interface MeshEdge {
-  /** The node that dials. */
-  readonly from: BeamNode;
-  /** The node dialled. */
-  readonly to: BeamNode;
-}
-
 const KV_PREFIX_RE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 
 /**
@@ -96,7 +87,7 @@ const KV_PREFIX_RE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
  * `connectAll()` includes nodes added later and no aspect has to run. That keeps the output
  * whole whichever copy of cdktf or CDK Terrain synthesizes the app.
  */
-export class BeamMesh extends Construct {
+export class BeamMesh extends Construct implements IBeamMesh {
   /** Returns whether `x` is a BeamMesh. */
   public static isBeamMesh(x: any): x is BeamMesh {
     return x !== null && typeof x === 'object' && BEAM_MESH_SYMBOL in x;
@@ -125,7 +116,7 @@ export class BeamMesh extends Construct {
 
   private readonly _nodes: BeamNode[] = [];
   private readonly _edges = new Map<BeamNode, Set<BeamNode>>();
-  private readonly _intentionSets: MeshIntentions[] = [];
+  private readonly _listeners: MeshTopologyListener[] = [];
   private _connectAll = false;
   private _index?: { peers: Map<BeamNode, BeamNode[]>; sources: Map<BeamNode, BeamNode[]> };
   private _version = 0;
@@ -245,8 +236,8 @@ export class BeamMesh extends Construct {
   }
 
   /** @internal called by MeshIntentions' constructor: it is told of every node and connection. */
-  public _track(intentions: MeshIntentions): void {
-    this._intentionSets.push(intentions);
+  public _track(listener: MeshTopologyListener): void {
+    this._listeners.push(listener);
   }
 
   /** @internal called by BeamNode's constructor, after its own validation. */
@@ -264,7 +255,7 @@ export class BeamMesh extends Construct {
     }
     this._nodes.push(node);
     this.changed();
-    for (const set of this._intentionSets) set._nodeAdded(node);
+    for (const l of this._listeners) l._nodeAdded(node);
     if (this._connectAll) {
       for (const other of this._nodes) {
         if (other === node) continue;
@@ -298,7 +289,7 @@ export class BeamMesh extends Construct {
   }
 
   private edgeAdded(from: BeamNode, to: BeamNode): void {
-    for (const set of this._intentionSets) set._edgeAdded(from, to);
+    for (const l of this._listeners) l._edgeAdded(from, to);
   }
 
   private changed(): void {

@@ -4,15 +4,13 @@ import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
 import { Lazy } from 'cdktf';
 import { Construct } from 'constructs';
 import { assignLoopbackAddresses } from '../manifest/loopback';
-import { isNodeName, isServiceName, splitNodeName, toServiceLabel } from '../manifest/names';
-import { consulLimitProblems, isDuration, LIMITS, META_KEY_PATTERN, RESERVED_META, SIDECAR_SUFFIX } from '../manifest/rules';
 import { MANIFEST_API_VERSION, ManifestUpstream, NodeManifest, ProxyKind } from '../manifest/types';
 import { validateManifest } from '../manifest/validate';
 import { NodeAcl } from './acl';
 import { fail } from './errors';
-import type { BeamMesh } from './mesh';
+import type { IBeamMesh } from './mesh-base';
 import { ManifestKey } from './manifest-key';
-import { checkLiteral, checkPort } from './validation';
+import { fixedPorts, validateNodeProps, ValidNode } from './validate-node-props';
 
 /**
  * Properties of a {@link BeamNode}.
@@ -71,15 +69,13 @@ export interface BeamNodeProps {
   readonly deregisterCriticalAfter?: string;
 }
 
-const META_KEY_RE = new RegExp(META_KEY_PATTERN);
-
 /**
  * One BEAM node of a {@link BeamMesh}: its Consul service, sidecar, ACL token and manifest.
  * Create it with `mesh.addNode()`.
  */
 export class BeamNode extends Construct {
   /** The mesh this node belongs to. */
-  public readonly mesh: BeamMesh;
+  public readonly mesh: IBeamMesh;
   /** Full Erlang node name. */
   public readonly nodeName: string;
   /** Alive part of the node name (before '@'). */
@@ -101,42 +97,14 @@ export class BeamNode extends Construct {
   /** The node manifest in Consul KV, resolved at synth from the mesh's connections. */
   public readonly manifestKey: ManifestKey;
 
-  private readonly distPort: number;
-  private readonly sidecarPort: number;
-  private readonly epmdPort: number;
-  private readonly tags: string[];
-  private readonly meta: Record<string, string>;
-  private readonly ttl: string;
-  private readonly deregisterCriticalAfter: string;
+  private readonly valid: ValidNode;
   private validated?: { readonly version: number; readonly manifest: NodeManifest };
 
-  constructor(mesh: BeamMesh, id: string, props: BeamNodeProps) {
+  constructor(mesh: IBeamMesh, id: string, props: BeamNodeProps) {
     super(mesh, id);
     this.mesh = mesh;
-    checkLiteral(this, 'nodeName', props.nodeName);
-    if (!isNodeName(props.nodeName)) {
-      fail(this, `nodeName '${props.nodeName}' must be 'alive@host': alive of A-Z, a-z, 0-9, '_', '-'; host a DNS name (e.g. 'app@api-1.internal')`);
-    }
-    this.nodeName = props.nodeName;
-    ({ alive: this.alive, host: this.host } = splitNodeName(props.nodeName));
-
-    this.serviceName = serviceNameOf(this, mesh, id, props.serviceName);
-
-    this.distPort = checkPort(this, 'distPort', props.distPort);
-    this.sidecarPort = checkPort(this, 'sidecarPort', props.sidecarPort);
-    this.epmdPort = checkPort(this, 'epmdPort', props.epmdPort);
-    const own = this._fixedPorts();
-    for (let i = 0; i < own.length; i++) {
-      for (let j = i + 1; j < own.length; j++) {
-        if (own[i][1] === own[j][1]) fail(this, `${own[i][0]} and ${own[j][0]} are both ${own[i][1]}`);
-      }
-    }
-
-    this.tags = checkTags(this, props.tags ?? []);
-    this.meta = checkMeta(this, props.meta ?? {});
-    this.ttl = checkDuration(this, 'ttl', props.ttl ?? '5m');
-    this.deregisterCriticalAfter = checkDuration(this, 'deregisterCriticalAfter', props.deregisterCriticalAfter ?? '1m');
-    checkConsulLimits(this, { ttl: this.ttl, deregisterCriticalAfter: this.deregisterCriticalAfter, distPort: this.distPort, epmdPort: this.epmdPort, sidecarPort: this.sidecarPort });
+    this.valid = validateNodeProps(this, mesh.meshName, id, props);
+    ({ nodeName: this.nodeName, alive: this.alive, host: this.host, serviceName: this.serviceName } = this.valid);
     this.proxy = props.proxy ?? mesh.proxy;
     this.kvKey = `${mesh.kvPrefix}/${mesh.meshName}/nodes/${this.serviceName}`;
 
@@ -198,22 +166,21 @@ export class BeamNode extends Construct {
       service: {
         id: this.serviceName,
         name: this.serviceName,
-        tags: [...this.tags],
-        meta: { ...this.meta, erlang_node: this.nodeName, meshx_mesh: this.mesh.meshName },
-        distPort: this.distPort,
-        ttl: this.ttl,
-        deregisterCriticalAfter: this.deregisterCriticalAfter,
+        tags: [...this.valid.tags],
+        meta: { ...this.valid.meta, erlang_node: this.nodeName, meshx_mesh: this.mesh.meshName },
+        distPort: this.valid.distPort,
+        ttl: this.valid.ttl,
+        deregisterCriticalAfter: this.valid.deregisterCriticalAfter,
       },
-      sidecar: { port: this.sidecarPort, proxy: this.proxy },
+      sidecar: { port: this.valid.sidecarPort, proxy: this.proxy },
       upstreams,
-      epmdPort: this.epmdPort,
+      epmdPort: this.valid.epmdPort,
     };
   }
 
   /** @internal fixed ports of this node, as [field, port]. */
   public _fixedPorts(): Array<[string, number]> {
-    const all: Array<[string, number]> = [['distPort', this.distPort], ['sidecarPort', this.sidecarPort], ['epmdPort', this.epmdPort]];
-    return all.filter(([, p]) => p !== 0);
+    return fixedPorts(this.valid);
   }
 
   /** The manifest as synthesized: checked against the v1 schema, computed once per mesh change. */
@@ -229,55 +196,4 @@ export class BeamNode extends Construct {
     this.validated = { version, manifest };
     return manifest;
   }
-}
-
-/** The given service name, checked, or one derived from the mesh name and the construct id. */
-function serviceNameOf(scope: Construct, mesh: BeamMesh, id: string, given: string | undefined): string {
-  let name: string;
-  if (given !== undefined) {
-    checkLiteral(scope, 'serviceName', given);
-    if (!isServiceName(given)) {
-      fail(scope, `serviceName '${given}' must be a lowercase DNS label: a-z, 0-9 and '-', at most 63 characters, not starting or ending with '-'`);
-    }
-    name = given;
-  } else {
-    name = `${mesh.meshName}-${toServiceLabel(id)}`;
-    if (!isServiceName(name) || name.length > 63 || toServiceLabel(id) === '') {
-      fail(scope, `cannot derive a service name from mesh '${mesh.meshName}' and id '${id}' (a lowercase DNS label of at most 63 characters); set serviceName`);
-    }
-  }
-  if (name.endsWith(SIDECAR_SUFFIX)) fail(scope, `serviceName '${name}' must not end in '${SIDECAR_SUFFIX}' (Consul's sidecar suffix)`);
-  return name;
-}
-
-function checkTags(scope: Construct, tags: string[]): string[] {
-  return tags.map((t, i) => {
-    checkLiteral(scope, `tags[${i}]`, t);
-    if (t.length === 0 || t.length > LIMITS.tagLength) fail(scope, `tags[${i}] must be 1 to ${LIMITS.tagLength} characters`);
-    return t;
-  });
-}
-
-function checkMeta(scope: Construct, meta: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(meta)) {
-    if (!META_KEY_RE.test(k)) fail(scope, `meta key '${k}' must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '-'`);
-    if (RESERVED_META.includes(k)) fail(scope, `meta key '${k}' is set by meshx-node and cannot be overridden`);
-    checkLiteral(scope, `meta.${k}`, v);
-    if (v.length > LIMITS.metaValueLength) fail(scope, `meta.${k} must be at most ${LIMITS.metaValueLength} characters`);
-    out[k] = v;
-  }
-  return out;
-}
-
-/** What Consul would refuse, named by the construct's prop. */
-function checkConsulLimits(scope: Construct, o: Parameters<typeof consulLimitProblems>[0]): void {
-  const prop: Record<string, string> = { 'service.ttl': 'ttl', 'service.deregisterCriticalAfter': 'deregisterCriticalAfter', 'sidecar.port': 'sidecarPort' };
-  for (const [field, problem] of consulLimitProblems(o)) fail(scope, `${prop[field] ?? field} ${problem}`);
-}
-
-function checkDuration(scope: Construct, field: string, value: string): string {
-  checkLiteral(scope, field, value);
-  if (!isDuration(value)) fail(scope, `${field} '${value}' must be a duration such as '15s', '1m' or '1m30s'`);
-  return value;
 }

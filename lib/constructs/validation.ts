@@ -12,9 +12,14 @@ export function checkPort(scope: IConstruct, field: string, value: number | unde
   return value;
 }
 
-/** Checks a literal string prop (manifests are plain JSON: no tokens, no Terraform template syntax). */
-export function checkLiteral(scope: IConstruct, field: string, value: string): string {
-  if (Token.isUnresolved(value)) fail(scope, `${field} must be a literal string: the node manifest cannot hold Terraform references`);
+/**
+ * Checks a literal string prop: meshx-node writes these into plain JSON (manifests, auth method
+ * config), so no token and no Terraform template syntax. A value that is not a string is left to
+ * the caller's type check.
+ */
+export function checkLiteral<T>(scope: IConstruct, field: string, value: T): T {
+  if (typeof value !== 'string') return value;
+  if (Token.isUnresolved(value)) fail(scope, `${field} must be a literal string, not a Terraform reference`);
   if (value.includes('${') || value.includes('%{')) fail(scope, `${field} must not contain Terraform template syntax ('\${' or '%{'), got '${value}'`);
   return value;
 }

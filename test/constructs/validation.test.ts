@@ -16,6 +16,8 @@ describe('construct prop validation', () => {
   test('strings: literal, no Terraform template syntax', () => {
     expect(checkLiteral(stack, 's', 'plain')).toBe('plain');
     expect(() => checkLiteral(stack, 's', 'a${b}')).toThrow("[test] s must not contain Terraform template syntax");
-    expect(() => checkLiteral(stack, 's', Fn.lower('X'))).toThrow('[test] s must be a literal string');
+    expect(() => checkLiteral(stack, 's', Fn.lower('X'))).toThrow('[test] s must be a literal string, not a Terraform reference');
+    // Not a string: left to the caller's own type check.
+    expect(checkLiteral(stack, 's', 42)).toBe(42);
   });
 });
