@@ -76,7 +76,8 @@ export class MeshIntentions extends Construct implements MeshTopologyListener {
       Description: `meshx-node: ${s.nodeName} -> ${dest.nodeName}`,
     }));
     if (this.mesh.defaultDeny) {
-      entries.push({ Name: '*', Action: 'deny', Precedence: WILDCARD_SOURCE_PRECEDENCE, Type: 'consul', Description: `meshx-node: default deny for ${dest.nodeName}` });
+      const description = `meshx-node: default deny for ${dest.nodeName}`;
+      entries.push({ Name: '*', Action: 'deny', Precedence: WILDCARD_SOURCE_PRECEDENCE, Type: 'consul', Description: description });
     }
     return entries;
   }

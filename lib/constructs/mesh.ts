@@ -150,7 +150,8 @@ export class BeamMesh extends Construct implements IBeamMesh {
     this.nodesOutput = new TerraformOutput(this, 'Nodes', {
       description: this.login
         ? `meshx-node mesh '${this.meshName}': per service, the Erlang node, its manifest key, and the auth method and role a login for it gets`
-        : `meshx-node mesh '${this.meshName}': per service, the Erlang node, its manifest key and its token's accessor ID (read the token where the node boots)`,
+        : `meshx-node mesh '${this.meshName}': per service, the Erlang node, its manifest key and its token's accessor ID `
+          + '(read the token where the node boots)',
       value: Lazy.anyValue({ produce: () => this.outputValue() }),
     });
     new MeshIntentions(this, 'Intentions', { mesh: this });
@@ -298,7 +299,9 @@ export class BeamMesh extends Construct implements IBeamMesh {
   }
 
   private checkMember(n: BeamNode): void {
-    if (n.mesh !== this) fail(this, `node ${n.node.path} belongs to mesh '${n.mesh.meshName}' (${n.mesh.node.path}), not to '${this.meshName}'; nodes of different meshes cannot be connected`);
+    if (n.mesh === this) return;
+    fail(this, `node ${n.node.path} belongs to mesh '${n.mesh.meshName}' (${n.mesh.node.path}), not to '${this.meshName}'; `
+      + 'nodes of different meshes cannot be connected');
   }
 
   private sortedNodes(): BeamNode[] {

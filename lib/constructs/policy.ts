@@ -14,7 +14,8 @@ export class MeshPolicy {
   /** Every mesh must add a `*` deny to its nodes (`defaultDeny`). */
   public static requireDefaultDeny(): IAspect {
     return new MeshRule('requireDefaultDeny', (c) => {
-      if (c instanceof BeamMesh && !c.defaultDeny) fail(c, "MeshPolicy.requireDefaultDeny: mesh '" + c.meshName + "' has defaultDeny: false; undeclared services could reach its nodes");
+      if (!(c instanceof BeamMesh) || c.defaultDeny) return;
+      fail(c, `MeshPolicy.requireDefaultDeny: mesh '${c.meshName}' has defaultDeny: false; undeclared services could reach its nodes`);
     });
   }
 
@@ -24,12 +25,15 @@ export class MeshPolicy {
       if (c instanceof Intention) {
         const source = c.sourceNameInput;
         const action = c.actionInput;
-        if (source === '*' && action === 'allow') fail(c, `MeshPolicy.forbidWildcardAllow: intention * -> ${c.destinationNameInput} allows every service`);
+        if (source === '*' && action === 'allow') {
+          fail(c, `MeshPolicy.forbidWildcardAllow: intention * -> ${c.destinationNameInput} allows every service`);
+        }
       }
       if (c instanceof ConfigEntry && c.kindInput === 'service-intentions') {
         // A mesh's entries are resolved at synth (their sources depend on the whole mesh).
         const input = c.configJsonInput;
-        const json = input !== undefined && Token.isUnresolved(input) ? Tokenization.resolve(input, { scope: c, resolver: new DefaultTokenResolver(new StringConcat()) }) : input;
+        const resolver = new DefaultTokenResolver(new StringConcat());
+        const json = input !== undefined && Token.isUnresolved(input) ? Tokenization.resolve(input, { scope: c, resolver }) : input;
         if (typeof json !== 'string' || Token.isUnresolved(json)) return;
         const wild = (JSON.parse(json).Sources ?? []).find((s: any) => s.Name === '*' && s.Action === 'allow');
         if (wild) fail(c, `MeshPolicy.forbidWildcardAllow: service-intentions for ${c.nameInput} allows every service (*)`);

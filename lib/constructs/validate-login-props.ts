@@ -21,7 +21,8 @@ type Rule = (owner: IConstruct, jwt: JwtLoginProps) => void;
 const JWT_RULES: Rule[] = [
   (owner, jwt) => {
     checkLiteral(owner, 'login.jwt.boundIssuer', jwt.boundIssuer);
-    if (typeof jwt.boundIssuer !== 'string' || jwt.boundIssuer.trim() === '') fail(owner, 'login.jwt.boundIssuer must be a non-empty string (the `iss` of the JWTs)');
+    if (typeof jwt.boundIssuer === 'string' && jwt.boundIssuer.trim() !== '') return;
+    fail(owner, 'login.jwt.boundIssuer must be a non-empty string (the `iss` of the JWTs)');
   },
   (owner, jwt) => {
     if (!Array.isArray(jwt.boundAudiences) || jwt.boundAudiences.length === 0) {
@@ -40,7 +41,8 @@ const JWT_RULES: Rule[] = [
     keys.forEach((k, i) => {
       checkLiteral(owner, `login.jwt.jwtValidationPubKeys[${i}]`, k);
       if (!/-----BEGIN (PUBLIC KEY|RSA PUBLIC KEY|CERTIFICATE)-----/.test(k)) {
-        fail(owner, `login.jwt.jwtValidationPubKeys[${i}] must be a PEM public key or certificate ('-----BEGIN PUBLIC KEY-----'); never put a private key here`);
+        fail(owner, `login.jwt.jwtValidationPubKeys[${i}] must be a PEM public key or certificate ('-----BEGIN PUBLIC KEY-----'); `
+          + 'never put a private key here');
       }
     });
   },
@@ -58,7 +60,9 @@ const JWT_RULES: Rule[] = [
   (owner, jwt) => {
     const algs = jwt.jwtSupportedAlgorithms;
     if (algs === undefined) return;
-    if (!Array.isArray(algs) || algs.length === 0) fail(owner, "login.jwt.jwtSupportedAlgorithms must list at least one algorithm (or be left out for Consul's default)");
+    if (!Array.isArray(algs) || algs.length === 0) {
+      fail(owner, "login.jwt.jwtSupportedAlgorithms must list at least one algorithm (or be left out for Consul's default)");
+    }
     algs.forEach((a, i) => {
       checkLiteral(owner, `login.jwt.jwtSupportedAlgorithms[${i}]`, a);
       if (!JWT_ALGS.includes(a)) fail(owner, `login.jwt.jwtSupportedAlgorithms[${i}] '${a}' is not one of ${JWT_ALGS.join(', ')}`);

@@ -73,7 +73,8 @@ function serviceNameOf(scope: Construct, meshName: string, id: string, given: st
   } else {
     name = `${meshName}-${toServiceLabel(id)}`;
     if (!isServiceName(name) || name.length > 63 || toServiceLabel(id) === '') {
-      fail(scope, `cannot derive a service name from mesh '${meshName}' and id '${id}' (a lowercase DNS label of at most 63 characters); set serviceName`);
+      fail(scope, `cannot derive a service name from mesh '${meshName}' and id '${id}' `
+        + '(a lowercase DNS label of at most 63 characters); set serviceName');
     }
   }
   if (name.endsWith(SIDECAR_SUFFIX)) fail(scope, `serviceName '${name}' must not end in '${SIDECAR_SUFFIX}' (Consul's sidecar suffix)`);
@@ -102,7 +103,11 @@ function checkMeta(scope: Construct, meta: Record<string, string>): Record<strin
 
 /** What Consul would refuse, named by the construct's prop. */
 function checkConsulLimits(scope: Construct, o: Parameters<typeof consulLimitProblems>[0]): void {
-  const prop: Record<string, string> = { 'service.ttl': 'ttl', 'service.deregisterCriticalAfter': 'deregisterCriticalAfter', 'sidecar.port': 'sidecarPort' };
+  const prop: Record<string, string> = {
+    'service.ttl': 'ttl',
+    'service.deregisterCriticalAfter': 'deregisterCriticalAfter',
+    'sidecar.port': 'sidecarPort',
+  };
   for (const [field, problem] of consulLimitProblems(o)) fail(scope, `${prop[field] ?? field} ${problem}`);
 }
 

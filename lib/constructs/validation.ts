@@ -20,6 +20,6 @@ export function checkPort(scope: IConstruct, field: string, value: number | unde
 export function checkLiteral<T>(scope: IConstruct, field: string, value: T): T {
   if (typeof value !== 'string') return value;
   if (Token.isUnresolved(value)) fail(scope, `${field} must be a literal string, not a Terraform reference`);
-  if (value.includes('${') || value.includes('%{')) fail(scope, `${field} must not contain Terraform template syntax ('\${' or '%{'), got '${value}'`);
-  return value;
+  if (!value.includes('${') && !value.includes('%{')) return value;
+  fail(scope, `${field} must not contain Terraform template syntax ('\${' or '%{'), got '${value}'`);
 }
