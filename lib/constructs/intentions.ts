@@ -1,10 +1,10 @@
 import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
 import { Intention } from '@cdktf/provider-consul/lib/intention';
-import { Lazy } from 'cdktf';
 import { Construct } from 'constructs';
 import { IntentionsMode } from './intentions-mode';
 import type { IBeamMesh, MeshTopologyListener } from './mesh-base';
 import type { BeamNode } from './node';
+import { SynthValue } from './synth-value';
 
 /**
  * Properties of {@link MeshIntentions}.
@@ -62,7 +62,7 @@ export class MeshIntentions extends Construct implements MeshTopologyListener {
     new ConfigEntry(this, dest.serviceName, {
       kind: 'service-intentions',
       name: dest.serviceName,
-      configJson: Lazy.stringValue({ produce: () => JSON.stringify({ Sources: this.sources(dest) }) }),
+      configJson: SynthValue.string(() => JSON.stringify({ Sources: this.sources(dest) })),
       provider: this.mesh.provider,
     });
   }

@@ -1,7 +1,8 @@
-import { IResolvable, Lazy, TerraformProvider, Tokenization } from 'cdktf';
+import { IResolvable, TerraformProvider, Tokenization } from 'cdktf';
 import { Keys } from '@cdktf/provider-consul/lib/keys';
 import { Construct } from 'constructs';
 import { NodeManifest } from '../manifest/types';
+import { SynthValue } from './synth-value';
 
 /**
  * Properties of a {@link ManifestKey}.
@@ -38,7 +39,7 @@ export class ManifestKey extends Construct {
     super(scope, id);
     const manifest = props.manifest;
     const value = Tokenization.isResolvable(manifest)
-      ? Lazy.stringValue({ produce: (context) => JSON.stringify(manifest.resolve(context)) })
+      ? SynthValue.string((context) => JSON.stringify(manifest.resolve(context)))
       : JSON.stringify(manifest);
     this.resource = new Keys(this, 'Resource', {
       key: [{ path: props.key, value, delete: true }],

@@ -1,7 +1,6 @@
 import { AclRole } from '@cdktf/provider-consul/lib/acl-role';
 import { AclToken } from '@cdktf/provider-consul/lib/acl-token';
 import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
-import { Lazy } from 'cdktf';
 import { Construct } from 'constructs';
 import { assignLoopbackAddresses } from '../manifest/loopback';
 import { MANIFEST_API_VERSION, ManifestUpstream, NodeManifest, ProxyKind } from '../manifest/types';
@@ -10,6 +9,7 @@ import { NodeAcl } from './acl';
 import { fail } from './errors';
 import type { IBeamMesh } from './mesh-base';
 import { ManifestKey } from './manifest-key';
+import { SynthValue } from './synth-value';
 import { fixedPorts, validateNodeProps, ValidNode } from './validate-node-props';
 
 /**
@@ -133,7 +133,7 @@ export class BeamNode extends Construct {
     // Known only once the mesh's connections are: resolved at synth, validated there.
     this.manifestKey = new ManifestKey(this, 'Manifest', {
       key: this.kvKey,
-      manifest: Lazy.anyValue({ produce: () => this.validatedManifest() }),
+      manifest: new SynthValue(() => this.validatedManifest(), {}),
       datacenter: mesh.datacenter,
       provider: mesh.provider,
     });
