@@ -76,7 +76,14 @@ function startEpmds(cluster: Cluster): ChildProcess[] {
 async function plainSample(cluster: Cluster, cookie: string): Promise<number> {
   const names = cluster.hosts.flatMap((h) => Array.from({ length: PER_HOST }, (_, k) => `p${k + 1}@${h.link.address}`));
   const t0 = process.hrtime.bigint();
-  const nodes = names.map((name, i) => MeshNode.plain(name, ['-name', name, '-setcookie', cookie, '-start_epmd', 'false'], process.env, inNs(cluster.hosts[Math.floor(i / PER_HOST)].link.ns)));
+  const nodes = names.map((name, i) =>
+    MeshNode.plain(
+      name,
+      ['-name', name, '-setcookie', cookie, '-start_epmd', 'false'],
+      process.env,
+      inNs(cluster.hosts[Math.floor(i / PER_HOST)].link.ns),
+    ),
+  );
   try {
     await settleAll(nodes.map((n) => pingAll(n, names)));
     return since(t0);
@@ -89,7 +96,10 @@ async function plainSample(cluster: Cluster, cookie: string): Promise<number> {
  * `runs` rounds, mesh and plain in a random order in each: ms from starting all 12 helpers (mesh) or all 12 plain
  * `erl` (plain) to every ordered pair answering pong. One cluster and one deploy for all runs.
  */
-export async function clusterFormationSamples(runs: number, onRound?: (mesh: number, plain: number) => void): Promise<{ mesh: number[]; meshBooted: number[]; plain: number[] }> {
+export async function clusterFormationSamples(
+  runs: number,
+  onRound?: (mesh: number, plain: number) => void,
+): Promise<{ mesh: number[]; meshBooted: number[]; plain: number[] }> {
   const cookie = 'bench-' + Math.random().toString(36).slice(2);
   const mc = await startMeshCluster(HOSTS, PER_HOST);
   const epmds = startEpmds(mc.cluster);
@@ -117,7 +127,9 @@ if (require.main === module) {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   clusterFormationSamples(Number(process.argv[2] ?? 5)).then((s) => {
     console.log(JSON.stringify(s));
-    console.log(`mesh median ${median(s.mesh).toFixed(0)} ms (last helper healthy ${median(s.meshBooted).toFixed(0)} ms), plain median ${median(s.plain).toFixed(0)} ms (${s.mesh.length} runs each)`);
+    console.log(
+      `mesh median ${median(s.mesh).toFixed(0)} ms (last helper healthy ${median(s.meshBooted).toFixed(0)} ms), plain median ${median(s.plain).toFixed(0)} ms (${s.mesh.length} runs each)`,
+    );
   }, (e) => {
     console.error(e);
     process.exit(1);

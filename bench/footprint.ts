@@ -37,20 +37,34 @@ async function window(pids: Array<[Kind, number]>, into: Record<Kind, Series>, d
 /** LOADERS processes, each LOOKUPS lookups of the peer `orders` on the helper's EPMD port. */
 function epmdLoad(address: string, port: number): Promise<void> {
   const one = () => new Promise<void>((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(__dirname, 'epmd-load.js'), address, String(port), 'orders', String(LOOKUPS), '25'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const p = spawn(process.execPath, [path.join(__dirname, 'epmd-load.js'), address, String(port), 'orders', String(LOOKUPS), '25'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`epmd load exited ${code}`))));
   });
   return Promise.all(Array.from({ length: LOADERS }, one)).then(() => undefined);
 }
 
-const empty = (): Record<Kind, Series> => Object.fromEntries(KINDS.map((k) => [k, { rss: [], anon: [], cpuPct: [] }])) as unknown as Record<Kind, Series>;
+const empty = (): Record<Kind, Series> =>
+  Object.fromEntries(KINDS.map((k) => [k, { rss: [], anon: [], cpuPct: [] }])) as unknown as Record<Kind, Series>;
 
-async function measure(mesh: MeshFixture, floor: number, timer: number, wakeMs: number): Promise<{ idle: Record<Kind, Series>; load: Record<Kind, Series> }> {
+async function measure(
+  mesh: MeshFixture,
+  floor: number,
+  timer: number,
+  wakeMs: number,
+): Promise<{ idle: Record<Kind, Series>; load: Record<Kind, Series> }> {
   const idle = empty();
   const load = empty();
   const progress = new Progress('footprint', IDLE_WINDOWS + WINDOWS);
   const billing = mesh.nodes[0];
-  const pids: Array<[Kind, number]> = [['helper', billing.pids.helper], ['proxy', billing.pids.proxy], ['beam', billing.pids.beam], ['empty node', floor], ['timer node', timer]];
+  const pids: Array<[Kind, number]> = [
+    ['helper', billing.pids.helper],
+    ['proxy', billing.pids.proxy],
+    ['beam', billing.pids.beam],
+    ['empty node', floor],
+    ['timer node', timer],
+  ];
   const route = billing.state.upstreams.find((u) => u.node.startsWith('orders@'))!;
   for (let i = 0; i < IDLE_WINDOWS; i++) {
     await window(pids, idle, sleep(wakeMs));
@@ -88,7 +102,14 @@ export async function footprintBench(): Promise<Section> {
     timer.stop();
     await mesh.stop();
   }
-  const rows = KINDS.map((k) => [k, fmtCi(medianCi(got.idle[k].rss), 1), fmtCi(medianCi(got.idle[k].anon), 1), fmtCi(meanCi(got.idle[k].cpuPct), 3), fmtCi(medianCi(got.load[k].rss), 1), fmtCi(medianCi(got.load[k].cpuPct), 1)]);
+  const rows = KINDS.map((k) => [
+    k,
+    fmtCi(medianCi(got.idle[k].rss), 1),
+    fmtCi(medianCi(got.idle[k].anon), 1),
+    fmtCi(meanCi(got.idle[k].cpuPct), 3),
+    fmtCi(medianCi(got.load[k].rss), 1),
+    fmtCi(medianCi(got.load[k].cpuPct), 1),
+  ]);
   const rss = medianCi(got.idle.helper.rss);
   const cpu = meanCi(got.idle.helper.cpuPct);
   return {

@@ -20,7 +20,19 @@ function header(records: SectionRecord[]): string[] {
   return [
     'Each section keeps its raw samples in `bench/samples/<section>.json`; a one-section run (`npm run bench -- boot`) replaces only that section, so sections may come from different runs:',
     '',
-    table(['run (UTC)', 'commit', 'sections', 'machine', 'Node', 'Erlang', 'Consul', 'Terraform'], [...runs.values()].map(({ env, names }) => [env.date, env.commit, names.join(', '), env.machine, env.node, env.erlang, env.consul, env.terraform ?? ''])),
+    table(
+      ['run (UTC)', 'commit', 'sections', 'machine', 'Node', 'Erlang', 'Consul', 'Terraform'],
+      [...runs.values()].map(({ env, names }) => [
+        env.date,
+        env.commit,
+        names.join(', '),
+        env.machine,
+        env.node,
+        env.erlang,
+        env.consul,
+        env.terraform ?? '',
+      ]),
+    ),
     '',
     ...(facts.length ? ['Measured in the run (TLS as negotiated on the wire, read from the ServerHello of each side):', '', ...facts, ''] : []),
     'The machine is shared and noisy: every figure is a median with its 95% percentile-bootstrap confidence interval `[lo, hi]` from the raw samples; variants are interleaved in a random order inside each round. A goal is **met** only when the whole interval clears it, **no** when the whole interval misses it, and undecided otherwise.',

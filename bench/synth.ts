@@ -69,7 +69,17 @@ export async function synthBench(): Promise<Section> {
     const mt = median(m.map((s) => s.ms));
     const resources = Object.values(m[0].counts).reduce((a, b) => a + b, 0);
     fitPoints.push({ resources, edges, ms: mt });
-    rows.push([label, fmt(edges), fmt(resources), fmt(mt), fmt(median(r.map((s) => s.ms))), fmtCi(time), fmt(median(m.map((s) => s.peakRssMb))), fmt(median(r.map((s) => s.peakRssMb))), fmtCi(mem)]);
+    rows.push([
+      label,
+      fmt(edges),
+      fmt(resources),
+      fmt(mt),
+      fmt(median(r.map((s) => s.ms))),
+      fmtCi(time),
+      fmt(median(m.map((s) => s.peakRssMb))),
+      fmt(median(r.map((s) => s.peakRssMb))),
+      fmtCi(mem),
+    ]);
     goals.push(goalAtMost(`synth time ratio <= 1.3 (${label})`, time, 1.3));
   }
   return {
@@ -77,7 +87,10 @@ export async function synthBench(): Promise<Section> {
     markdown: [
       `Time from constructing the stack to \`app.synth()\` written to disk, and peak RSS, each run in a fresh Node process; ${CASES.map((c) => c.runs).join(', ')} rounds per size, the two variants in a random order in each round. Both variants emit identical resources (checked: same counts and the same manifest bytes). Ratios are BeamMesh / by hand, with their 95% bootstrap intervals.`,
       '',
-      table(['mesh', 'edges', 'resources', 'BeamMesh ms', 'by hand ms', 'time ratio [95% CI]', 'BeamMesh MB', 'by hand MB', 'memory ratio [95% CI]'], rows),
+      table(
+        ['mesh', 'edges', 'resources', 'BeamMesh ms', 'by hand ms', 'time ratio [95% CI]', 'BeamMesh MB', 'by hand MB', 'memory ratio [95% CI]'],
+        rows,
+      ),
       '',
       linearFit(fitPoints),
     ].join('\n'),

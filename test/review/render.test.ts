@@ -57,7 +57,9 @@ describe('diff renderings', () => {
       '1 added, 1 removed, 1 kept',
       '',
     ].join('\n'));
-    expect(renderDiff({ added: [], removed: [], kept: diff.kept }, 'text')).toBe('no change in who may talk to whom\n= a@h1.x -> b@h2.x  allow upstream\n');
+    expect(renderDiff({ added: [], removed: [], kept: diff.kept }, 'text')).toBe(
+      'no change in who may talk to whom\n= a@h1.x -> b@h2.x  allow upstream\n',
+    );
   });
 
   test('mermaid, dot and json show each edge with what happens to it', () => {
