@@ -10,6 +10,7 @@ import { synthToDir } from '../support/synth';
 import { deploySynth } from '../support/terraform';
 import { fmt, fmtCi, goalAtMost, log, median, Progress, rounds, Section, shuffled, startRealEpmd, table } from './lib';
 import { differenceCi, medianCi, ratioCi } from './stats';
+import { prose } from './results';
 
 const ROUNDS = rounds(10);
 const COOKIE = 'bench-' + Math.random().toString(36).slice(2);
@@ -17,9 +18,11 @@ const ORDERS = 'orders@orders-1.shop.test';
 const BILLING = 'billing@billing-1.shop.test';
 /** Ping until pong every 10 ms, at most 3,000 tries (bounded). */
 const pingLoop = (peer: string) =>
-  `L = fun Loop(N) when N < 3000 -> case net_adm:ping(list_to_atom("${peer}")) of pong -> io:format("PONG ~p~n", [N]), halt(0); pang -> timer:sleep(10), Loop(N + 1) end; Loop(_) -> halt(3) end, L(0).`;
+  `L = fun Loop(N) when N < 3000 -> case net_adm:ping(list_to_atom("${peer}")) of ` +
+  'pong -> io:format("PONG ~p~n", [N]), halt(0); pang -> timer:sleep(10), Loop(N + 1) end; Loop(_) -> halt(3) end, L(0).';
 const pingExpr = (peer: string) =>
-  `(fun L(N) when N < 3000 -> case net_adm:ping(list_to_atom("${peer}")) of pong -> N; pang -> erlang:disconnect_node(list_to_atom("${peer}")), timer:sleep(10), L(N + 1) end; L(_) -> timeout end)(0)`;
+  `(fun L(N) when N < 3000 -> case net_adm:ping(list_to_atom("${peer}")) of pong -> N; ` +
+  `pang -> erlang:disconnect_node(list_to_atom("${peer}")), timer:sleep(10), L(N + 1) end; L(_) -> timeout end)(0)`;
 
 const since = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 const exited = (c: ChildProcess) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)));
@@ -153,9 +156,9 @@ export async function bootBench(): Promise<Section> {
         if (process.env.MESHX_BENCH_VERBOSE) log(`boot round ${i + 1}: ${v}`);
         got[v].push(await measure(f, v, i, steps));
       }
-      progress.tick(
-        `mesh out ${fmt(got['mesh-out'][i])} ms / in ${fmt(got['mesh-in'][i])} ms, plain out ${fmt(got['plain-out'][i])} / in ${fmt(got['plain-in'][i])} ms`,
-      );
+      const mesh = `${fmt(got['mesh-out'][i])} ms / in ${fmt(got['mesh-in'][i])}`;
+      const plain = `${fmt(got['plain-out'][i])} / in ${fmt(got['plain-in'][i])}`;
+      progress.tick(`mesh out ${mesh} ms, plain out ${plain} ms`);
     }
   } finally {
     await f.stop();
@@ -172,7 +175,7 @@ export async function bootBench(): Promise<Section> {
   return {
     title: '2. Boot latency, both ways',
     markdown: [
-      `From spawning the new node to (outbound) its own first \`pong\` from an already running peer, and (inbound) the first \`pong\` that already running peer gets from the new node, pinging every 10 ms from before the spawn: that includes the catalog propagation of the new sidecar to the peer's upstream. ${ROUNDS} rounds, the four variants in a random order in each. Mesh: \`meshx-node run … -- erl -name …\` with the built-in proxy, against a Consul 1.8.7 dev agent (two-nodes example, LEGACY intentions, no ACLs). Plain: \`erl -name\` with the real epmd and inet_tcp_dist. ms, medians with 95% bootstrap intervals.`,
+      prose.boot.method(ROUNDS),
       '',
       table(
         ['direction', 'plain erl -name', 'meshx-node run', 'overhead', 'ratio'],
@@ -182,7 +185,7 @@ export async function bootBench(): Promise<Section> {
         ],
       ),
       '',
-      'Where the outbound mesh boot goes (helper log `boot steps`, median ms; `beam` is from spawning the BEAM to its EPMD registration):',
+      prose.boot.steps,
       '',
       table(
         ['step', 'ms'],

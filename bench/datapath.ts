@@ -10,6 +10,7 @@ import { BILLING, ORDERS, startMesh } from './fixtures';
 import { beamPid, cpuNanos, fmt, fmtCi, goalAtLeast, goalAtMost, Progress, rounds, Section, shuffled, startRealEpmd, table } from './lib';
 import { medianCi, ratioCi } from './stats';
 import { captureHandshakes, Negotiated } from './tls-capture';
+import { prose } from './results';
 
 const ROUNDS = rounds(7);
 const RTT_N = 5000;
@@ -123,7 +124,8 @@ function tlsDistConf(dir: string, cipher?: string): string {
   const c = makeCerts(dir);
   const pin = `{versions, ['tlsv1.3']}${cipher?.startsWith('TLS_') ? `, {ciphers, ["${cipher}"]}` : ''}`;
   const opt = (side: 'server' | 'client') =>
-    `{${side}, [{certfile, "${c.cert}"}, {keyfile, "${c.key}"}, {cacertfile, "${c.ca}"}, {verify, verify_peer}, ${pin}${side === 'server' ? ', {fail_if_no_peer_cert, true}' : ''}]}`;
+    `{${side}, [{certfile, "${c.cert}"}, {keyfile, "${c.key}"}, {cacertfile, "${c.ca}"}, {verify, verify_peer}, ${pin}` +
+    `${side === 'server' ? ', {fail_if_no_peer_cert, true}' : ''}]}`;
   fs.writeFileSync(path.join(dir, 'ssl_dist.conf'), `[${opt('server')}, ${opt('client')}].\n`);
   fs.writeFileSync(path.join(dir, 'inetrc'), '{lookup, [file, native]}.\n{host, {127,0,0,1}, ["tls-a.bench.test", "tls-b.bench.test"]}.\n');
   return path.join(dir, 'ssl_dist.conf');
@@ -176,9 +178,9 @@ function render(got: Record<PathName, Samples>, meshTls?: Negotiated, distTls?: 
   return {
     title: '6. Data path between two nodes',
     markdown: [
-      `Workloads from node A to an echo process on node B (bench/erl/dist_bench.erl): sequential round trips of a small message (${fmt(RTT_N)} per sample), ${BULK_N} messages of 1 MiB each acknowledged, ${fmt(PIPE_N)} 64-byte messages echoed with 64 outstanding. ${ROUNDS} rounds; in each, the three paths in a random order (all three pairs run for the whole section). inet_tls_dist: mutual TLS with verify_peer, ECDSA P-256 certificates made by the bench, pinned to TLS 1.3 and to the cipher the mesh negotiated. Mesh: both nodes under \`meshx-node run\` with Consul's built-in proxies (mTLS between them; Consul's Connect CA, EC P-256 by default). TLS on the wire (ServerHello): mesh ${wire(meshTls)}; inet_tls_dist ${wire(distTls)}.`,
+      prose.datapath.method({ rttN: fmt(RTT_N), bulkN: BULK_N, pipeN: fmt(PIPE_N), rounds: ROUNDS, meshTls: wire(meshTls), distTls: wire(distTls) }),
       '',
-      'CPU: on-CPU time of every process on the path, summed over both BEAMs and, for the mesh, both proxies (the helpers are not on the data path), per MiB of the 1 MiB workload and per echoed 64-byte message of the pipelined one.',
+      prose.datapath.cpu,
       '',
       table(
         ['path', 'round trip (µs)', '1 MiB + ack (MiB/s)', 'pipelined 64 B (msg/s)', 'CPU µs per MiB', 'CPU µs per message'],
@@ -193,7 +195,7 @@ function render(got: Record<PathName, Samples>, meshTls?: Negotiated, distTls?: 
         ],
       ),
       '',
-      "What limits the mesh here: meshx-node's own code is not on the data path (the helper answers one EPMD lookup per connection, then the BEAM talks to its sidecar). Every message crosses two extra userspace hops: Consul's built-in proxy (Go) on each side, with TLS between them, all sharing the 2 vCPUs with both BEAMs. Bulk transfers gain from the proxies' TLS being far cheaper than inet_tls_dist's on OTP 25; small messages pay each hop's read/write and wake-up cost, which is why round trip and pipelined small messages trail inet_tls_dist, which encrypts inside the BEAM with no extra hop. Envoy, the production proxy, could not be measured here (not packaged by Debian).",
+      prose.datapath.limits,
     ].join('\n'),
     goals: [
       goalAtLeast('mesh 1 MiB throughput >= 3x inet_tls_dist', bulk, 3, 2, 'x'),

@@ -8,6 +8,7 @@ import { encodeAlive2Request } from '../lib/runtime/epmd/codec';
 import { startMesh } from './fixtures';
 import { cpuNanos, fmt, fmtCi, goalAtLeast, goalAtMost, median, Progress, quantile, rounds, Section, shuffled, startRealEpmd, table } from './lib';
 import { bootstrap, ratioCi } from './stats';
+import { prose } from './results';
 
 const ROUNDS = rounds(7);
 const LOADS = [
@@ -121,7 +122,7 @@ function render(got: Array<{ epmd: Round[]; helper: Round[] }>, transport: strin
   return {
     title: '7. EPMD: PORT_PLEASE2 lookups answered by the running helper',
     markdown: [
-      `The EPMD server inside a real \`meshx-node run\` helper (billing of the two-nodes example, its BEAM and proxy running; EPMD served over ${transport}), asked for the peer \`orders\` on the peer's loopback address (answered from the route to the sidecar upstream), vs the real epmd asked for a registered \`orders\`. Each lookup is a new TCP connection, as a BEAM makes it. The load comes from separate Node processes (bench/epmd-load.js); lookups/s counts all of them over the slowest one's time, latencies (ms) are pooled. ${ROUNDS} rounds per load, the two servers in a random order in each. Ratios are helper / epmd with 95% bootstrap intervals; CPU is the server process's on-CPU time per lookup (µs; the helper's is ${fmtCi(cpu, 0)} µs under the larger load).`,
+      prose.epmd.method(transport, ROUNDS, fmtCi(cpu, 0)),
       '',
       table(
         [
@@ -140,7 +141,7 @@ function render(got: Array<{ epmd: Round[]; helper: Round[] }>, transport: strin
         rows,
       ),
       '',
-      "A BEAM asks once per new distribution connection, not per message: thousands of lookups per second is far above any node's need, and the p99 is what a booting cluster feels. Where the helper's time goes: with 4 load processes on this machine's CPUs the clients set the pace, and each µs the server spends per lookup is taken from them. The helper serves EPMD over libuv TCP handles without net.Socket (lib/runtime/epmd/handle-transport.ts): net.Socket and its stream state had cost ~26 µs of CPU per lookup (35 µs in the helper); its system time per lookup is now at or below epmd's, and what remains above epmd is Node's own per-connection work in user space (V8 calls into JavaScript for accept and read, the TCP handle object, two epoll_ctl calls where epmd's select needs none), a few µs that the EPMD code (~2% of samples) cannot remove.",
+      prose.epmd.reading,
     ].join('\n'),
     goals,
     samples: got,

@@ -19,10 +19,12 @@ const C = 'c@c-1.bench.test';
 
 /** Pings inside the BEAM every 10 ms (bounded: 60 s) and answers the OS time of the first pong. */
 const pongAt = (peer: string) =>
-  `(fun Loop(N) -> case net_adm:ping(list_to_atom("${peer}")) of pong -> erlang:system_time(millisecond); pang when N < 6000 -> timer:sleep(10), Loop(N + 1); pang -> timeout end end)(0)`;
+  `(fun Loop(N) -> case net_adm:ping(list_to_atom("${peer}")) of pong -> erlang:system_time(millisecond); ` +
+  'pang when N < 6000 -> timer:sleep(10), Loop(N + 1); pang -> timeout end end)(0)';
 /** The OS time at which the BEAM first resolves `host` (diagnostics). */
 const resolvedAt = (host: string) =>
-  `(fun Loop(N) -> case inet:getaddr("${host}", inet) of {ok, _} -> erlang:system_time(millisecond); _ when N < 6000 -> timer:sleep(10), Loop(N + 1); _ -> timeout end end)(0)`;
+  `(fun Loop(N) -> case inet:getaddr("${host}", inet) of {ok, _} -> erlang:system_time(millisecond); ` +
+  '_ when N < 6000 -> timer:sleep(10), Loop(N + 1); _ -> timeout end end)(0)';
 
 /** One run: a-c and b-c connected; the deploy adds a-b; the time until a's first pong from b. */
 async function oneRun(agent: DevAgent, run: number): Promise<{ pong: number; applied: number }> {
@@ -89,9 +91,8 @@ if (require.main === module) {
     (s) => {
       const sorted = [...s].sort((x, y) => x - y);
       const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-      console.log(
-        `live topology, KV write to first pong on a new edge (n=${s.length}): median ${median} ms, min ${sorted[0]} ms, max ${sorted[sorted.length - 1]} ms; samples ${s.join(', ')}`,
-      );
+      const spread = `median ${median} ms, min ${sorted[0]} ms, max ${sorted[sorted.length - 1]} ms`;
+      console.log(`live topology, KV write to first pong on a new edge (n=${s.length}): ${spread}; samples ${s.join(', ')}`);
     },
     (e) => {
       console.error(e);
