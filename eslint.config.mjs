@@ -10,6 +10,9 @@ const layers = [
   { target: './lib/review', from: ['./lib/constructs', './lib/runtime', './lib/cli'] },
   { target: './lib/runtime', from: ['./lib/constructs', './lib/review', './lib/cli'] },
   { target: './lib/constructs', from: ['./lib/runtime', './lib/review', './lib/cli'] },
+  { target: './lib/cli', from: './lib/constructs' },
+  // The package's entry is the jsii API: no Node-typed runtime in it.
+  { target: './lib/index.ts', from: './lib/runtime' },
   // Nothing imports the CLI (it is the bin's entry); tests of it do.
   { target: ['./lib/!(cli)/**', './lib/index.ts', './support', './bench', './scripts'], from: './lib/cli' },
   // The library never reaches into the test, demo and bench helpers.
