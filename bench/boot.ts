@@ -105,25 +105,8 @@ async function measure(f: Fixture, v: Variant, i: number, steps: Record<string, 
     const m = await outbound(
       process.execPath,
       [
-        BIN,
-        'run',
-        '--from',
-        f.outdir,
-        '--node',
-        ORDERS,
-        '--consul-addr',
-        f.agent.httpAddr,
-        '--',
-        'erl',
-        '-name',
-        ORDERS,
-        '-setcookie',
-        COOKIE,
-        '-noshell',
-        '-eval',
-        pingLoop(BILLING),
-      ],
-      process.env,
+        BIN, 'run', '--from', f.outdir, '--node', ORDERS, '--consul-addr', f.agent.httpAddr, '--', 'erl', '-name', ORDERS, '-setcookie',
+        COOKIE, '-noshell', '-eval', pingLoop(BILLING), ], process.env,
     );
     const line = m.out.match(/boot steps: (.*) \(total/);
     for (const [, name, ms] of (line?.[1] ?? '').matchAll(/([\w-]+) (\d+) ms/g)) (steps[name] ??= []).push(Number(ms));

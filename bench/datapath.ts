@@ -42,52 +42,16 @@ async function round(p: Pair, into: Samples): Promise<void> {
 function makeCerts(dir: string): { cert: string; key: string; ca: string } {
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   run([
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=meshx bench CA',
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2',
+    '-subj', '/CN=meshx bench CA',
   ]);
   run([
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'node.key',
-    '-out',
-    'node.csr',
-    '-subj',
+    'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'node.key', '-out', 'node.csr', '-subj',
     '/CN=bench node',
   ]);
   fs.writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=DNS:tls-a.bench.test,DNS:tls-b.bench.test\nextendedKeyUsage=serverAuth,clientAuth\n');
   run([
-    'x509',
-    '-req',
-    '-in',
-    'node.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'node.pem',
-    '-days',
-    '2',
-    '-extfile',
+    'x509', '-req', '-in', 'node.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'node.pem', '-days', '2', '-extfile',
     'ext.cnf',
   ]);
   return { cert: path.join(dir, 'node.pem'), key: path.join(dir, 'node.key'), ca: path.join(dir, 'ca.pem') };

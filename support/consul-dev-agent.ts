@@ -52,27 +52,9 @@ export class DevAgent {
       server: await probeFreePort('127.0.0.1'),
     };
     const args = [
-      consul,
-      'agent',
-      '-dev',
-      '-bind',
-      '127.0.0.1',
-      '-client',
-      '127.0.0.1',
-      '-node',
-      `meshx-test-${ports.http}`,
-      '-http-port',
-      String(ports.http),
-      '-dns-port',
-      '-1',
-      '-grpc-port',
-      '-1',
-      '-serf-lan-port',
-      String(ports.serfLan),
-      '-serf-wan-port',
-      String(ports.serfWan),
-      '-server-port',
-      String(ports.server),
+      consul, 'agent', '-dev', '-bind', '127.0.0.1', '-client', '127.0.0.1', '-node', `meshx-test-${ports.http}`, '-http-port',
+      String(ports.http), '-dns-port', '-1', '-grpc-port', '-1', '-serf-lan-port', String(ports.serfLan), '-serf-wan-port',
+      String(ports.serfWan), '-server-port', String(ports.server),
     ];
     if (o.datacenter) args.push('-datacenter', o.datacenter);
     // Consul 1.14 dev agents also open a gRPC TLS port (8503): off, so agents can run side by side.

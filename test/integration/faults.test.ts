@@ -183,15 +183,7 @@ describe('faults', () => {
     const r = spawnSync(
       process.execPath,
       [
-        BIN,
-        'run',
-        '--from',
-        outdir,
-        '--node',
-        ORDERS,
-        '--consul-addr',
-        agent.httpAddr,
-        '--state-dir',
+        BIN, 'run', '--from', outdir, '--node', ORDERS, '--consul-addr', agent.httpAddr, '--state-dir',
         path.join(file, 'state'),
         '--',
         'erl',

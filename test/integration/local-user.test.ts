@@ -135,24 +135,8 @@ describe('a local user on the same host', () => {
     spawnSync(
       process.execPath,
       [
-        BIN,
-        'run',
-        '--from',
-        outdir,
-        '--node',
-        ALPHA,
-        '--consul-addr',
-        agent.httpAddr,
-        '--state-dir',
-        stateDir,
-        '--',
-        'erl',
-        '-name',
-        ALPHA,
-        '-setcookie',
-        COOKIE,
-        '-noshell',
-      ],
+        BIN, 'run', '--from', outdir, '--node', ALPHA, '--consul-addr', agent.httpAddr, '--state-dir', stateDir, '--', 'erl', '-name',
+        ALPHA, '-setcookie', COOKIE, '-noshell', ],
       { encoding: 'utf8', timeout: 60000 },
     );
 
@@ -241,14 +225,7 @@ describe('a local user on the same host', () => {
     // A hidden console node that stays up and reports its distribution port.
     const console = spawnTied(
       [
-        'erl',
-        '-name',
-        'console@h1.local.test',
-        '-hidden',
-        '-setcookie',
-        COOKIE,
-        '-noshell',
-        '-eval',
+        'erl', '-name', 'console@h1.local.test', '-hidden', '-setcookie', COOKIE, '-noshell', '-eval',
         'R = rpc:call(list_to_atom(os:getenv("MESHX_NODE_NAME")), erlang, node, []), io:format("dist port ~p rpc ~p~n", [element(2, ' +
           'erl_epmd:port_please("console", "127.0.0.1")), R]), receive after infinity -> ok end.',
       ],

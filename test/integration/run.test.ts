@@ -104,15 +104,8 @@ describe('meshx-node run with real Consul, proxies and BEAM nodes', () => {
       const remote = spawnSync(
         'erl',
         [
-          '-name',
-          'console@orders-1.shop.test',
-          '-hidden',
-          '-setcookie',
-          COOKIE,
-          '-noshell',
-          '-eval',
-          'io:format("~p~n", [rpc:call(list_to_atom(os:getenv("MESHX_NODE_NAME")), erlang, node, [])]), halt().',
-        ],
+          '-name', 'console@orders-1.shop.test', '-hidden', '-setcookie', COOKIE, '-noshell', '-eval',
+          'io:format("~p~n", [rpc:call(list_to_atom(os:getenv("MESHX_NODE_NAME")), erlang, node, [])]), halt().', ],
         { env: { ...process.env, ...vars }, encoding: 'utf8', timeout: 30000 },
       );
       expect(remote.stdout.trim()).toBe("'orders@orders-1.shop.test'");

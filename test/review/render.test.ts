@@ -21,17 +21,9 @@ const diff: GraphDiff = {
 describe('graph renderings', () => {
   test('text lists nodes, edges and findings', () => {
     expect(renderGraph(graph, 'text')).toBe([
-      'nodes (2):',
-      '  a@h1.x  m-a',
-      '  b@h2.x  m-b',
-      '',
-      'edges (2):',
-      '  a@h1.x -> b@h2.x  allow   upstream',
-      '  b@h2.x -> a@h1.x  deny    upstream',
-      '',
-      'findings (1):',
-      '  [upstream-not-allowed] b has an upstream to a but no intention allows it (deny)',
-      '',
+      'nodes (2):', '  a@h1.x  m-a', '  b@h2.x  m-b', '', 'edges (2):', '  a@h1.x -> b@h2.x  allow   upstream',
+      '  b@h2.x -> a@h1.x  deny    upstream', '', 'findings (1):',
+      '  [upstream-not-allowed] b has an upstream to a but no intention allows it (deny)', '',
     ].join('\n'));
   });
 

@@ -34,13 +34,8 @@ describe('BEAM environment', () => {
   test('inetrc: the hosts file, then our DNS responder alone (TCP, names as they are), then the system (path quoted as an Erlang string)', () => {
     expect(inetrc('/run/x/hosts', 5353)).toBe([
       "%% meshx-node: the host map, answered at once by the helper's loopback DNS (TCP) and kept in the hosts file",
-      '{hosts_file, "/run/x/hosts"}.',
-      '{resolv_conf, ""}.',
-      '{nameserver, {127,0,0,1}, 5353}.',
-      '{search, ["."]}.',
-      '{usevc, true}.',
-      '{lookup, [file, dns, native]}.',
-      '',
+      '{hosts_file, "/run/x/hosts"}.', '{resolv_conf, ""}.', '{nameserver, {127,0,0,1}, 5353}.', '{search, ["."]}.', '{usevc, true}.',
+      '{lookup, [file, dns, native]}.', '',
     ].join('\n'));
     expect(inetrc('/run/a"b\\c/hosts', 1)).toContain('{hosts_file, "/run/a\\"b\\\\c/hosts"}.');
   });

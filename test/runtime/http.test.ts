@@ -67,54 +67,18 @@ describe('HttpClient', () => {
     beforeAll(async () => {
       const ossl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
       ossl([
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        'ca.key',
-        '-out',
-        'ca.pem',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=test CA',
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days',
+        '1', '-subj', '/CN=test CA',
       ]);
       for (const [n, san] of [['server', 'DNS:server.dc1.consul'], ['client', 'DNS:client.dc1.consul']]) {
         ossl([
-          'req',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-keyout',
-          `${n}.key`,
-          '-out',
-          `${n}.csr`,
-          '-subj',
+          'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${n}.key`, '-out', `${n}.csr`, '-subj',
           `/CN=${n}`,
         ]);
         fs.writeFileSync(path.join(dir, `${n}.cnf`), `subjectAltName=${san}\nextendedKeyUsage=serverAuth,clientAuth\n`);
         ossl([
-          'x509',
-          '-req',
-          '-in',
-          `${n}.csr`,
-          '-CA',
-          'ca.pem',
-          '-CAkey',
-          'ca.key',
-          '-CAcreateserial',
-          '-out',
-          `${n}.pem`,
-          '-days',
-          '1',
-          '-extfile',
-          `${n}.cnf`,
+          'x509', '-req', '-in', `${n}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${n}.pem`, '-days', '1',
+          '-extfile', `${n}.cnf`,
         ]);
       }
       tlsServer = https.createServer(

@@ -194,15 +194,7 @@ describe('boot steps', () => {
   test('the login step comes right after the state dir (undone last but one), and only with a login', () => {
     const login = {} as AclLogin;
     expect(bootSteps({ login }).map((s) => s.name)).toEqual([
-      'state-dir',
-      'login',
-      'ports',
-      'register',
-      'epmd',
-      'dns',
-      'proxy-ready',
-      'health',
-      'beam',
+      'state-dir', 'login', 'ports', 'register', 'epmd', 'dns', 'proxy-ready', 'health', 'beam',
     ]);
     expect(bootSteps({}).map((s) => s.name)).toEqual(['state-dir', 'ports', 'register', 'epmd', 'dns', 'proxy-ready', 'health', 'beam']);
   });

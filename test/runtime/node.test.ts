@@ -96,15 +96,7 @@ describe('NodeRuntime', () => {
 describe('bootSteps', () => {
   test('with --kv the manifest watch comes last (started after the BEAM, stopped first); --manifest and --from have none', () => {
     expect(bootSteps({ kvKey: 'meshx/shop/nodes/shop-orders' }).map((st) => st.name)).toEqual([
-      'state-dir',
-      'ports',
-      'register',
-      'epmd',
-      'dns',
-      'proxy-ready',
-      'health',
-      'beam',
-      'watch',
+      'state-dir', 'ports', 'register', 'epmd', 'dns', 'proxy-ready', 'health', 'beam', 'watch',
     ]);
     expect(bootSteps({}).map((st) => st.name)).not.toContain('watch');
   });
