@@ -42,15 +42,21 @@ function renderMermaid(g: MeshGraph): string {
   return lines.join('\n') + '\n';
 }
 
+/** A quoted DOT string. */
+const dotQuote = (s: string): string => `"${s.replace(/"/g, '\\"')}"`;
+
+/** The opening lines of a left-to-right DOT digraph with rounded boxes. */
+const dotHeader = (name: string): string[] => [
+  `digraph ${name} {`,
+  '  rankdir=LR;',
+  '  node [shape=box, style=rounded, fontname="Helvetica"];',
+  '  edge [fontname="Helvetica", fontsize=10];',
+];
+
 function renderDot(g: MeshGraph): string {
   const id = ids(g);
-  const q = (s: string) => `"${s.replace(/"/g, '\\"')}"`;
-  const lines = [
-    'digraph mesh {',
-    '  rankdir=LR;',
-    '  node [shape=box, style=rounded, fontname="Helvetica"];',
-    '  edge [fontname="Helvetica", fontsize=10];',
-  ];
+  const q = dotQuote;
+  const lines = dotHeader('mesh');
   for (const n of g.nodes) lines.push(`  ${id.get(n.node)} [label=${q(`${n.node}\n${n.service}`)}];`);
   for (const e of g.edges) {
     const color = e.intention === 'allow' ? (e.upstream ? 'darkgreen' : 'gray') : e.intention === 'deny' ? 'red' : 'orange';
@@ -90,13 +96,8 @@ export function renderDiff(d: GraphDiff, format: GraphFormat): string {
     return lines.join('\n') + '\n';
   }
   if (format === 'dot') {
-    const q = (s: string) => `"${s.replace(/"/g, '\\"')}"`;
-    const lines = [
-      'digraph mesh_diff {',
-      '  rankdir=LR;',
-      '  node [shape=box, style=rounded, fontname="Helvetica"];',
-      '  edge [fontname="Helvetica", fontsize=10];',
-    ];
+    const q = dotQuote;
+    const lines = dotHeader('mesh_diff');
     for (const n of names) lines.push(`  ${id.get(n)} [label=${q(n)}];`);
     for (const { e, c } of all) {
       const style = c === 'removed' ? ', style=dashed' : '';
