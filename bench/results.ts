@@ -1,4 +1,5 @@
-// Renders bench/results.md from the saved section records (bench/samples/*.json).
+// Renders bench/results.md from the saved section records (bench/samples/*.json), and holds the
+// report's prose: the sections compute figures, the words of the report are here.
 import { RunEnv } from './env';
 import { Section, table } from './lib';
 
