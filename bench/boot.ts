@@ -10,14 +10,19 @@ import { synthToDir } from '../support/synth';
 import { deploySynth } from '../support/terraform';
 import { fmt, fmtCi, goalAtMost, log, median, Progress, rounds, Section, shuffled, startRealEpmd, table } from './lib';
 import { differenceCi, medianCi, ratioCi } from './stats';
+import { prose } from './results';
 
 const ROUNDS = rounds(10);
 const COOKIE = 'bench-' + Math.random().toString(36).slice(2);
 const ORDERS = 'orders@orders-1.shop.test';
 const BILLING = 'billing@billing-1.shop.test';
 /** Ping until pong every 10 ms, at most 3,000 tries (bounded). */
-const pingLoop = (peer: string) => `L = fun Loop(N) when N < 3000 -> case net_adm:ping(list_to_atom("${peer}")) of pong -> io:format("PONG ~p~n", [N]), halt(0); pang -> timer:sleep(10), Loop(N + 1) end; Loop(_) -> halt(3) end, L(0).`;
-const pingExpr = (peer: string) => `(fun L(N) when N < 3000 -> case net_adm:ping(list_to_atom("${peer}")) of pong -> N; pang -> erlang:disconnect_node(list_to_atom("${peer}")), timer:sleep(10), L(N + 1) end; L(_) -> timeout end)(0)`;
+const pingLoop = (peer: string) =>
+  `L = fun Loop(N) when N < 3000 -> case net_adm:ping(list_to_atom("${peer}")) of ` +
+  'pong -> io:format("PONG ~p~n", [N]), halt(0); pang -> timer:sleep(10), Loop(N + 1) end; Loop(_) -> halt(3) end, L(0).';
+const pingExpr = (peer: string) =>
+  `(fun L(N) when N < 3000 -> case net_adm:ping(list_to_atom("${peer}")) of pong -> N; ` +
+  `pang -> erlang:disconnect_node(list_to_atom("${peer}")), timer:sleep(10), L(N + 1) end; L(_) -> timeout end)(0)`;
 
 const since = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 const exited = (c: ChildProcess) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)));
@@ -97,14 +102,30 @@ async function measure(f: Fixture, v: Variant, i: number, steps: Record<string, 
     return p.ms;
   }
   if (v === 'mesh-out') {
-    const m = await outbound(process.execPath, [BIN, 'run', '--from', f.outdir, '--node', ORDERS, '--consul-addr', f.agent.httpAddr, '--', 'erl', '-name', ORDERS, '-setcookie', COOKIE, '-noshell', '-eval', pingLoop(BILLING)], process.env);
+    const m = await outbound(
+      process.execPath,
+      [
+        BIN, 'run', '--from', f.outdir, '--node', ORDERS, '--consul-addr', f.agent.httpAddr, '--', 'erl', '-name', ORDERS, '-setcookie',
+        COOKIE, '-noshell', '-eval', pingLoop(BILLING), ], process.env,
+    );
     const line = m.out.match(/boot steps: (.*) \(total/);
     for (const [, name, ms] of (line?.[1] ?? '').matchAll(/([\w-]+) (\d+) ms/g)) (steps[name] ??= []).push(Number(ms));
     await exited(m.child); // the BEAM halts after pong; the helper deregisters and exits
     return m.ms;
   }
-  if (v === 'plain-in') return inbound(f.plainPeer, `b${i}@127.0.0.1`, () => MeshNode.plain(`b${i}@127.0.0.1`, ['-name', `b${i}@127.0.0.1`, '-setcookie', COOKIE], f.plainEnv), 'SIGKILL');
-  return inbound(f.meshPeer, ORDERS, () => MeshNode.start({ from: f.outdir, node: ORDERS, consulAddr: f.agent.httpAddr, cookie: COOKIE, waitFor: 'nothing' }), 'SIGTERM');
+  if (v === 'plain-in')
+    return inbound(
+      f.plainPeer,
+      `b${i}@127.0.0.1`,
+      () => MeshNode.plain(`b${i}@127.0.0.1`, ['-name', `b${i}@127.0.0.1`, '-setcookie', COOKIE], f.plainEnv),
+      'SIGKILL',
+    );
+  return inbound(
+    f.meshPeer,
+    ORDERS,
+    () => MeshNode.start({ from: f.outdir, node: ORDERS, consulAddr: f.agent.httpAddr, cookie: COOKIE, waitFor: 'nothing' }),
+    'SIGTERM',
+  );
 }
 
 export async function bootBench(): Promise<Section> {
@@ -118,24 +139,41 @@ export async function bootBench(): Promise<Section> {
         if (process.env.MESHX_BENCH_VERBOSE) log(`boot round ${i + 1}: ${v}`);
         got[v].push(await measure(f, v, i, steps));
       }
-      progress.tick(`mesh out ${fmt(got['mesh-out'][i])} ms / in ${fmt(got['mesh-in'][i])} ms, plain out ${fmt(got['plain-out'][i])} / in ${fmt(got['plain-in'][i])} ms`);
+      const mesh = `${fmt(got['mesh-out'][i])} ms / in ${fmt(got['mesh-in'][i])}`;
+      const plain = `${fmt(got['plain-out'][i])} / in ${fmt(got['plain-in'][i])}`;
+      progress.tick(`mesh out ${mesh} ms, plain out ${plain} ms`);
     }
   } finally {
     await f.stop();
   }
   const out = differenceCi(got['mesh-out'], got['plain-out']);
   const inb = differenceCi(got['mesh-in'], got['plain-in']);
-  const row = (label: string, mesh: number[], plain: number[]) => [label, fmtCi(medianCi(plain), 0), fmtCi(medianCi(mesh), 0), fmtCi(differenceCi(mesh, plain), 0), fmtCi(ratioCi(mesh, plain))];
+  const row = (label: string, mesh: number[], plain: number[]) => [
+    label,
+    fmtCi(medianCi(plain), 0),
+    fmtCi(medianCi(mesh), 0),
+    fmtCi(differenceCi(mesh, plain), 0),
+    fmtCi(ratioCi(mesh, plain)),
+  ];
   return {
     title: '2. Boot latency, both ways',
     markdown: [
-      `From spawning the new node to (outbound) its own first \`pong\` from an already running peer, and (inbound) the first \`pong\` that already running peer gets from the new node, pinging every 10 ms from before the spawn: that includes the catalog propagation of the new sidecar to the peer's upstream. ${ROUNDS} rounds, the four variants in a random order in each. Mesh: \`meshx-node run … -- erl -name …\` with the built-in proxy, against a Consul 1.8.7 dev agent (two-nodes example, LEGACY intentions, no ACLs). Plain: \`erl -name\` with the real epmd and inet_tcp_dist. ms, medians with 95% bootstrap intervals.`,
+      prose.boot.method(ROUNDS),
       '',
-      table(['direction', 'plain erl -name', 'meshx-node run', 'overhead', 'ratio'], [row('outbound: new node pings a running peer', got['mesh-out'], got['plain-out']), row('inbound: a running peer pings the new node', got['mesh-in'], got['plain-in'])]),
+      table(
+        ['direction', 'plain erl -name', 'meshx-node run', 'overhead', 'ratio'],
+        [
+          row('outbound: new node pings a running peer', got['mesh-out'], got['plain-out']),
+          row('inbound: a running peer pings the new node', got['mesh-in'], got['plain-in']),
+        ],
+      ),
       '',
-      'Where the outbound mesh boot goes (helper log `boot steps`, median ms; `beam` is from spawning the BEAM to its EPMD registration):',
+      prose.boot.steps,
       '',
-      table(['step', 'ms'], Object.entries(steps).map(([k, v]) => [k, fmt(median(v))])),
+      table(
+        ['step', 'ms'],
+        Object.entries(steps).map(([k, v]) => [k, fmt(median(v))]),
+      ),
     ].join('\n'),
     goals: [
       goalAtMost('mesh boot overhead <= 1.5 s, outbound', out, 1500, 0, ' ms'),

@@ -22,7 +22,8 @@ function pingAllExpr(peers: string[], deadlineMs: number): string {
   const list = peers.map((p) => `'${p}'`).join(',');
   return [
     `Self = self(), Until = erlang:monotonic_time(millisecond) + ${deadlineMs}`,
-    'Try = fun T(P) -> case net_adm:ping(P) of pong -> pong; pang -> case erlang:monotonic_time(millisecond) > Until of true -> pang; false -> timer:sleep(50), T(P) end end end',
+    'Try = fun T(P) -> case net_adm:ping(P) of pong -> pong; ' +
+      'pang -> case erlang:monotonic_time(millisecond) > Until of true -> pang; false -> timer:sleep(50), T(P) end end end',
     `[spawn(fun() -> Self ! {P, Try(P)} end) || P <- [${list}]]`,
     `[receive {P, R} -> R end || P <- [${list}]]`,
   ].join(', ');
@@ -76,7 +77,14 @@ function startEpmds(cluster: Cluster): ChildProcess[] {
 async function plainSample(cluster: Cluster, cookie: string): Promise<number> {
   const names = cluster.hosts.flatMap((h) => Array.from({ length: PER_HOST }, (_, k) => `p${k + 1}@${h.link.address}`));
   const t0 = process.hrtime.bigint();
-  const nodes = names.map((name, i) => MeshNode.plain(name, ['-name', name, '-setcookie', cookie, '-start_epmd', 'false'], process.env, inNs(cluster.hosts[Math.floor(i / PER_HOST)].link.ns)));
+  const nodes = names.map((name, i) =>
+    MeshNode.plain(
+      name,
+      ['-name', name, '-setcookie', cookie, '-start_epmd', 'false'],
+      process.env,
+      inNs(cluster.hosts[Math.floor(i / PER_HOST)].link.ns),
+    ),
+  );
   try {
     await settleAll(nodes.map((n) => pingAll(n, names)));
     return since(t0);
@@ -89,7 +97,10 @@ async function plainSample(cluster: Cluster, cookie: string): Promise<number> {
  * `runs` rounds, mesh and plain in a random order in each: ms from starting all 12 helpers (mesh) or all 12 plain
  * `erl` (plain) to every ordered pair answering pong. One cluster and one deploy for all runs.
  */
-export async function clusterFormationSamples(runs: number, onRound?: (mesh: number, plain: number) => void): Promise<{ mesh: number[]; meshBooted: number[]; plain: number[] }> {
+export async function clusterFormationSamples(
+  runs: number,
+  onRound?: (mesh: number, plain: number) => void,
+): Promise<{ mesh: number[]; meshBooted: number[]; plain: number[] }> {
   const cookie = 'bench-' + Math.random().toString(36).slice(2);
   const mc = await startMeshCluster(HOSTS, PER_HOST);
   const epmds = startEpmds(mc.cluster);
@@ -117,7 +128,8 @@ if (require.main === module) {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   clusterFormationSamples(Number(process.argv[2] ?? 5)).then((s) => {
     console.log(JSON.stringify(s));
-    console.log(`mesh median ${median(s.mesh).toFixed(0)} ms (last helper healthy ${median(s.meshBooted).toFixed(0)} ms), plain median ${median(s.plain).toFixed(0)} ms (${s.mesh.length} runs each)`);
+    const mesh = `${median(s.mesh).toFixed(0)} ms (last helper healthy ${median(s.meshBooted).toFixed(0)} ms)`;
+    console.log(`mesh median ${mesh}, plain median ${median(s.plain).toFixed(0)} ms (${s.mesh.length} runs each)`);
   }, (e) => {
     console.error(e);
     process.exit(1);

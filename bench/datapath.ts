@@ -10,6 +10,7 @@ import { BILLING, ORDERS, startMesh } from './fixtures';
 import { beamPid, cpuNanos, fmt, fmtCi, goalAtLeast, goalAtMost, Progress, rounds, Section, shuffled, startRealEpmd, table } from './lib';
 import { medianCi, ratioCi } from './stats';
 import { captureHandshakes, Negotiated } from './tls-capture';
+import { prose } from './results';
 
 const ROUNDS = rounds(7);
 const RTT_N = 5000;
@@ -40,10 +41,19 @@ async function round(p: Pair, into: Samples): Promise<void> {
 /** A CA and one node certificate valid for both TLS node hosts (OTP 25 checks the host name). */
 function makeCerts(dir: string): { cert: string; key: string; ca: string } {
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=meshx bench CA']);
-  run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'node.key', '-out', 'node.csr', '-subj', '/CN=bench node']);
+  run([
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2',
+    '-subj', '/CN=meshx bench CA',
+  ]);
+  run([
+    'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'node.key', '-out', 'node.csr', '-subj',
+    '/CN=bench node',
+  ]);
   fs.writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=DNS:tls-a.bench.test,DNS:tls-b.bench.test\nextendedKeyUsage=serverAuth,clientAuth\n');
-  run(['x509', '-req', '-in', 'node.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'node.pem', '-days', '2', '-extfile', 'ext.cnf']);
+  run([
+    'x509', '-req', '-in', 'node.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'node.pem', '-days', '2', '-extfile',
+    'ext.cnf',
+  ]);
   return { cert: path.join(dir, 'node.pem'), key: path.join(dir, 'node.key'), ca: path.join(dir, 'ca.pem') };
 }
 
@@ -77,7 +87,9 @@ async function meshPair(pa: string[]): Promise<Pair> {
 function tlsDistConf(dir: string, cipher?: string): string {
   const c = makeCerts(dir);
   const pin = `{versions, ['tlsv1.3']}${cipher?.startsWith('TLS_') ? `, {ciphers, ["${cipher}"]}` : ''}`;
-  const opt = (side: 'server' | 'client') => `{${side}, [{certfile, "${c.cert}"}, {keyfile, "${c.key}"}, {cacertfile, "${c.ca}"}, {verify, verify_peer}, ${pin}${side === 'server' ? ', {fail_if_no_peer_cert, true}' : ''}]}`;
+  const opt = (side: 'server' | 'client') =>
+    `{${side}, [{certfile, "${c.cert}"}, {keyfile, "${c.key}"}, {cacertfile, "${c.ca}"}, {verify, verify_peer}, ${pin}` +
+    `${side === 'server' ? ', {fail_if_no_peer_cert, true}' : ''}]}`;
   fs.writeFileSync(path.join(dir, 'ssl_dist.conf'), `[${opt('server')}, ${opt('client')}].\n`);
   fs.writeFileSync(path.join(dir, 'inetrc'), '{lookup, [file, native]}.\n{host, {127,0,0,1}, ["tls-a.bench.test", "tls-b.bench.test"]}.\n');
   return path.join(dir, 'ssl_dist.conf');
@@ -95,7 +107,12 @@ export async function datapathBench(): Promise<Section> {
     pairs.mesh = await meshPair(pa);
     pairs.direct = await plainPair(['a@127.0.0.1', 'b@127.0.0.1'], ['-setcookie', COOKIE, ...pa], env, false);
     const conf = tlsDistConf(dir, pairs.mesh.tls?.cipher);
-    pairs.tls = await plainPair(['ta@tls-a.bench.test', 'tb@tls-b.bench.test'], ['-proto_dist', 'inet_tls', '-ssl_dist_optfile', conf, '-setcookie', COOKIE, ...pa], { ...env, ERL_INETRC: path.join(dir, 'inetrc') }, true);
+    pairs.tls = await plainPair(
+      ['ta@tls-a.bench.test', 'tb@tls-b.bench.test'],
+      ['-proto_dist', 'inet_tls', '-ssl_dist_optfile', conf, '-setcookie', COOKIE, ...pa],
+      { ...env, ERL_INETRC: path.join(dir, 'inetrc') },
+      true,
+    );
     const progress = new Progress('datapath', ROUNDS);
     for (let i = 0; i < ROUNDS; i++) {
       for (const k of shuffled(['direct', 'tls', 'mesh'] as const)) await round(pairs[k]!, got[k]);
@@ -113,25 +130,41 @@ const empty = (): Samples => ({ rttUs: [], bulkMiBs: [], pipeMsgs: [], cpuUsPerM
 
 function render(got: Record<PathName, Samples>, meshTls?: Negotiated, distTls?: Negotiated): Section {
   const { direct, tls, mesh } = got;
-  const row = (name: string, s: Samples, digits = 0) => [name, ...(['rttUs', 'bulkMiBs', 'pipeMsgs', 'cpuUsPerMiB', 'cpuUsPerMsg'] as const).map((k) => fmtCi(medianCi(s[k]), k === 'cpuUsPerMsg' ? 1 : digits))];
-  const ratio = (a: Samples, b: Samples) => (['rttUs', 'bulkMiBs', 'pipeMsgs', 'cpuUsPerMiB', 'cpuUsPerMsg'] as const).map((k) => fmtCi(ratioCi(a[k], b[k])));
+  const row = (name: string, s: Samples, digits = 0) => [
+    name,
+    ...(['rttUs', 'bulkMiBs', 'pipeMsgs', 'cpuUsPerMiB', 'cpuUsPerMsg'] as const).map((k) => fmtCi(medianCi(s[k]), k === 'cpuUsPerMsg' ? 1 : digits)),
+  ];
+  const ratio = (a: Samples, b: Samples) =>
+    (['rttUs', 'bulkMiBs', 'pipeMsgs', 'cpuUsPerMiB', 'cpuUsPerMsg'] as const).map((k) => fmtCi(ratioCi(a[k], b[k])));
   const bulk = ratioCi(mesh.bulkMiBs, tls.bulkMiBs);
   const rtt = ratioCi(mesh.rttUs, tls.rttUs);
   const wire = (t?: Negotiated) => (t ? `${t.version}, ${t.cipher}` : 'not seen in the capture');
   return {
     title: '6. Data path between two nodes',
     markdown: [
-      `Workloads from node A to an echo process on node B (bench/erl/dist_bench.erl): sequential round trips of a small message (${fmt(RTT_N)} per sample), ${BULK_N} messages of 1 MiB each acknowledged, ${fmt(PIPE_N)} 64-byte messages echoed with 64 outstanding. ${ROUNDS} rounds; in each, the three paths in a random order (all three pairs run for the whole section). inet_tls_dist: mutual TLS with verify_peer, ECDSA P-256 certificates made by the bench, pinned to TLS 1.3 and to the cipher the mesh negotiated. Mesh: both nodes under \`meshx-node run\` with Consul's built-in proxies (mTLS between them; Consul's Connect CA, EC P-256 by default). TLS on the wire (ServerHello): mesh ${wire(meshTls)}; inet_tls_dist ${wire(distTls)}.`,
+      prose.datapath.method({ rttN: fmt(RTT_N), bulkN: BULK_N, pipeN: fmt(PIPE_N), rounds: ROUNDS, meshTls: wire(meshTls), distTls: wire(distTls) }),
       '',
-      'CPU: on-CPU time of every process on the path, summed over both BEAMs and, for the mesh, both proxies (the helpers are not on the data path), per MiB of the 1 MiB workload and per echoed 64-byte message of the pipelined one.',
+      prose.datapath.cpu,
       '',
-      table(['path', 'round trip (µs)', '1 MiB + ack (MiB/s)', 'pipelined 64 B (msg/s)', 'CPU µs per MiB', 'CPU µs per message'], [row('inet_tcp_dist direct', direct), row('inet_tls_dist, mutual TLS', tls), row('meshx-node mesh, built-in proxies', mesh)]),
+      table(
+        ['path', 'round trip (µs)', '1 MiB + ack (MiB/s)', 'pipelined 64 B (msg/s)', 'CPU µs per MiB', 'CPU µs per message'],
+        [row('inet_tcp_dist direct', direct), row('inet_tls_dist, mutual TLS', tls), row('meshx-node mesh, built-in proxies', mesh)],
+      ),
       '',
-      table(['ratio', 'round trip', 'throughput 1 MiB', 'pipelined', 'CPU per MiB', 'CPU per message'], [['mesh / inet_tls_dist', ...ratio(mesh, tls)], ['mesh / direct', ...ratio(mesh, direct)]]),
+      table(
+        ['ratio', 'round trip', 'throughput 1 MiB', 'pipelined', 'CPU per MiB', 'CPU per message'],
+        [
+          ['mesh / inet_tls_dist', ...ratio(mesh, tls)],
+          ['mesh / direct', ...ratio(mesh, direct)],
+        ],
+      ),
       '',
-      "What limits the mesh here: meshx-node's own code is not on the data path (the helper answers one EPMD lookup per connection, then the BEAM talks to its sidecar). Every message crosses two extra userspace hops: Consul's built-in proxy (Go) on each side, with TLS between them, all sharing the 2 vCPUs with both BEAMs. Bulk transfers gain from the proxies' TLS being far cheaper than inet_tls_dist's on OTP 25; small messages pay each hop's read/write and wake-up cost, which is why round trip and pipelined small messages trail inet_tls_dist, which encrypts inside the BEAM with no extra hop. Envoy, the production proxy, could not be measured here (not packaged by Debian).",
+      prose.datapath.limits,
     ].join('\n'),
-    goals: [goalAtLeast('mesh 1 MiB throughput >= 3x inet_tls_dist', bulk, 3, 2, 'x'), goalAtMost('mesh round trip <= inet_tls_dist (ratio)', rtt, 1)],
+    goals: [
+      goalAtLeast('mesh 1 MiB throughput >= 3x inet_tls_dist', bulk, 3, 2, 'x'),
+      goalAtMost('mesh round trip <= inet_tls_dist (ratio)', rtt, 1),
+    ],
     samples: got,
     facts: { 'TLS, mesh (built-in proxy to built-in proxy)': wire(meshTls), 'TLS, inet_tls_dist (pinned)': wire(distTls) },
   };

@@ -22,7 +22,9 @@ export function commit(): string {
 }
 
 function erlangVersions(): string {
-  const expr = 'application:load(ssl), {ok, V} = application:get_key(ssl, vsn), io:format("OTP ~s (erts ~s), ssl ~s, ~s", [erlang:system_info(otp_release), erlang:system_info(version), V, crypto:info_lib() =/= [] andalso element(3, hd(crypto:info_lib()))]), halt().';
+  const expr =
+    'application:load(ssl), {ok, V} = application:get_key(ssl, vsn), io:format("OTP ~s (erts ~s), ssl ~s, ~s", ' +
+    '[erlang:system_info(otp_release), erlang:system_info(version), V, crypto:info_lib() =/= [] andalso element(3, hd(crypto:info_lib()))]), halt().';
   return sh('erl', ['-noshell', '-eval', expr]);
 }
 

@@ -8,6 +8,7 @@ import { encodeAlive2Request } from '../lib/runtime/epmd/codec';
 import { startMesh } from './fixtures';
 import { cpuNanos, fmt, fmtCi, goalAtLeast, goalAtMost, median, Progress, quantile, rounds, Section, shuffled, startRealEpmd, table } from './lib';
 import { bootstrap, ratioCi } from './stats';
+import { prose } from './results';
 
 const ROUNDS = rounds(7);
 const LOADS = [
@@ -22,7 +23,11 @@ interface Round { rate: number; p50: number; p99: number; cpuUsPerLookup: number
 async function load(address: string, port: number, pid: number, l: (typeof LOADS)[number]): Promise<Round> {
   const cpu0 = cpuNanos(pid);
   const one = () => new Promise<{ total: number; secs: number; lat: number[] }>((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(__dirname, 'epmd-load.js'), address, String(port), 'orders', String(l.perProcess), String(l.inFlight)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(
+      process.execPath,
+      [path.join(__dirname, 'epmd-load.js'), address, String(port), 'orders', String(l.perProcess), String(l.inFlight)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     p.stdout!.on('data', (d) => (out += d));
     p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`epmd load exited ${code}`))));
@@ -30,13 +35,20 @@ async function load(address: string, port: number, pid: number, l: (typeof LOADS
   const rs = await Promise.all(Array.from({ length: l.processes }, one));
   const lat = rs.flatMap((r) => r.lat);
   const total = rs.reduce((a, r) => a + r.total, 0);
-  return { rate: total / Math.max(...rs.map((r) => r.secs)), p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), cpuUsPerLookup: (cpuNanos(pid) - cpu0) / 1000 / total };
+  return {
+    rate: total / Math.max(...rs.map((r) => r.secs)),
+    p50: quantile(lat, 0.5),
+    p99: quantile(lat, 0.99),
+    cpuUsPerLookup: (cpuNanos(pid) - cpu0) / 1000 / total,
+  };
 }
 
 /** Registers `orders` with the real epmd like a BEAM does (the socket stays open). */
 function register(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => s.write(encodeAlive2Request({ port: 41234, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name: 'orders' })));
+    const s = net.connect({ host: '127.0.0.1', port }, () =>
+      s.write(encodeAlive2Request({ port: 41234, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name: 'orders' })),
+    );
     s.once('data', () => resolve(s));
     s.on('error', reject);
   });
@@ -90,7 +102,19 @@ function render(got: Array<{ epmd: Round[]; helper: Round[] }>, transport: strin
     const rate = ratioCi(h.map((x) => x.rate), e.map((x) => x.rate));
     const p99 = ratioCi(h.map((x) => x.p99), e.map((x) => x.p99));
     const m = (xs: Round[], k: keyof Round, d = 0) => fmt(median(xs.map((x) => x[k])), d);
-    rows.push([l.label, m(e, 'rate'), m(h, 'rate'), fmtCi(rate), m(e, 'p50', 2), m(h, 'p50', 2), m(e, 'p99', 2), m(h, 'p99', 2), fmtCi(p99), m(e, 'cpuUsPerLookup'), m(h, 'cpuUsPerLookup')]);
+    rows.push([
+      l.label,
+      m(e, 'rate'),
+      m(h, 'rate'),
+      fmtCi(rate),
+      m(e, 'p50', 2),
+      m(h, 'p50', 2),
+      m(e, 'p99', 2),
+      m(h, 'p99', 2),
+      fmtCi(p99),
+      m(e, 'cpuUsPerLookup'),
+      m(h, 'cpuUsPerLookup'),
+    ]);
     goals.push(goalAtLeast(`EPMD lookups/s >= epmd's (${l.label})`, rate, 1));
     goals.push(goalAtMost(`EPMD p99 <= 2x epmd's (${l.label})`, p99, 2));
   }
@@ -98,11 +122,12 @@ function render(got: Array<{ epmd: Round[]; helper: Round[] }>, transport: strin
   return {
     title: '7. EPMD: PORT_PLEASE2 lookups answered by the running helper',
     markdown: [
-      `The EPMD server inside a real \`meshx-node run\` helper (billing of the two-nodes example, its BEAM and proxy running; EPMD served over ${transport}), asked for the peer \`orders\` on the peer's loopback address (answered from the route to the sidecar upstream), vs the real epmd asked for a registered \`orders\`. Each lookup is a new TCP connection, as a BEAM makes it. The load comes from separate Node processes (bench/epmd-load.js); lookups/s counts all of them over the slowest one's time, latencies (ms) are pooled. ${ROUNDS} rounds per load, the two servers in a random order in each. Ratios are helper / epmd with 95% bootstrap intervals; CPU is the server process's on-CPU time per lookup (µs; the helper's is ${fmtCi(cpu, 0)} µs under the larger load).`,
+      prose.epmd.method(transport, ROUNDS, fmtCi(cpu, 0)),
       '',
-      table(['load', 'epmd lookups/s', 'helper lookups/s', 'ratio', 'epmd p50', 'helper p50', 'epmd p99', 'helper p99', 'p99 ratio', 'epmd CPU µs', 'helper CPU µs'], rows),
-      '',
-      "A BEAM asks once per new distribution connection, not per message: thousands of lookups per second is far above any node's need, and the p99 is what a booting cluster feels. Where the helper's time goes: with 4 load processes on this machine's CPUs the clients set the pace, and each µs the server spends per lookup is taken from them. The helper serves EPMD over libuv TCP handles without net.Socket (lib/runtime/epmd/handle-transport.ts): net.Socket and its stream state had cost ~26 µs of CPU per lookup (35 µs in the helper); its system time per lookup is now at or below epmd's, and what remains above epmd is Node's own per-connection work in user space (V8 calls into JavaScript for accept and read, the TCP handle object, two epoll_ctl calls where epmd's select needs none), a few µs that the EPMD code (~2% of samples) cannot remove.",
+      table(
+        [
+          'load', 'epmd lookups/s', 'helper lookups/s', 'ratio', 'epmd p50', 'helper p50', 'epmd p99', 'helper p99', 'p99 ratio',
+          'epmd CPU µs', 'helper CPU µs', ], rows, ), '', prose.epmd.reading,
     ].join('\n'),
     goals,
     samples: got,

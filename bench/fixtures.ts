@@ -37,7 +37,12 @@ export interface MeshFixture {
 }
 
 /** Starts the agent, deploys the example and boots the given nodes (all by default). */
-export async function startMesh(cookie: string, names = [ORDERS, BILLING], beamArgs: string[] = [], env?: Record<string, string>): Promise<MeshFixture> {
+export async function startMesh(
+  cookie: string,
+  names = [ORDERS, BILLING],
+  beamArgs: string[] = [],
+  env?: Record<string, string>,
+): Promise<MeshFixture> {
   const agent = await DevAgent.start();
   const nodes: RunningNode[] = [];
   const stop = async () => {
@@ -48,13 +53,18 @@ export async function startMesh(cookie: string, names = [ORDERS, BILLING], beamA
     const { outdir } = synthToDir((app) => new TwoNodesStack(app, 'two-nodes', { intentionsMode: IntentionsMode.LEGACY, acl: false }));
     await deploySynth(outdir, 'two-nodes', agent);
     const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-bench-state-'));
-    await Promise.all(names.map(async (name, i) => {
-      const stateDir = path.join(stateRoot, String(i));
-      const node = await MeshNode.start({ from: outdir, node: name, consulAddr: agent.httpAddr, cookie, stateDir, beamArgs, env });
-      const state = JSON.parse(fs.readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as NodeState;
-      nodes.push({ node, state, pids: { helper: state.helperPid, proxy: node.pidOf('proxy')!, beam: beamPid(node.pidOf('beam')!) } });
-    }));
-    await waitDiscoverable(agent.api, names.map((n) => `shop-${n.split('@')[0]}`));
+    await Promise.all(
+      names.map(async (name, i) => {
+        const stateDir = path.join(stateRoot, String(i));
+        const node = await MeshNode.start({ from: outdir, node: name, consulAddr: agent.httpAddr, cookie, stateDir, beamArgs, env });
+        const state = JSON.parse(fs.readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as NodeState;
+        nodes.push({ node, state, pids: { helper: state.helperPid, proxy: node.pidOf('proxy')!, beam: beamPid(node.pidOf('beam')!) } });
+      }),
+    );
+    await waitDiscoverable(
+      agent.api,
+      names.map((n) => `shop-${n.split('@')[0]}`),
+    );
     return { agent, outdir, nodes: names.map((n) => nodes.find((x) => x.node.name === n)!), stop };
   } catch (e) {
     await stop();

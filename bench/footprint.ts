@@ -7,6 +7,7 @@ import { cpuNanos, fmt, fmtCi, goalAtMost, log, Progress, rounds, rssMb, Section
 import { durationMs } from '../lib/manifest/rules';
 import { refreshInterval } from '../lib/runtime/health';
 import { meanCi, medianCi } from './stats';
+import { prose } from './results';
 
 const COOKIE = 'bench-' + Math.random().toString(36).slice(2);
 const SETTLE_MS = 10000;
@@ -37,20 +38,34 @@ async function window(pids: Array<[Kind, number]>, into: Record<Kind, Series>, d
 /** LOADERS processes, each LOOKUPS lookups of the peer `orders` on the helper's EPMD port. */
 function epmdLoad(address: string, port: number): Promise<void> {
   const one = () => new Promise<void>((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(__dirname, 'epmd-load.js'), address, String(port), 'orders', String(LOOKUPS), '25'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const p = spawn(process.execPath, [path.join(__dirname, 'epmd-load.js'), address, String(port), 'orders', String(LOOKUPS), '25'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`epmd load exited ${code}`))));
   });
   return Promise.all(Array.from({ length: LOADERS }, one)).then(() => undefined);
 }
 
-const empty = (): Record<Kind, Series> => Object.fromEntries(KINDS.map((k) => [k, { rss: [], anon: [], cpuPct: [] }])) as unknown as Record<Kind, Series>;
+const empty = (): Record<Kind, Series> =>
+  Object.fromEntries(KINDS.map((k) => [k, { rss: [], anon: [], cpuPct: [] }])) as unknown as Record<Kind, Series>;
 
-async function measure(mesh: MeshFixture, floor: number, timer: number, wakeMs: number): Promise<{ idle: Record<Kind, Series>; load: Record<Kind, Series> }> {
+async function measure(
+  mesh: MeshFixture,
+  floor: number,
+  timer: number,
+  wakeMs: number,
+): Promise<{ idle: Record<Kind, Series>; load: Record<Kind, Series> }> {
   const idle = empty();
   const load = empty();
   const progress = new Progress('footprint', IDLE_WINDOWS + WINDOWS);
   const billing = mesh.nodes[0];
-  const pids: Array<[Kind, number]> = [['helper', billing.pids.helper], ['proxy', billing.pids.proxy], ['beam', billing.pids.beam], ['empty node', floor], ['timer node', timer]];
+  const pids: Array<[Kind, number]> = [
+    ['helper', billing.pids.helper],
+    ['proxy', billing.pids.proxy],
+    ['beam', billing.pids.beam],
+    ['empty node', floor],
+    ['timer node', timer],
+  ];
   const route = billing.state.upstreams.find((u) => u.node.startsWith('orders@'))!;
   for (let i = 0; i < IDLE_WINDOWS; i++) {
     await window(pids, idle, sleep(wakeMs));
@@ -88,13 +103,28 @@ export async function footprintBench(): Promise<Section> {
     timer.stop();
     await mesh.stop();
   }
-  const rows = KINDS.map((k) => [k, fmtCi(medianCi(got.idle[k].rss), 1), fmtCi(medianCi(got.idle[k].anon), 1), fmtCi(meanCi(got.idle[k].cpuPct), 3), fmtCi(medianCi(got.load[k].rss), 1), fmtCi(medianCi(got.load[k].cpuPct), 1)]);
+  const rows = KINDS.map((k) => [
+    k,
+    fmtCi(medianCi(got.idle[k].rss), 1),
+    fmtCi(medianCi(got.idle[k].anon), 1),
+    fmtCi(meanCi(got.idle[k].cpuPct), 3),
+    fmtCi(medianCi(got.load[k].rss), 1),
+    fmtCi(medianCi(got.load[k].cpuPct), 1),
+  ]);
   const rss = medianCi(got.idle.helper.rss);
   const cpu = meanCi(got.idle.helper.cpuPct);
   return {
     title: '5. Footprint per node',
     markdown: [
-      `One node (billing of the two-nodes example) under \`meshx-node run\` with Consul's built-in proxy and an \`erl\` BEAM, ${SETTLE_MS / 1000} s after it turned healthy. Idle: ${IDLE_WINDOWS} windows of ${wakeMs / 1000} s, the helper's wake interval at the default TTL (${ttl}: the helper sends nothing between the returns of its blocking query on the agent, which refreshes the TTL at a third of it; the agent's TCP check on the BEAM's distribution port every 10 s wakes the BEAM, not the helper). EPMD load: ${WINDOWS} windows, each ${LOADERS} processes sending ${fmt(LOOKUPS)} PORT_PLEASE2 lookups of the peer \`orders\` to the helper (25 in flight each, a new connection per lookup). RSS (MB) from /proc/<pid>/status at the end of each window; CPU (% of one core) from the on-CPU time of all threads (/proc/<pid>/task/*/schedstat, ns resolution). The empty node is \`node -e 'setInterval(…)'\` that never fires, the floor of any Node.js helper; the timer node is the same with an empty callback every ${wakeMs / 1000} s, as often as the idle helper wakes: what waking up that often costs on this machine before any work is done. Anonymous memory (RssAnon) is the process's own; the rest of RSS is mostly the node (or consul, erts) binary's pages, shared by every such process on the host. Medians with 95% bootstrap intervals, except idle CPU: the mean over the windows (a wake falls in some windows only), with its 95% bootstrap interval.`,
+      prose.footprint.method({
+        settleS: SETTLE_MS / 1000,
+        idleWindows: IDLE_WINDOWS,
+        wakeS: wakeMs / 1000,
+        ttl,
+        windows: WINDOWS,
+        loaders: LOADERS,
+        lookups: fmt(LOOKUPS),
+      }),
       '',
       table(['process', 'idle RSS (MB)', 'of which anonymous (MB)', 'idle CPU (%)', 'RSS under EPMD load (MB)', 'CPU under EPMD load (%)'], rows),
     ].join('\n'),

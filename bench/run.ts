@@ -59,7 +59,8 @@ async function main(): Promise<void> {
   const md = process.env.MESHX_BENCH_QUICK ? '(MESHX_BENCH_QUICK: nothing saved)' : renderResults(loadAll());
   if (!process.env.MESHX_BENCH_QUICK) fs.writeFileSync(path.join(__dirname, 'results.md'), md);
   process.stdout.write(md + '\n');
-  log(`all done in ${Math.round((Date.now() - t0) / 1000)} s; ${process.env.MESHX_BENCH_QUICK ? 'nothing written (MESHX_BENCH_QUICK)' : 'bench/results.md and bench/samples/ written'}`);
+  const written = process.env.MESHX_BENCH_QUICK ? 'nothing written (MESHX_BENCH_QUICK)' : 'bench/results.md and bench/samples/ written';
+  log(`all done in ${Math.round((Date.now() - t0) / 1000)} s; ${written}`);
 }
 
 main().then(

@@ -1,5 +1,6 @@
 // Statistics of the benchmarks: medians, quantiles and percentile-bootstrap confidence intervals
 // from the raw samples. A goal is judged on the whole interval, not on the median alone.
+import { seededRandom } from '../support/random';
 
 export const median = (xs: ArrayLike<number>): number => {
   const s = Array.from(xs).sort((a, b) => a - b);
@@ -12,18 +13,6 @@ export const quantile = (xs: ArrayLike<number>, q: number): number => {
   const s = Array.from(xs).sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
-
-/** A small seeded PRNG (mulberry32): the same samples give the same interval on every render. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function resample(xs: number[], rand: () => number): number[] {
   return xs.map(() => xs[Math.floor(rand() * xs.length)]);
@@ -46,7 +35,7 @@ const ITERATIONS = 4000;
  */
 export function bootstrap(groups: number[][], stat: (...gs: number[][]) => number, seed = 20261202): Estimate {
   if (groups.some((g) => g.length === 0)) throw new Error('bootstrap: a group has no samples');
-  const rand = prng(seed);
+  const rand = seededRandom(seed); // seeded: the same samples give the same interval on every render
   const dist = new Float64Array(ITERATIONS);
   for (let i = 0; i < ITERATIONS; i++) dist[i] = stat(...groups.map((g) => resample(g, rand)));
   return { value: stat(...groups), lo: quantile(dist, 0.025), hi: quantile(dist, 0.975), n: Math.min(...groups.map((g) => g.length)) };

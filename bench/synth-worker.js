@@ -1,6 +1,7 @@
 // One synth measurement in a fresh process: node bench/synth-worker.js <meshx|raw> <full|ring> <n>
 // Prints {ms, peakRssMb, resources}. Both variants emit the same resources (checked by the caller).
 'use strict';
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -35,19 +36,53 @@ function raw(stack) {
     const scope = new (require('constructs').Construct)(stack, x.id);
     new ConfigEntry(scope, 'Defaults', { kind: 'service-defaults', name: x.service, configJson: JSON.stringify({ Protocol: 'tcp' }) });
     const key = `meshx/m/nodes/${x.service}`;
-    const policy = new AclPolicy(scope, 'Policy', { name: `${x.service}-meshx-node`, description: `meshx-node: read the manifest of ${x.node}`, rules: `key "${key}" {\n  policy = "read"\n}\n` });
-    new AclToken(scope, 'Token', { description: `meshx-node: ${x.node} (${x.service})`, local: false, policies: [policy.name], serviceIdentities: [{ serviceName: x.service }] });
+    const policy = new AclPolicy(scope, 'Policy', {
+      name: `${x.service}-meshx-node`,
+      description: `meshx-node: read the manifest of ${x.node}`,
+      rules: `key "${key}" {\n  policy = "read"\n}\n`,
+    });
+    new AclToken(scope, 'Token', {
+      description: `meshx-node: ${x.node} (${x.service})`,
+      local: false,
+      policies: [policy.name],
+      serviceIdentities: [{ serviceName: x.service }],
+    });
     const hosts = sortedHosts(i);
-    const upstreams = peersOf(i).map((j) => names[j]).sort((a, b) => (a.node < b.node ? -1 : 1)).map((p) => ({ node: p.node, service: p.service, address: `127.0.0.${hosts.indexOf(p.node.split('@')[1]) + 2}`, port: 0 }));
-    const manifest = { apiVersion: 'meshx-node/v1', mesh: 'm', node: x.node, service: { id: x.service, name: x.service, tags: [], meta: { erlang_node: x.node, meshx_mesh: 'm' }, distPort: 0, ttl: '5m', deregisterCriticalAfter: '1m' }, sidecar: { port: 0, proxy: 'builtin' }, upstreams, epmdPort: 0 };
+    const upstreams = peersOf(i)
+      .map((j) => names[j])
+      .sort((a, b) => (a.node < b.node ? -1 : 1))
+      .map((p) => ({ node: p.node, service: p.service, address: `127.0.0.${hosts.indexOf(p.node.split('@')[1]) + 2}`, port: 0 }));
+    const manifest = {
+      apiVersion: 'meshx-node/v1',
+      mesh: 'm',
+      node: x.node,
+      service: {
+        id: x.service,
+        name: x.service,
+        tags: [],
+        meta: { erlang_node: x.node, meshx_mesh: 'm' },
+        distPort: 0,
+        ttl: '5m',
+        deregisterCriticalAfter: '1m',
+      },
+      sidecar: { port: 0, proxy: 'builtin' },
+      upstreams,
+      epmdPort: 0,
+    };
     new Keys(scope, 'Manifest', { key: [{ path: key, value: JSON.stringify(manifest), delete: true }] });
   });
   const sources = new Map();
   names.forEach((x, i) => { for (const j of peersOf(i)) { if (!sources.has(j)) sources.set(j, []); sources.get(j).push(x); } });
   names.forEach((x, j) => {
-    const entries = (sources.get(j) ?? []).sort((a, b) => (a.node < b.node ? -1 : 1)).map((s) => ({ Name: s.service, Action: 'allow', Precedence: 9, Type: 'consul', Description: `meshx-node: ${s.node} -> ${x.node}` }));
+    const entries = (sources.get(j) ?? [])
+      .sort((a, b) => (a.node < b.node ? -1 : 1))
+      .map((s) => ({ Name: s.service, Action: 'allow', Precedence: 9, Type: 'consul', Description: `meshx-node: ${s.node} -> ${x.node}` }));
     entries.push({ Name: '*', Action: 'deny', Precedence: 8, Type: 'consul', Description: `meshx-node: default deny for ${x.node}` });
-    new ConfigEntry(stack, `Intentions-${x.service}`, { kind: 'service-intentions', name: x.service, configJson: JSON.stringify({ Sources: entries }) });
+    new ConfigEntry(stack, `Intentions-${x.service}`, {
+      kind: 'service-intentions',
+      name: x.service,
+      configJson: JSON.stringify({ Sources: entries }),
+    });
   });
 }
 
@@ -62,6 +97,6 @@ const ms = Number(process.hrtime.bigint() - t0) / 1e6;
 const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'bench', 'cdk.tf.json'), 'utf8'));
 const counts = Object.fromEntries(Object.entries(json.resource).map(([t, r]) => [t, Object.keys(r).length]));
 const kv = Object.values(json.resource.consul_keys).map((k) => k.key[0].value).sort();
-const digest = require('node:crypto').createHash('sha256').update(JSON.stringify(kv)).digest('hex').slice(0, 16);
+const digest = crypto.createHash('sha256').update(JSON.stringify(kv)).digest('hex').slice(0, 16);
 fs.rmSync(outdir, { recursive: true, force: true });
 process.stdout.write(JSON.stringify({ ms, peakRssMb: process.resourceUsage().maxRSS / 1024, counts, kvDigest: digest }) + '\n');

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fmt, fmtCi, goalAtMost, median, Progress, rounds, Section, shuffled, table } from './lib';
 import { ratioCi } from './stats';
+import { prose } from './results';
 
 // The small cases take ~35-150 ms and are bimodal on this shared machine (±15 ms per process): more samples.
 const CASES: Array<{ shape: 'full' | 'ring'; n: number; runs: number }> = [
@@ -39,8 +40,8 @@ function linearFit(points: Array<{ resources: number; edges: number; ms: number 
   for (let r = 2; r >= 0; r--) beta[r] = (A[r][3] - A[r].slice(r + 1, 3).reduce((s, v, k) => s + v * beta[r + 1 + k], 0)) / A[r][r];
   const predicted = points.map((p) => beta[0] + beta[1] * p.resources + beta[2] * p.edges);
   return [
-    `Least-squares fit of BeamMesh time = a + b·resources + c·edges: ${fmt(beta[0])} ms + ${fmt(beta[1] * 1000)} µs per resource + ${fmt(beta[2] * 1000, 1)} µs per edge.`,
-    `Fit vs measured (ms): ${points.map((_p, i) => `${fmt(predicted[i])} / ${fmt(y[i])}`).join(', ')} — the large cases sit on the line; the smallest is below the fixed part, which is mostly process warm-up.`,
+    prose.synth.fit(fmt(beta[0]), fmt(beta[1] * 1000), fmt(beta[2] * 1000, 1)),
+    prose.synth.fitVsMeasured(points.map((_p, i) => `${fmt(predicted[i])} / ${fmt(y[i])}`).join(', ')),
   ].join(' ');
 }
 
@@ -69,15 +70,28 @@ export async function synthBench(): Promise<Section> {
     const mt = median(m.map((s) => s.ms));
     const resources = Object.values(m[0].counts).reduce((a, b) => a + b, 0);
     fitPoints.push({ resources, edges, ms: mt });
-    rows.push([label, fmt(edges), fmt(resources), fmt(mt), fmt(median(r.map((s) => s.ms))), fmtCi(time), fmt(median(m.map((s) => s.peakRssMb))), fmt(median(r.map((s) => s.peakRssMb))), fmtCi(mem)]);
+    rows.push([
+      label,
+      fmt(edges),
+      fmt(resources),
+      fmt(mt),
+      fmt(median(r.map((s) => s.ms))),
+      fmtCi(time),
+      fmt(median(m.map((s) => s.peakRssMb))),
+      fmt(median(r.map((s) => s.peakRssMb))),
+      fmtCi(mem),
+    ]);
     goals.push(goalAtMost(`synth time ratio <= 1.3 (${label})`, time, 1.3));
   }
   return {
     title: '1. Synth scale: BeamMesh vs the same resources by hand',
     markdown: [
-      `Time from constructing the stack to \`app.synth()\` written to disk, and peak RSS, each run in a fresh Node process; ${CASES.map((c) => c.runs).join(', ')} rounds per size, the two variants in a random order in each round. Both variants emit identical resources (checked: same counts and the same manifest bytes). Ratios are BeamMesh / by hand, with their 95% bootstrap intervals.`,
+      prose.synth.method(CASES.map((c) => c.runs).join(', ')),
       '',
-      table(['mesh', 'edges', 'resources', 'BeamMesh ms', 'by hand ms', 'time ratio [95% CI]', 'BeamMesh MB', 'by hand MB', 'memory ratio [95% CI]'], rows),
+      table(
+        ['mesh', 'edges', 'resources', 'BeamMesh ms', 'by hand ms', 'time ratio [95% CI]', 'BeamMesh MB', 'by hand MB', 'memory ratio [95% CI]'],
+        rows,
+      ),
       '',
       linearFit(fitPoints),
     ].join('\n'),

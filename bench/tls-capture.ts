@@ -56,7 +56,12 @@ export function parseServerHellos(pcap: Buffer): Negotiated[] {
     if (ip.length < 20 || ip[0] >> 4 !== 4 || ip[9] !== 6) continue;
     const tcp = ip.subarray((ip[0] & 0x0f) * 4);
     const hello = serverHello(tcp.subarray((tcp[12] >> 4) * 4));
-    if (hello) out.push({ serverPort: tcp.readUInt16BE(0), version: VERSIONS[hello.version] ?? `0x${hello.version.toString(16)}`, cipher: SUITES[hello.suite] ?? `0x${hello.suite.toString(16)}` });
+    if (hello)
+      out.push({
+        serverPort: tcp.readUInt16BE(0),
+        version: VERSIONS[hello.version] ?? `0x${hello.version.toString(16)}`,
+        cipher: SUITES[hello.suite] ?? `0x${hello.suite.toString(16)}`,
+      });
   }
   return out;
 }
@@ -64,7 +69,11 @@ export function parseServerHellos(pcap: Buffer): Negotiated[] {
 /** Captures what a TLS server on a loopback port sends while `during` runs; returns its ServerHellos. */
 export async function captureHandshakes(serverPort: number, during: () => Promise<unknown>): Promise<Negotiated[]> {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-bench-tls-')), 'cap.pcap');
-  const dump: ChildProcess = spawn('tcpdump', ['-Z', 'root', '--immediate-mode', '-i', 'lo', '-U', '-s', '4096', '-w', file, 'tcp', 'src', 'port', String(serverPort)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const dump: ChildProcess = spawn(
+    'tcpdump',
+    ['-Z', 'root', '--immediate-mode', '-i', 'lo', '-U', '-s', '4096', '-w', file, 'tcp', 'src', 'port', String(serverPort)],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   const started = new Promise<void>((resolve, reject) => {
     dump.on('error', (e) => reject(new Error(`tcpdump: ${e.message} (scripts/setup.sh installs it)`)));
     dump.stderr!.on('data', (d) => /listening on/.test(String(d)) && resolve());

@@ -34,7 +34,12 @@ function licences(inputs) {
   return [...dirs].sort().map((dir) => {
     const meta = JSON.parse(fs.readFileSync(path.join(root, dir, 'package.json'), 'utf8'));
     const file = fs.readdirSync(path.join(root, dir)).find((n) => /^licen[cs]e(\.(md|txt))?$/i.test(n));
-    const text = file ? fs.readFileSync(path.join(root, dir, file), 'utf8').replace(/\*\//g, '* /').trim() : `(no licence file; package.json says ${meta.license})`;
+    const text = file
+      ? fs
+          .readFileSync(path.join(root, dir, file), 'utf8')
+          .replace(/\*\//g, '* /')
+          .trim()
+      : `(no licence file; package.json says ${meta.license})`;
     return `${meta.name} ${meta.version} (${meta.license}):\n\n${text}`;
   });
 }

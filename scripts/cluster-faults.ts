@@ -14,7 +14,9 @@ const since = (t0: number) => Date.now() - t0;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Counts nodedown events seen by a node (a process of its own, monitoring all nodes). */
-const WATCH = 'persistent_term:put(downs, 0), spawn(fun() -> net_kernel:monitor_nodes(true), L = fun Lp() -> receive {nodedown, _} -> persistent_term:put(downs, persistent_term:get(downs) + 1), Lp(); _ -> Lp() end end, L() end), ok';
+const WATCH =
+  'persistent_term:put(downs, 0), spawn(fun() -> net_kernel:monitor_nodes(true), L = fun Lp() -> receive {nodedown, _} -> ' +
+    'persistent_term:put(downs, persistent_term:get(downs) + 1), Lp(); _ -> Lp() end end, L() end), ok';
 
 /** Waits until an rpc to `peer` answers (over the connection there is, or a new one); ms. */
 async function rpcBack(a: MeshNode, peer: string, deadlineMs = 120_000): Promise<number> {
@@ -105,7 +107,10 @@ async function main(runs: number, only: string[]): Promise<void> {
     const { nodes } = await deployClusterMesh(cluster, { mesh: 'rel', nodes: [1, 2, 3].map((host) => ({ alive: 'app', host })) });
     const b = new Bench(cluster, nodes);
     if (want('link')) {
-      for (const [tag, args] of [['link cut 20 s, net_ticktime 60 (default)', []], ['link cut 20 s, net_ticktime 4', ['-kernel', 'net_ticktime', '4']]] as Array<[string, string[]]>) {
+      for (const [tag, args] of [
+        ['link cut 20 s, net_ticktime 60 (default)', []],
+        ['link cut 20 s, net_ticktime 4', ['-kernel', 'net_ticktime', '4']],
+      ] as Array<[string, string[]]>) {
         await b.boot(args);
         for (let i = 0; i < runs; i++) await b.linkCut(tag);
       }

@@ -31,7 +31,11 @@ function meshSpec(hosts: number) {
 async function pingMatrix(nodes: MeshNode[], connected: (a: number, b: number) => boolean): Promise<void> {
   for (const [i, a] of nodes.entries()) {
     for (const [j, b] of nodes.entries()) {
-      if (i !== j) check((await a.ping(b.name)) === (connected(i, j) ? 'pong' : 'pang'), `${a.name} -> ${b.name}: ${connected(i, j) ? 'pong' : 'pang (not connected: default deny)'}`);
+      if (i !== j)
+        check(
+          (await a.ping(b.name)) === (connected(i, j) ? 'pong' : 'pang'),
+          `${a.name} -> ${b.name}: ${connected(i, j) ? 'pong' : 'pang (not connected: default deny)'}`,
+        );
     }
   }
 }
@@ -63,7 +67,11 @@ export async function clusterDemo(hosts: number): Promise<void> {
     const addr = cluster.hosts[0].link.address;
     const app1 = nodes[0];
     const port = (re: RegExp) => Number(app1.output.match(re)![1]);
-    const got = dialFrom(cluster, cluster.hosts[1], [[addr, port(/epmd :(\d+)/)], [addr, port(/dist 127\.0\.0\.1:(\d+)/)], [addr, port(/sidecar :(\d+)/)]]);
+    const got = dialFrom(cluster, cluster.hosts[1], [
+      [addr, port(/epmd :(\d+)/)],
+      [addr, port(/dist 127\.0\.0\.1:(\d+)/)],
+      [addr, port(/sidecar :(\d+)/)],
+    ]);
     check(got.join(' ') === 'refused refused open', `EPMD ${got[0]}, distribution ${got[1]}, sidecar (mTLS) ${got[2]}`);
 
     say(6, 'cut app-2 off the network, then restore it');
@@ -71,7 +79,10 @@ export async function clusterDemo(hosts: number): Promise<void> {
     check((await app1.pingUntil(nodes[1].name, 'pang', 20_000)) === 'pang', `${app1.name} -> ${nodes[1].name}: pang while app-2 is cut off`);
     cluster.setLink(cluster.hosts[1], true);
     const t0 = Date.now();
-    check((await app1.pingUntil(nodes[1].name, 'pong', 90_000)) === 'pong', `pong again ${((Date.now() - t0) / 1000).toFixed(1)} s after the link came back (Serf rejoins the host; its checks pass again)`);
+    check(
+      (await app1.pingUntil(nodes[1].name, 'pong', 90_000)) === 'pong',
+      `pong again ${((Date.now() - t0) / 1000).toFixed(1)} s after the link came back (Serf rejoins the host; its checks pass again)`,
+    );
 
     say(7, 'stop the nodes, terraform destroy, stop the cluster');
     const codes = await Promise.all(nodes.splice(0).map((n) => n.stop('SIGTERM')));

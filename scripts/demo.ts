@@ -59,8 +59,24 @@ async function main(): Promise<void> {
     }
 
     say(4, 'boot both nodes with meshx-node run --kv (built-in sidecar proxies)');
-    for (const n of NODES) console.log(`  $ meshx-node run --kv meshx/shop/nodes/${n.service} --token-file ${n.service}.token -- erl -name ${n.node} -setcookie *** -noshell`);
-    nodes.push(...(await Promise.all(NODES.map((n) => MeshNode.start({ kv: `meshx/shop/nodes/${n.service}`, node: n.node, consulAddr: agent!.httpAddr, cookie, tokenFile: path.join(work, `${n.service}.token`), stateDir: path.join(work, `state-${n.service}`) })))));
+    for (const n of NODES)
+      console.log(
+        `  $ meshx-node run --kv meshx/shop/nodes/${n.service} --token-file ${n.service}.token -- erl -name ${n.node} -setcookie *** -noshell`,
+      );
+    nodes.push(
+      ...(await Promise.all(
+        NODES.map((n) =>
+          MeshNode.start({
+            kv: `meshx/shop/nodes/${n.service}`,
+            node: n.node,
+            consulAddr: agent!.httpAddr,
+            cookie,
+            tokenFile: path.join(work, `${n.service}.token`),
+            stateDir: path.join(work, `state-${n.service}`),
+          }),
+        ),
+      )),
+    );
     const [orders, billing] = nodes;
     for (const n of nodes) ok(`${n.name}: ${n.output.match(/registered \S+ \(([^)]*)\)/)![1]}; health passing`);
     await waitDiscoverable(agent.api, NODES.map((n) => n.service));

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { spawnTied, stopChild, which } from '../lib/runtime/child';
 import { ConsulAgent } from '../lib/runtime/consul-agent';
 import { probeFreePort } from '../lib/runtime/ports';
+import { waitFor } from './wait';
 
 export interface DevAgentOptions {
   /** Enable ACLs, default deny, with this bootstrap (master) token. */
@@ -51,10 +52,9 @@ export class DevAgent {
       server: await probeFreePort('127.0.0.1'),
     };
     const args = [
-      consul, 'agent', '-dev', '-bind', '127.0.0.1', '-client', '127.0.0.1',
-      '-node', `meshx-test-${ports.http}`,
-      '-http-port', String(ports.http), '-dns-port', '-1', '-grpc-port', '-1',
-      '-serf-lan-port', String(ports.serfLan), '-serf-wan-port', String(ports.serfWan), '-server-port', String(ports.server),
+      consul, 'agent', '-dev', '-bind', '127.0.0.1', '-client', '127.0.0.1', '-node', `meshx-test-${ports.http}`, '-http-port',
+      String(ports.http), '-dns-port', '-1', '-grpc-port', '-1', '-serf-lan-port', String(ports.serfLan), '-serf-wan-port',
+      String(ports.serfWan), '-server-port', String(ports.server),
     ];
     if (o.datacenter) args.push('-datacenter', o.datacenter);
     // Consul 1.14 dev agents also open a gRPC TLS port (8503): off, so agents can run side by side.
@@ -62,7 +62,11 @@ export class DevAgent {
     if (o.aclMasterToken) {
       // Consul 1.8 spells the bootstrap token `master`; 1.11 renamed it `initial_management`.
       const bootstrap = consulMinor(consul) >= 11 ? 'initial_management' : 'master';
-      args.push('-hcl', `acl { enabled = true default_policy = "deny" enable_token_persistence = false tokens { ${bootstrap} = "${o.aclMasterToken}" agent = "${o.aclMasterToken}" } }`);
+      args.push(
+        '-hcl',
+        'acl { enabled = true default_policy = "deny" enable_token_persistence = false ' +
+          `tokens { ${bootstrap} = "${o.aclMasterToken}" agent = "${o.aclMasterToken}" } }`,
+      );
     }
     const logFile = o.logFile ?? path.join(os.tmpdir(), `meshx-consul-${ports.http}.log`);
     const out = fs.openSync(logFile, 'a');
@@ -82,7 +86,12 @@ export class DevAgent {
   /** A client with the master token when ACLs are on. */
   public readonly api: ConsulAgent;
 
-  private constructor(private readonly child: ChildProcess, public readonly ports: DevAgentPorts, public readonly logFile: string, public readonly masterToken?: string) {
+  private constructor(
+    private readonly child: ChildProcess,
+    public readonly ports: DevAgentPorts,
+    public readonly logFile: string,
+    public readonly masterToken?: string,
+  ) {
     this.httpAddr = `http://127.0.0.1:${ports.http}`;
     this.api = new ConsulAgent({ address: this.httpAddr, token: masterToken, timeoutMs: 5000 });
   }
@@ -93,19 +102,18 @@ export class DevAgent {
 
   /** Waits for a leader and the Connect CA roots (sidecars cannot serve before). */
   private async waitReady(timeoutMs: number): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.child.exitCode !== null) throw new Error(`consul exited with ${this.child.exitCode}; see ${this.logFile}`);
-      try {
-        const leader = await this.api.request('GET', '/v1/status/leader');
-        const roots = await this.api.request('GET', '/v1/connect/ca/roots');
-        if (leader.status === 200 && leader.text.length > 4 && roots.status === 200 && JSON.parse(roots.text).Roots?.length) return;
-      } catch {
-        // not up yet
-      }
-      if (Date.now() > until) throw new Error(`consul dev agent not ready within ${timeoutMs} ms; see ${this.logFile}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const ready = async (): Promise<boolean> => {
+      const leader = await this.api.request('GET', '/v1/status/leader');
+      const roots = await this.api.request('GET', '/v1/connect/ca/roots');
+      return leader.status === 200 && leader.text.length > 4 && roots.status === 200 && JSON.parse(roots.text).Roots?.length > 0;
+    };
+    await waitFor(ready, {
+      timeoutMs,
+      intervalMs: 200,
+      retryErrors: true, // not up yet
+      failed: () => (this.child.exitCode !== null ? `consul exited with ${this.child.exitCode}; see ${this.logFile}` : undefined),
+      message: `consul dev agent not ready within ${timeoutMs} ms; see ${this.logFile}`,
+    });
   }
 
   public async stop(): Promise<void> {
@@ -127,11 +135,11 @@ export class DevAgent {
 export async function waitDiscoverable(api: ConsulAgent, services: string[], timeoutMs = 30000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (const svc of services) {
-    for (;;) {
+    const passing = async (): Promise<boolean> => {
       const r = await api.request('GET', `/v1/health/connect/${svc}?passing=1`);
-      if (r.status === 200 && JSON.parse(r.text).length > 0) break;
-      if (Date.now() > until) throw new Error(`${svc} has no passing Connect instance in the catalog after ${timeoutMs} ms`);
-      await new Promise((res) => setTimeout(res, 100));
-    }
+      return r.status === 200 && JSON.parse(r.text).length > 0;
+    };
+    const message = `${svc} has no passing Connect instance in the catalog after ${timeoutMs} ms`;
+    await waitFor(passing, { timeoutMs: Math.max(0, until - Date.now()), message });
   }
 }

@@ -36,7 +36,9 @@ export function synthLiveVersion(mesh: string, t: LiveTopology): LiveVersion {
     return stack;
   });
   const manifests = manifestsInSynth(stackJson, 'live').map((f) => ({ kvKey: f.kvKey, manifest: f.manifest }));
-  const intentions = resourcesOfType(stackJson, 'consul_intention').map(({ body }) => [body.source_name, body.destination_name, body.action] as [string, string, 'allow' | 'deny']);
+  const intentions = resourcesOfType(stackJson, 'consul_intention').map(
+    ({ body }) => [body.source_name, body.destination_name, body.action] as [string, string, 'allow' | 'deny'],
+  );
   return { manifests, intentions };
 }
 

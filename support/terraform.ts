@@ -32,7 +32,12 @@ export function toolPaths(): ToolPaths {
     if (!vars[k]) throw new Error(`${file} has no ${k}: run 'bash scripts/setup.sh' again`);
     return vars[k];
   };
-  return { terraformBin: need('MESHX_TERRAFORM_BIN'), cliConfig: need('MESHX_TERRAFORM_CLI_CONFIG'), consulConfigEntriesBin: vars.MESHX_CONSUL_CONFIG_ENTRIES_BIN, providerKind: need('MESHX_TERRAFORM_PROVIDER_KIND') };
+  return {
+    terraformBin: need('MESHX_TERRAFORM_BIN'),
+    cliConfig: need('MESHX_TERRAFORM_CLI_CONFIG'),
+    consulConfigEntriesBin: vars.MESHX_CONSUL_CONFIG_ENTRIES_BIN,
+    providerKind: need('MESHX_TERRAFORM_PROVIDER_KIND'),
+  };
 }
 
 /** Environment for terraform and cdktf: the mirror-only CLI config, the agent, its token. */
@@ -61,10 +66,15 @@ export interface RunResult {
 /** Runs a command to completion (bounded by `timeoutMs`); rejects with its output on failure. */
 export function runTool(argv: string[], o: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    execFile(argv[0], argv.slice(1), { cwd: o.cwd, env: o.env, timeout: o.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${path.basename(argv[0])} ${argv.slice(1).join(' ')} failed (in ${o.cwd}): ${err.message}\n${stdout}\n${stderr}`));
-      else resolve({ stdout, stderr });
-    });
+    execFile(
+      argv[0],
+      argv.slice(1),
+      { cwd: o.cwd, env: o.env, timeout: o.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${path.basename(argv[0])} ${argv.slice(1).join(' ')} failed (in ${o.cwd}): ${err.message}\n${stdout}\n${stderr}`));
+        else resolve({ stdout, stderr });
+      },
+    );
   });
 }
 

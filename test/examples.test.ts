@@ -53,7 +53,9 @@ describe('examples synthesize offline', () => {
   test('composed: the mesh uses the aliased provider, CONFIG_ENTRY intentions, Envoy, and sits beside other resources', () => {
     const { stackJson } = synthToDir((app) => new ComposedStack(app, 'composed'));
     expect(stackJson.provider.consul).toHaveLength(2);
-    const meshResources = ['consul_config_entry', 'consul_acl_token', 'consul_acl_policy'].flatMap((t) => resources(stackJson, t)).filter((r) => r.name !== 'ops-read');
+    const meshResources = ['consul_config_entry', 'consul_acl_token', 'consul_acl_policy']
+      .flatMap((t) => resources(stackJson, t))
+      .filter((r) => r.name !== 'ops-read');
     for (const r of meshResources) expect(r.provider).toBe('consul.dc2');
     const intentions = resources(stackJson, 'consul_config_entry').filter((e) => e.kind === 'service-intentions');
     const ledger = JSON.parse(intentions.find((e) => e.name === 'payments-ledger').config_json);
@@ -65,7 +67,11 @@ describe('examples synthesize offline', () => {
     expect(Object.keys(stackJson.output)).toHaveLength(4);
     const nodes = Object.entries<any>(stackJson.output).find(([k]) => k.startsWith('Payments_Nodes_'))![1].value;
     expect(Object.keys(nodes)).toEqual(['payments-api', 'payments-audit', 'payments-ledger']);
-    expect(nodes['payments-api']).toEqual({ node: expect.any(String), kv_key: 'platform/meshx/payments/nodes/payments-api', token_accessor: expect.stringMatching(/^\$\{consul_acl_token\..*\.accessor_id\}$/) });
+    expect(nodes['payments-api']).toEqual({
+      node: expect.any(String),
+      kv_key: 'platform/meshx/payments/nodes/payments-api',
+      token_accessor: expect.stringMatching(/^\$\{consul_acl_token\..*\.accessor_id\}$/),
+    });
   });
 });
 
@@ -85,11 +91,21 @@ describe('cdktf synth', () => {
       app.synth();
     `);
     const tsNode = path.resolve(__dirname, '..', 'node_modules', '.bin', 'ts-node');
-    const r = spawnSync(path.resolve(__dirname, '..', 'node_modules', '.bin', 'cdktf'), ['synth', '--app', `${tsNode} --transpile-only --project ${path.resolve(__dirname, '..', 'tsconfig.dev.json')} ${main}`, '--output', path.join(dir, 'out')], {
-      cwd: path.resolve(__dirname, '..'),
-      env: { ...process.env, CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '/dev/null' },
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      path.resolve(__dirname, '..', 'node_modules', '.bin', 'cdktf'),
+      [
+        'synth',
+        '--app',
+        `${tsNode} --transpile-only --project ${path.resolve(__dirname, '..', 'tsconfig.dev.json')} ${main}`,
+        '--output',
+        path.join(dir, 'out'),
+      ],
+      {
+        cwd: path.resolve(__dirname, '..'),
+        env: { ...process.env, CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '/dev/null' },
+        encoding: 'utf8',
+      },
+    );
     fs.rmSync(dir, { recursive: true, force: true });
     expect(r.status).not.toBe(0);
     expect(r.stdout + r.stderr).toContain("[bad/Mesh] cannot connect node 'a@h.x' (bad/Mesh/A) to itself");

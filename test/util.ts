@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import { Testing, TerraformStack } from 'cdktf';
 import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
 import { resourcesOfType } from '../lib/synth/reader';
+import { poll } from '../support/wait';
 
 /** A fresh stack with a default Consul provider. */
 export function newStack(): TerraformStack {
@@ -33,7 +34,9 @@ export function kvManifests(json: any): Record<string, any> {
 }
 
 /** A stand-in agent for unit tests: records requests, answers from a table (optionally with headers). */
-export function fakeAgent(answer: (req: http.IncomingMessage, body: string) => [number, string] | [number, string, Record<string, string>]): Promise<{ url: string; seen: Array<{ method: string; url: string; token?: string; body: string }>; close: () => void }> {
+export function fakeAgent(
+  answer: (req: http.IncomingMessage, body: string) => [number, string] | [number, string, Record<string, string>],
+): Promise<{ url: string; seen: Array<{ method: string; url: string; token?: string; body: string }>; close: () => void }> {
   const seen: Array<{ method: string; url: string; token?: string; body: string }> = [];
   const server = http.createServer((req, res) => {
     let body = '';
@@ -45,7 +48,11 @@ export function fakeAgent(answer: (req: http.IncomingMessage, body: string) => [
       res.end(text);
     });
   });
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, seen, close: () => server.close() })));
+  return new Promise((r) =>
+    server.listen(0, '127.0.0.1', () =>
+      r({ url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, seen, close: () => server.close() }),
+    ),
+  );
 }
 
 /**
@@ -56,7 +63,6 @@ export function fakeAgent(answer: (req: http.IncomingMessage, body: string) => [
 export async function standInHelper(): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 30000)', 'meshx-node', 'run'], { stdio: 'ignore' });
   await new Promise((r) => child.once('spawn', r));
-  const until = Date.now() + 5000;
   const shown = () => {
     try {
       return fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes('meshx-node');
@@ -64,18 +70,9 @@ export async function standInHelper(): Promise<ChildProcess> {
       return false;
     }
   };
-  while (!shown() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  await poll(shown, (s) => s, { timeoutMs: 5000, intervalMs: 20 });
   return child;
 }
 
-/** Small deterministic PRNG (mulberry32), so a fuzz failure can be replayed from its seed. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of support/random.ts, so a fuzz failure can be replayed from its seed. */
+export { seededRandom as rng } from '../support/random';

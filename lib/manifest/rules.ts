@@ -52,7 +52,13 @@ export function durationMs(d: string): number {
  * What Consul would refuse (or silently change) in the health settings and fixed ports of a node;
  * returns [field, problem] pairs, empty when fine. Fields use manifest paths.
  */
-export function consulLimitProblems(o: { ttl: string; deregisterCriticalAfter: string; distPort: number; epmdPort: number; sidecarPort: number }): Array<[string, string]> {
+export function consulLimitProblems(o: {
+  ttl: string;
+  deregisterCriticalAfter: string;
+  distPort: number;
+  epmdPort: number;
+  sidecarPort: number;
+}): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   if (isDuration(o.ttl) && durationMs(o.ttl) < LIMITS.minTtlMs) out.push(['service.ttl', `'${o.ttl}' is under Consul's minimum TTL of 1s`]);
   if (isDuration(o.deregisterCriticalAfter) && durationMs(o.deregisterCriticalAfter) < LIMITS.minDeregisterCriticalAfterMs) {

@@ -93,7 +93,11 @@ export function validateManifest(value: unknown, source?: string): NodeManifest 
     seenService.add(u.service);
     const host = splitNodeName(u.node).host;
     if ((host === own) !== (u.address === '127.0.0.1')) {
-      throw new ManifestError(`${f}.address`, host === own ? "must be 127.0.0.1 for a peer on the node's own host" : `must not be 127.0.0.1 for peer host '${host}'`, source);
+      throw new ManifestError(
+        `${f}.address`,
+        host === own ? "must be 127.0.0.1 for a peer on the node's own host" : `must not be 127.0.0.1 for peer host '${host}'`,
+        source,
+      );
     }
     const otherHost = hostOfAddress.get(u.address);
     if (otherHost !== undefined && otherHost !== host) {
@@ -106,7 +110,8 @@ export function validateManifest(value: unknown, source?: string): NodeManifest 
     hostOfAddress.set(u.address, host);
     addressOfHost.set(host, u.address);
     if (u.port) claim(`${u.address}:${u.port}`, `${f}.port`);
-    if (u.port && m.epmdPort === u.port) throw new ManifestError(`${f}.port`, `uses the same port as 'epmdPort' (the EPMD server listens on ${u.address} too)`, source);
+    if (u.port && m.epmdPort === u.port)
+      throw new ManifestError(`${f}.port`, `uses the same port as 'epmdPort' (the EPMD server listens on ${u.address} too)`, source);
   });
   return m;
 }

@@ -57,7 +57,8 @@ export function intentionsInSynth(json: any): RawIntention[] {
   return out;
 }
 
-const byName = (a: { from: string; to: string }, b: { from: string; to: string }) => (a.from + '\0' + a.to < b.from + '\0' + b.to ? -1 : a.from + '\0' + a.to > b.from + '\0' + b.to ? 1 : 0);
+const byName = (a: { from: string; to: string }, b: { from: string; to: string }) =>
+  a.from + '\0' + a.to < b.from + '\0' + b.to ? -1 : a.from + '\0' + a.to > b.from + '\0' + b.to ? 1 : 0;
 
 /** Builds the graph from manifests and intentions (pure; see `graphFrom` for files). */
 export function buildGraph(manifests: FoundManifest[], intentions: RawIntention[]): MeshGraph {
@@ -80,7 +81,8 @@ export function buildGraph(manifests: FoundManifest[], intentions: RawIntention[
   const pairs = new Map<string, { from: string; to: string; upstream: boolean }>();
   for (const f of manifests) {
     for (const u of f.manifest.upstreams) {
-      if (nodeOf.has(u.service)) pairs.set(`${f.manifest.service.name}\0${u.service}`, { from: f.manifest.service.name, to: u.service, upstream: true });
+      if (nodeOf.has(u.service))
+        pairs.set(`${f.manifest.service.name}\0${u.service}`, { from: f.manifest.service.name, to: u.service, upstream: true });
     }
   }
   for (const key of exact.keys()) {
@@ -97,19 +99,48 @@ export function buildGraph(manifests: FoundManifest[], intentions: RawIntention[
   const edgeSet = new Set(edges.filter((e) => e.intention === 'allow' && e.upstream).map((e) => `${e.from}\0${e.to}`));
   for (const e of edges) {
     if (e.intention === 'allow' && !e.upstream) {
-      findings.push({ kind: 'allowed-without-upstream', from: e.from, to: e.to, message: `${e.from} is allowed to dial ${e.to} but has no upstream to it: the allow is unused (remove it, or connect them)` });
+      findings.push({
+        kind: 'allowed-without-upstream',
+        from: e.from,
+        to: e.to,
+        message: `${e.from} is allowed to dial ${e.to} but has no upstream to it: the allow is unused (remove it, or connect them)`,
+      });
     }
     if (e.upstream && e.intention !== 'allow') {
-      findings.push({ kind: 'upstream-not-allowed', from: e.from, to: e.to, message: `${e.from} has an upstream to ${e.to} but no intention allows it (${e.intention}): its connections will be refused${e.intention === 'default' ? ' unless the cluster default allows them' : ''}` });
+      findings.push({
+        kind: 'upstream-not-allowed',
+        from: e.from,
+        to: e.to,
+        message:
+          `${e.from} has an upstream to ${e.to} but no intention allows it (${e.intention}): its connections will be refused` +
+          (e.intention === 'default' ? ' unless the cluster default allows them' : ''),
+      });
     }
     if (e.intention === 'allow' && e.upstream && !edgeSet.has(`${e.to}\0${e.from}`)) {
-      findings.push({ kind: 'one-way', from: e.from, to: e.to, message: `${e.from} may dial ${e.to}, but ${e.to} may not dial back: only ${e.from} can start the connection` });
+      findings.push({
+        kind: 'one-way',
+        from: e.from,
+        to: e.to,
+        message: `${e.from} may dial ${e.to}, but ${e.to} may not dial back: only ${e.from} can start the connection`,
+      });
     }
   }
   for (const n of nodes) {
     const w = wildcard.get(n.service);
-    if (w === 'allow') findings.push({ kind: 'wildcard-allow', from: '*', to: n.node, message: `every service may dial ${n.node} (intention * -> ${n.service} allow)` });
-    if (w === undefined) findings.push({ kind: 'default-allow', from: '*', to: n.node, message: `${n.node} has no * deny: services not listed fall to the cluster default, which allows when ACLs are off or default to allow` });
+    if (w === 'allow')
+      findings.push({
+        kind: 'wildcard-allow',
+        from: '*',
+        to: n.node,
+        message: `every service may dial ${n.node} (intention * -> ${n.service} allow)`,
+      });
+    if (w === undefined)
+      findings.push({
+        kind: 'default-allow',
+        from: '*',
+        to: n.node,
+        message: `${n.node} has no * deny: services not listed fall to the cluster default, which allows when ACLs are off or default to allow`,
+      });
   }
   findings.sort((a, b) => (a.kind === b.kind ? byName(a, b) : a.kind < b.kind ? -1 : 1));
   return { nodes, edges, findings };

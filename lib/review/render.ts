@@ -21,7 +21,8 @@ export function renderGraph(g: MeshGraph, format: GraphFormat): string {
 function renderText(g: MeshGraph): string {
   const w = Math.max(4, ...g.nodes.map((n) => n.node.length));
   const lines = [`nodes (${g.nodes.length}):`, ...g.nodes.map((n) => `  ${n.node.padEnd(w)}  ${n.service}`), '', `edges (${g.edges.length}):`];
-  for (const e of g.edges) lines.push(`  ${e.from.padEnd(w)} -> ${e.to.padEnd(w)}  ${e.intention.padEnd(7)} ${e.upstream ? 'upstream' : 'no upstream'}`);
+  for (const e of g.edges)
+    lines.push(`  ${e.from.padEnd(w)} -> ${e.to.padEnd(w)}  ${e.intention.padEnd(7)} ${e.upstream ? 'upstream' : 'no upstream'}`);
   lines.push('', `findings (${g.findings.length}):`);
   for (const f of g.findings) lines.push(`  [${f.kind}] ${f.message}`);
   return lines.join('\n') + '\n';
@@ -41,14 +42,26 @@ function renderMermaid(g: MeshGraph): string {
   return lines.join('\n') + '\n';
 }
 
+/** A quoted DOT string. */
+const dotQuote = (s: string): string => `"${s.replace(/"/g, '\\"')}"`;
+
+/** The opening lines of a left-to-right DOT digraph with rounded boxes. */
+const dotHeader = (name: string): string[] => [
+  `digraph ${name} {`,
+  '  rankdir=LR;',
+  '  node [shape=box, style=rounded, fontname="Helvetica"];',
+  '  edge [fontname="Helvetica", fontsize=10];',
+];
+
 function renderDot(g: MeshGraph): string {
   const id = ids(g);
-  const q = (s: string) => `"${s.replace(/"/g, '\\"')}"`;
-  const lines = ['digraph mesh {', '  rankdir=LR;', '  node [shape=box, style=rounded, fontname="Helvetica"];', '  edge [fontname="Helvetica", fontsize=10];'];
+  const q = dotQuote;
+  const lines = dotHeader('mesh');
   for (const n of g.nodes) lines.push(`  ${id.get(n.node)} [label=${q(`${n.node}\n${n.service}`)}];`);
   for (const e of g.edges) {
     const color = e.intention === 'allow' ? (e.upstream ? 'darkgreen' : 'gray') : e.intention === 'deny' ? 'red' : 'orange';
-    lines.push(`  ${id.get(e.from)} -> ${id.get(e.to)} [label=${q(label(e))}, color=${color}${e.intention === 'allow' && e.upstream ? '' : ', style=dashed'}];`);
+    const style = e.intention === 'allow' && e.upstream ? '' : ', style=dashed';
+    lines.push(`  ${id.get(e.from)} -> ${id.get(e.to)} [label=${q(label(e))}, color=${color}${style}];`);
   }
   lines.push('}');
   return lines.join('\n') + '\n';
@@ -83,15 +96,23 @@ export function renderDiff(d: GraphDiff, format: GraphFormat): string {
     return lines.join('\n') + '\n';
   }
   if (format === 'dot') {
-    const q = (s: string) => `"${s.replace(/"/g, '\\"')}"`;
-    const lines = ['digraph mesh_diff {', '  rankdir=LR;', '  node [shape=box, style=rounded, fontname="Helvetica"];', '  edge [fontname="Helvetica", fontsize=10];'];
+    const q = dotQuote;
+    const lines = dotHeader('mesh_diff');
     for (const n of names) lines.push(`  ${id.get(n)} [label=${q(n)}];`);
-    for (const { e, c } of all) lines.push(`  ${id.get(e.from)} -> ${id.get(e.to)} [label=${q(`${c}: ${label(e)}`)}, color=${DIFF_COLOR[c].dot}${c === 'removed' ? ', style=dashed' : ''}];`);
+    for (const { e, c } of all) {
+      const style = c === 'removed' ? ', style=dashed' : '';
+      lines.push(`  ${id.get(e.from)} -> ${id.get(e.to)} [label=${q(`${c}: ${label(e)}`)}, color=${DIFF_COLOR[c].dot}${style}];`);
+    }
     lines.push('}');
     return lines.join('\n') + '\n';
   }
   const sign: Record<Change, string> = { removed: '-', added: '+', kept: '=' };
   const lines = all.map(({ e, c }) => `${sign[c]} ${e.from} -> ${e.to}  ${e.intention} ${e.upstream ? 'upstream' : 'no upstream'}`);
   const summary = `${d.added.length} added, ${d.removed.length} removed, ${d.kept.length} kept`;
-  return (d.added.length || d.removed.length ? lines.concat('', summary) : ['no change in who may talk to whom', ...lines.filter((l) => l.startsWith('='))]).join('\n') + '\n';
+  return (
+    (d.added.length || d.removed.length
+      ? lines.concat('', summary)
+      : ['no change in who may talk to whom', ...lines.filter((l) => l.startsWith('='))]
+    ).join('\n') + '\n'
+  );
 }

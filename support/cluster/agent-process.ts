@@ -32,7 +32,8 @@ export class AgentProcess {
   /** Exited already (a bad config), with the end of its log. */
   public failure(): string | undefined {
     if (!this.child || this.running) return undefined;
-    return `consul agent in ${this.ns} exited (${this.child.signalCode ?? this.child.exitCode}); log:\n${fs.readFileSync(this.logFile, 'utf8').slice(-2000)}`;
+    const log = fs.readFileSync(this.logFile, 'utf8').slice(-2000);
+    return `consul agent in ${this.ns} exited (${this.child.signalCode ?? this.child.exitCode}); log:\n${log}`;
   }
 
   /** Graceful stop (SIGTERM; SIGKILL after the grace period). */

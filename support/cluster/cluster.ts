@@ -13,6 +13,7 @@ import { which } from '../../lib/runtime/child';
 import { ConsulAgent } from '../../lib/runtime/consul-agent';
 import { MeshNode, MeshNodeOptions } from '../mesh-node';
 import { toolPaths } from '../terraform';
+import { waitFor } from '../wait';
 import { AgentProcess } from './agent-process';
 import { clientConfig, serverConfig } from './agent-config';
 import { HostLink, inNs, NetnsTopology, removeStaleNamespaces } from './netns';
@@ -38,22 +39,15 @@ export interface ClusterHost {
 
 let clusters = 0;
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, failed: () => string | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const why = failed();
-    if (why) throw new Error(why);
-    const got = await probe().catch(() => undefined);
-    if (got !== undefined) return got;
-    if (Date.now() > deadline) throw new Error(`${what} not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, failed: () => string | undefined): Promise<T> {
+  return waitFor(probe, { timeoutMs, intervalMs: 250, failed, retryErrors: true, message: `${what} not within ${timeoutMs} ms` });
 }
 
 export class Cluster {
   /** Starts the server and the client hosts; on any failure stops what it started and throws. */
   public static async start(o: ClusterOptions = {}): Promise<Cluster> {
-    for (const tool of ['ip', 'setpriv']) if (!which(tool, process.env.PATH + ':/usr/sbin:/sbin')) throw new Error(`${tool} not found: run scripts/setup.sh (iproute2, util-linux)`);
+    for (const tool of ['ip', 'setpriv'])
+      if (!which(tool, process.env.PATH + ':/usr/sbin:/sbin')) throw new Error(`${tool} not found: run scripts/setup.sh (iproute2, util-linux)`);
     removeStaleNamespaces();
     const consul = o.consulBin ?? toolPaths().consulConfigEntriesBin ?? 'consul';
     const work = fs.mkdtempSync(path.join(process.env.MESHX_TEST_TMP || os.tmpdir(), 'meshx-cluster-'));
@@ -76,7 +70,12 @@ export class Cluster {
   private readonly bootstrapToken = randomUUID();
   private stopped = false;
 
-  private constructor(public readonly consul: string, public readonly work: string, public readonly datacenter: string, private readonly net: NetnsTopology) {}
+  private constructor(
+    public readonly consul: string,
+    public readonly work: string,
+    public readonly datacenter: string,
+    private readonly net: NetnsTopology,
+  ) {}
 
   /** Where Terraform and cdktf send requests (plain HTTP on loopback into the tunnel). */
   public get httpAddr(): string {
@@ -91,18 +90,48 @@ export class Cluster {
   private async boot(hostCount: number): Promise<void> {
     const names = ['srv', ...Array.from({ length: hostCount }, (_, i) => `app-${i + 1}`)];
     const links = this.net.create(names);
-    this.tls = createTlsMaterial(this.consul, path.join(this.work, 'tls'), { datacenter: this.datacenter, serverAddress: links[0].address, clients: hostCount });
+    this.tls = createTlsMaterial(this.consul, path.join(this.work, 'tls'), {
+      datacenter: this.datacenter,
+      serverAddress: links[0].address,
+      clients: hostCount,
+    });
     const gossipKey = execFileSync(this.consul, ['keygen'], { encoding: 'utf8' }).trim();
     const socketPath = path.join(this.work, 'srv-https.sock');
-    this.server = this.host('srv', links[0], serverConfig({ ...this.base('srv', links[0], gossipKey), pair: this.tls.server, agentToken: this.bootstrapToken, bootstrapToken: this.bootstrapToken, socketPath }));
+    this.server = this.host(
+      'srv',
+      links[0],
+      serverConfig({
+        ...this.base('srv', links[0], gossipKey),
+        pair: this.tls.server,
+        agentToken: this.bootstrapToken,
+        bootstrapToken: this.bootstrapToken,
+        socketPath,
+      }),
+    );
     this.server.agent.start();
-    await until('the server agent\'s socket', 30_000, async () => (fs.existsSync(socketPath) ? true : undefined), () => this.server.agent.failure());
-    this.tunnel = await TlsTunnel.open({ socketPath, ca: this.tls.ca, cert: this.tls.cli.cert, key: this.tls.cli.key, serverName: `server.${this.datacenter}.consul` });
+    await until(
+      "the server agent's socket",
+      30_000,
+      async () => (fs.existsSync(socketPath) ? true : undefined),
+      () => this.server.agent.failure(),
+    );
+    this.tunnel = await TlsTunnel.open({
+      socketPath,
+      ca: this.tls.ca,
+      cert: this.tls.cli.cert,
+      key: this.tls.cli.key,
+      serverName: `server.${this.datacenter}.consul`,
+    });
     this.api = new ConsulAgent({ address: this.tunnel.httpAddr, token: this.bootstrapToken, timeoutMs: 5000 });
     await this.waitServerReady();
     for (let i = 1; i < names.length; i++) {
       const token = await this.nodeToken(names[i]);
-      const cfg = clientConfig({ ...this.base(names[i], links[i], gossipKey), pair: this.tls.clients[i - 1], agentToken: token, join: links[0].address });
+      const cfg = clientConfig({
+        ...this.base(names[i], links[i], gossipKey),
+        pair: this.tls.clients[i - 1],
+        agentToken: token,
+        join: links[0].address,
+      });
       const h = this.host(names[i], links[i], cfg);
       this.hosts.push(h);
       h.agent.start();
@@ -111,7 +140,15 @@ export class Cluster {
   }
 
   private base(name: string, link: HostLink, gossipKey: string) {
-    return { nodeName: name, datacenter: this.datacenter, dataDir: path.join(this.work, name, 'data'), bindAddr: link.address, gossipKey, ca: this.tls.ca, agentToken: '' };
+    return {
+      nodeName: name,
+      datacenter: this.datacenter,
+      dataDir: path.join(this.work, name, 'data'),
+      bindAddr: link.address,
+      gossipKey,
+      ca: this.tls.ca,
+      agentToken: '',
+    };
   }
 
   private host(name: string, link: HostLink, config: string): ClusterHost {
@@ -125,31 +162,49 @@ export class Cluster {
 
   /** A token with a node identity: what a client agent needs for its own node, nothing more. */
   private async nodeToken(node: string): Promise<string> {
-    const r = await this.api.request('PUT', '/v1/acl/token', { Description: `agent ${node}`, NodeIdentities: [{ NodeName: node, Datacenter: this.datacenter }] });
+    const r = await this.api.request('PUT', '/v1/acl/token', {
+      Description: `agent ${node}`,
+      NodeIdentities: [{ NodeName: node, Datacenter: this.datacenter }],
+    });
     if (r.status !== 200) throw new Error(`cannot create the agent token of ${node}: ${r.status} ${r.text}`);
     return JSON.parse(r.text).SecretID;
   }
 
   private async waitServerReady(timeoutMs = 60_000): Promise<void> {
-    await until('a leader with Connect CA roots', timeoutMs, async () => {
-      const leader = await this.api.request('GET', '/v1/status/leader');
-      const roots = await this.api.request('GET', '/v1/connect/ca/roots');
-      return leader.status === 200 && leader.text.length > 4 && roots.status === 200 && JSON.parse(roots.text).Roots?.length ? true : undefined;
-    }, () => this.server.agent.failure());
+    await until(
+      'a leader with Connect CA roots',
+      timeoutMs,
+      async () => {
+        const leader = await this.api.request('GET', '/v1/status/leader');
+        const roots = await this.api.request('GET', '/v1/connect/ca/roots');
+        return leader.status === 200 && leader.text.length > 4 && roots.status === 200 && JSON.parse(roots.text).Roots?.length ? true : undefined;
+      },
+      () => this.server.agent.failure(),
+    );
   }
 
   /** Waits until the host's agent is a live member with its node in the catalog (serfHealth passing). */
   public async waitHostHealthy(h: ClusterHost, timeoutMs = 60_000): Promise<void> {
-    await until(`${h.name}'s agent in the catalog, serfHealth passing`, timeoutMs, async () => {
-      const r = await this.api.request('GET', `/v1/health/node/${h.name}`);
-      const checks = r.status === 200 ? JSON.parse(r.text) : [];
-      return checks.some((c: any) => c.CheckID === 'serfHealth' && c.Status === 'passing') ? true : undefined;
-    }, () => h.agent.failure());
+    await until(
+      `${h.name}'s agent in the catalog, serfHealth passing`,
+      timeoutMs,
+      async () => {
+        const r = await this.api.request('GET', `/v1/health/node/${h.name}`);
+        const checks = r.status === 200 ? JSON.parse(r.text) : [];
+        return checks.some((c: any) => c.CheckID === 'serfHealth' && c.Status === 'passing') ? true : undefined;
+      },
+      () => h.agent.failure(),
+    );
   }
 
   /** What a helper on a host needs to reach its agent, as Consul's CLI reads it. */
   public helperEnv(): Record<string, string> {
-    return { CONSUL_HTTP_ADDR: 'https://127.0.0.1:8501', CONSUL_CACERT: this.tls.ca, CONSUL_CLIENT_CERT: this.tls.cli.cert, CONSUL_CLIENT_KEY: this.tls.cli.key };
+    return {
+      CONSUL_HTTP_ADDR: 'https://127.0.0.1:8501',
+      CONSUL_CACERT: this.tls.ca,
+      CONSUL_CLIENT_CERT: this.tls.cli.cert,
+      CONSUL_CLIENT_KEY: this.tls.cli.key,
+    };
   }
 
   public hostByName(name: string): ClusterHost {

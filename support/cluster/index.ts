@@ -24,7 +24,10 @@ export interface MeshCluster {
 export async function startMeshCluster(hosts: number, nodesPerHost: number, o: ClusterOptions = {}): Promise<MeshCluster> {
   const cluster = await Cluster.start({ ...o, hosts });
   try {
-    const specs = Array.from({ length: hosts * nodesPerHost }, (_, i) => ({ alive: `n${(i % nodesPerHost) + 1}`, host: Math.floor(i / nodesPerHost) + 1 }));
+    const specs = Array.from({ length: hosts * nodesPerHost }, (_, i) => ({
+      alive: `n${(i % nodesPerHost) + 1}`,
+      host: Math.floor(i / nodesPerHost) + 1,
+    }));
     const { nodes } = await deployClusterMesh(cluster, { mesh: 'mx', nodes: specs });
     return {
       cluster,

@@ -36,8 +36,19 @@ export async function deployClusterMesh(cluster: Cluster, props: ClusterStackPro
 }
 
 /** Boots deployed nodes on their hosts, all at once; waits until every sidecar is discoverable. */
-export async function bootClusterNodes(cluster: Cluster, nodes: DeployedNode[], cookie: string, extra: Partial<MeshNodeOptions> = {}): Promise<MeshNode[]> {
-  const booted = await Promise.all(nodes.map((n) => cluster.bootNode(cluster.hosts[n.host - 1], { kv: n.kv, node: n.node, tokenFile: n.tokenFile, cookie, ...extra })));
-  await waitDiscoverable(cluster.api, nodes.map((n) => n.service), 60_000);
+export async function bootClusterNodes(
+  cluster: Cluster,
+  nodes: DeployedNode[],
+  cookie: string,
+  extra: Partial<MeshNodeOptions> = {},
+): Promise<MeshNode[]> {
+  const booted = await Promise.all(
+    nodes.map((n) => cluster.bootNode(cluster.hosts[n.host - 1], { kv: n.kv, node: n.node, tokenFile: n.tokenFile, cookie, ...extra })),
+  );
+  await waitDiscoverable(
+    cluster.api,
+    nodes.map((n) => n.service),
+    60_000,
+  );
   return booted;
 }

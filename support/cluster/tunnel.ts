@@ -17,7 +17,12 @@ export interface TunnelOptions {
 
 export class TlsTunnel {
   public static async open(o: TunnelOptions): Promise<TlsTunnel> {
-    const secure = { ca: fs.readFileSync(o.ca, 'utf8'), cert: fs.readFileSync(o.cert, 'utf8'), key: fs.readFileSync(o.key, 'utf8'), servername: o.serverName };
+    const secure = {
+      ca: fs.readFileSync(o.ca, 'utf8'),
+      cert: fs.readFileSync(o.cert, 'utf8'),
+      key: fs.readFileSync(o.key, 'utf8'),
+      servername: o.serverName,
+    };
     const sockets = new Set<net.Socket>();
     const server = net.createServer((plain) => {
       const upstream = tls.connect({ path: o.socketPath, ...secure });

@@ -17,7 +17,10 @@ function runRecording(args: string[]): { code: number | null; out: string; err: 
   const dir = tmp();
   const preload = path.join(dir, 'record.js');
   const record = path.join(dir, 'loaded.json');
-  fs.writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(Object.keys(require.cache))));\n`);
+  fs.writeFileSync(
+    preload,
+    `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(Object.keys(require.cache))));\n`,
+  );
   const r = spawnSync(process.execPath, ['-r', preload, BIN, ...args], { encoding: 'utf8', timeout: 30000 });
   const loaded = (JSON.parse(fs.readFileSync(record, 'utf8')) as string[]).filter((f) => f !== preload);
   return { code: r.status, out: r.stdout, err: r.stderr, loaded };

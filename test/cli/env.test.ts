@@ -11,9 +11,23 @@ describe('meshx-node env', () => {
     sd.create();
     sd.lock();
     try {
-      sd.writeState({ node: 'a@h.x', serviceId: 'svc', helperPid: process.pid, epmdPort: 4370, distPort: 9100, sidecarPort: 21000, upstreams: [], inetrc: sd.inetrcPath });
+      sd.writeState({
+        node: 'a@h.x',
+        serviceId: 'svc',
+        helperPid: process.pid,
+        epmdPort: 4370,
+        distPort: 9100,
+        sidecarPort: 21000,
+        upstreams: [],
+        inetrc: sd.inetrcPath,
+      });
       const json = JSON.parse((await cli(['env', '--state-dir', dir, '--format', 'json'])).out);
-      expect(json).toEqual({ ERL_EPMD_PORT: '4370', ERL_INETRC: sd.inetrcPath, ERL_AFLAGS: '-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}', MESHX_NODE_NAME: 'a@h.x' });
+      expect(json).toEqual({
+        ERL_EPMD_PORT: '4370',
+        ERL_INETRC: sd.inetrcPath,
+        ERL_AFLAGS: '-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}',
+        MESHX_NODE_NAME: 'a@h.x',
+      });
       expect((await cli(['env', '--state-dir', dir])).out).toContain("export ERL_EPMD_PORT='4370'\n");
     } finally {
       sd.remove();

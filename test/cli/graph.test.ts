@@ -52,7 +52,11 @@ describe('meshx-node graph', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-mmd-'));
     fs.writeFileSync(path.join(dir, 'g.mmd'), m);
     const root = path.resolve(__dirname, '..', '..');
-    const r = spawnSync(path.join(root, 'node_modules', '.bin', 'mmdc'), ['-i', path.join(dir, 'g.mmd'), '-o', path.join(dir, 'g.svg'), '-p', path.join(root, 'test', 'fixtures', 'puppeteer.json'), '-q'], { encoding: 'utf8' });
+    const r = spawnSync(
+      path.join(root, 'node_modules', '.bin', 'mmdc'),
+      ['-i', path.join(dir, 'g.mmd'), '-o', path.join(dir, 'g.svg'), '-p', path.join(root, 'test', 'fixtures', 'puppeteer.json'), '-q'],
+      { encoding: 'utf8' },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const svg = fs.readFileSync(path.join(dir, 'g.svg'), 'utf8');
@@ -76,7 +80,9 @@ describe('meshx-node graph', () => {
       '2 added, 2 removed, 0 kept',
       '',
     ].join('\n'));
-    expect(graph('--from', after, '--diff', after).stdout).toBe('no change in who may talk to whom\n= app@a.x -> app@c.x  allow upstream\n= app@c.x -> app@a.x  allow upstream\n');
+    expect(graph('--from', after, '--diff', after).stdout).toBe(
+      'no change in who may talk to whom\n= app@a.x -> app@c.x  allow upstream\n= app@c.x -> app@a.x  allow upstream\n',
+    );
     const dot = graph('--from', after, '--diff', before, '--format', 'dot').stdout;
     expect(dot.match(/color=red, style=dashed/g)).toHaveLength(2);
     expect(dot.match(/label="added: allow", color=darkgreen/g)).toHaveLength(2);

@@ -65,7 +65,19 @@ describe('a production-shaped cluster: 3 hosts, client agents, TLS, ACLs', () =>
     const run = (env: Record<string, string>) => {
       const e: NodeJS.ProcessEnv = { ...process.env, ...cluster.helperEnv(), ...env };
       for (const k of Object.keys(env)) if (env[k] === '') delete e[k];
-      return spawnSync(inNs(cluster.hosts[2].link.ns)[0], [...inNs(cluster.hosts[2].link.ns).slice(1), process.execPath, BIN, 'run', '--kv', deployed[2].kv, '--token-file', deployed[2].tokenFile, '--consul-timeout', '2', '--state-dir', path.join(cluster.work, 'bad-tls'), '--', 'erl', '-name', deployed[2].node], { env: e, encoding: 'utf8', timeout: 30_000 });
+      return spawnSync(
+        inNs(cluster.hosts[2].link.ns)[0],
+        [
+          ...inNs(cluster.hosts[2].link.ns).slice(1), process.execPath, BIN, 'run', '--kv', deployed[2].kv, '--token-file',
+          deployed[2].tokenFile, '--consul-timeout', '2', '--state-dir',
+          path.join(cluster.work, 'bad-tls'),
+          '--',
+          'erl',
+          '-name',
+          deployed[2].node,
+        ],
+        { env: e, encoding: 'utf8', timeout: 30_000 },
+      );
     };
     const wrongCa = run({ CONSUL_CACERT: path.join(other, 'consul-agent-ca.pem') });
     expect(wrongCa.status).toBe(1);
@@ -95,7 +107,14 @@ describe('a production-shaped cluster: 3 hosts, client agents, TLS, ACLs', () =>
     const onApp1 = nodes.filter((n) => n.name.endsWith('@app-1.cluster.test'));
     expect(onApp1).toHaveLength(2);
     const addr = cluster.hosts[0].link.address;
-    const targets: Array<[string, number]> = onApp1.flatMap((n) => [[addr, epmdPort(n)], [addr, distPort(n)], [addr, 4369]] as Array<[string, number]>);
+    const targets: Array<[string, number]> = onApp1.flatMap(
+      (n) =>
+        [
+          [addr, epmdPort(n)],
+          [addr, distPort(n)],
+          [addr, 4369],
+        ] as Array<[string, number]>,
+    );
     expect(dialFrom(cluster, cluster.hosts[1], targets)).toEqual(targets.map(() => 'refused'));
     // The sidecars themselves are reachable (the probe works).
     expect(dialFrom(cluster, cluster.hosts[1], onApp1.map((n) => [addr, sidecarPort(n)]))).toEqual(['open', 'open']);
@@ -118,7 +137,11 @@ describe('a production-shaped cluster: 3 hosts, client agents, TLS, ACLs', () =>
   });
 
   test('no secret in helper output, agent logs or proxy command lines: tokens, the bootstrap token, the client key', () => {
-    const secrets = [cluster.masterToken, ...deployed.map((d) => fs.readFileSync(d.tokenFile, 'utf8').trim()), fs.readFileSync(cluster.tls.cli.key, 'utf8').split('\n')[1]];
+    const secrets = [
+      cluster.masterToken,
+      ...deployed.map((d) => fs.readFileSync(d.tokenFile, 'utf8').trim()),
+      fs.readFileSync(cluster.tls.cli.key, 'utf8').split('\n')[1],
+    ];
     expect(secrets.every((x) => x.length > 20)).toBe(true);
     const logs = [...nodes.map((n) => n.output), ...[cluster.server, ...cluster.hosts].map((h) => fs.readFileSync(h.agent.logFile, 'utf8'))];
     const cmdlines = nodes.map((n) => n.pidOf('proxy')).map((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));

@@ -110,7 +110,11 @@ describe('BeamMesh login (JWT auth method)', () => {
     mesh.addNode('A', { nodeName: 'a@h1.x' });
     const json = synthJson(stack);
     expect(outputOf(json, 'Mesh_Nodes_').value).toEqual({
-      'm-a': { node: 'a@h1.x', kv_key: 'meshx/m/nodes/m-a', token_accessor: expect.stringMatching(/^\$\{consul_acl_token\.Mesh_A_Acl_Token_[0-9A-F]+\.accessor_id\}$/) },
+      'm-a': {
+        node: 'a@h1.x',
+        kv_key: 'meshx/m/nodes/m-a',
+        token_accessor: expect.stringMatching(/^\$\{consul_acl_token\.Mesh_A_Acl_Token_[0-9A-F]+\.accessor_id\}$/),
+      },
     });
     expect(resources(json, 'consul_acl_auth_method')).toHaveLength(0);
     expect(resources(json, 'consul_acl_binding_rule')).toHaveLength(0);
@@ -121,8 +125,18 @@ describe('BeamMesh login (JWT auth method)', () => {
     ['empty issuer', { boundIssuer: ' ' }, {}, 'login.jwt.boundIssuer must be a non-empty string'],
     ['both key sources', { jwksUrl: 'https://x.test/jwks' }, {}, 'login.jwt needs exactly one of jwtValidationPubKeys and jwksUrl'],
     ['no key source', { jwtValidationPubKeys: undefined }, {}, 'login.jwt needs exactly one of jwtValidationPubKeys and jwksUrl'],
-    ['a private key', { jwtValidationPubKeys: ['-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----'] }, {}, 'login.jwt.jwtValidationPubKeys[0] must be a PEM public key'],
-    ['http jwks', { jwtValidationPubKeys: undefined, jwksUrl: 'http://x.test/jwks' }, {}, "login.jwt.jwksUrl 'http://x.test/jwks' must be an https:// URL"],
+    [
+      'a private key',
+      { jwtValidationPubKeys: ['-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----'] },
+      {},
+      'login.jwt.jwtValidationPubKeys[0] must be a PEM public key',
+    ],
+    [
+      'http jwks',
+      { jwtValidationPubKeys: undefined, jwksUrl: 'http://x.test/jwks' },
+      {},
+      "login.jwt.jwksUrl 'http://x.test/jwks' must be an https:// URL",
+    ],
     ['CA without jwks', { jwksCaCert: '-----BEGIN CERTIFICATE-----' }, {}, 'login.jwt.jwksCaCert is only used with jwksUrl'],
     ['bad claim', { claimName: 'a b' }, {}, "login.jwt.claimName 'a b' must be a claim name or a JSON pointer"],
     ['bad ttl', { maxTokenTtl: 'soon' }, {}, "login.jwt.maxTokenTtl 'soon' must be a duration"],

@@ -44,7 +44,14 @@ describe('BeamMesh', () => {
     mesh.addNode('C', { nodeName: 'c@h3.x' });
     const json = synthJson(stack);
     const allows = resources(json, 'consul_intention').filter((i) => i.action === 'allow');
-    expect(allows.map((i) => `${i.source_name}>${i.destination_name}`).sort()).toEqual(['m-a>m-b', 'm-a>m-c', 'm-b>m-a', 'm-b>m-c', 'm-c>m-a', 'm-c>m-b']);
+    expect(allows.map((i) => `${i.source_name}>${i.destination_name}`).sort()).toEqual([
+      'm-a>m-b',
+      'm-a>m-c',
+      'm-b>m-a',
+      'm-b>m-c',
+      'm-c>m-a',
+      'm-c>m-b',
+    ]);
     const manifests = kvManifests(json);
     expect(manifests['meshx/m/nodes/m-a'].upstreams.map((u: any) => u.node)).toEqual(['b@h2.x', 'c@h3.x']);
   });
@@ -194,7 +201,11 @@ describe('BeamMesh', () => {
     for (const mode of [IntentionsMode.CONFIG_ENTRY, IntentionsMode.LEGACY]) {
       const stack = newStack();
       new BeamMesh(stack, 'Mesh', { name: 'm', intentionsMode: mode }).addNode('A', { nodeName: 'a@h1.x' });
-      expect(Testing.synth(stack)).toHaveResourceWithProperties(ConfigEntry, { kind: 'service-defaults', name: 'm-a', config_json: '{"Protocol":"tcp"}' });
+      expect(Testing.synth(stack)).toHaveResourceWithProperties(ConfigEntry, {
+        kind: 'service-defaults',
+        name: 'm-a',
+        config_json: '{"Protocol":"tcp"}',
+      });
     }
   });
 
@@ -237,7 +248,9 @@ describe('BeamMesh', () => {
       const mesh = new BeamMesh(stack, 'Mesh', { name: 'm', acl: false });
       const hub = mesh.addNode('Hub', { nodeName: 'hub@hub.x' });
       for (let i = 0; i < 254; i++) mesh.connect(hub, mesh.addNode(`N${i}`, { nodeName: `app@h${i}.x` }), { bidirectional: false });
-      expect(() => Testing.synth(stack)).toThrow(/\[test\/Mesh\/Hub\] too many peer hosts: 254 distinct peer hosts exceed the 253 loopback addresses/);
+      expect(() => Testing.synth(stack)).toThrow(
+        /\[test\/Mesh\/Hub\] too many peer hosts: 254 distinct peer hosts exceed the 253 loopback addresses/,
+      );
     });
 
     test('253 peer hosts still fit', () => {

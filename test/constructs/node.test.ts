@@ -26,7 +26,16 @@ describe('BeamNode', () => {
 
   test('manifest: v1, service with meta, sidecar, ports, sorted upstreams with loopback addresses', () => {
     const { stack, mesh: m } = mesh();
-    const a = m.addNode('A', { nodeName: 'app@h1.x', distPort: 9100, sidecarPort: 21000, epmdPort: 4370, tags: ['t1'], meta: { team: 'x' }, ttl: '10s', deregisterCriticalAfter: '2m' });
+    const a = m.addNode('A', {
+      nodeName: 'app@h1.x',
+      distPort: 9100,
+      sidecarPort: 21000,
+      epmdPort: 4370,
+      tags: ['t1'],
+      meta: { team: 'x' },
+      ttl: '10s',
+      deregisterCriticalAfter: '2m',
+    });
     const c = m.addNode('C', { nodeName: 'app@h3.x' });
     const b = m.addNode('B', { nodeName: 'app@h2.x', proxy: ProxyKind.BUILTIN });
     const local = m.addNode('Local', { nodeName: 'worker@h1.x' });
@@ -120,7 +129,9 @@ describe('BeamNode', () => {
     test('on a duplicate service name', () => {
       const { mesh: m } = mesh();
       m.addNode('A', { nodeName: 'a@h.x', serviceName: 'svc' });
-      expect(() => m.addNode('B', { nodeName: 'b@h.x', serviceName: 'svc' })).toThrow("[test/Mesh/B] service name 'svc' is already used by test/Mesh/A");
+      expect(() => m.addNode('B', { nodeName: 'b@h.x', serviceName: 'svc' })).toThrow(
+        "[test/Mesh/B] service name 'svc' is already used by test/Mesh/A",
+      );
     });
 
     test.each([
@@ -129,17 +140,23 @@ describe('BeamNode', () => {
       ['sidecarPort', 1.5],
       ['epmdPort', 100000],
     ])('on %s %d', (field, port) => {
-      expect(() => mesh().mesh.addNode('N', { nodeName: 'a@h.x', [field]: port })).toThrow(new RegExp(`${field} must be an integer from 1 to 65535 \\(or 0 to pick one at boot\\), got ${port}`));
+      expect(() => mesh().mesh.addNode('N', { nodeName: 'a@h.x', [field]: port })).toThrow(
+        new RegExp(`${field} must be an integer from 1 to 65535 \\(or 0 to pick one at boot\\), got ${port}`),
+      );
     });
 
     test('on two fixed ports of one node that clash', () => {
-      expect(() => mesh().mesh.addNode('N', { nodeName: 'a@h.x', distPort: 4369, epmdPort: 4369 })).toThrow('[test/Mesh/N] distPort and epmdPort are both 4369');
+      expect(() => mesh().mesh.addNode('N', { nodeName: 'a@h.x', distPort: 4369, epmdPort: 4369 })).toThrow(
+        '[test/Mesh/N] distPort and epmdPort are both 4369',
+      );
     });
 
     test('on fixed ports that clash between nodes on the same host', () => {
       const { mesh: m } = mesh();
       m.addNode('A', { nodeName: 'a@h.x', sidecarPort: 21000 });
-      expect(() => m.addNode('B', { nodeName: 'b@h.x', distPort: 21000 })).toThrow('[test/Mesh/B] distPort 21000 clashes with sidecarPort of test/Mesh/A on the same host \'h.x\'');
+      expect(() => m.addNode('B', { nodeName: 'b@h.x', distPort: 21000 })).toThrow(
+        "[test/Mesh/B] distPort 21000 clashes with sidecarPort of test/Mesh/A on the same host 'h.x'",
+      );
       // on another host the same port is fine
       expect(() => m.addNode('C', { nodeName: 'c@other.x', distPort: 21000 })).not.toThrow();
     });

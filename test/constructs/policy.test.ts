@@ -18,7 +18,8 @@ describe('MeshPolicy', () => {
   test('a default mesh passes every rule, in both intentions modes', () => {
     for (const mode of [IntentionsMode.CONFIG_ENTRY, IntentionsMode.LEGACY]) {
       const { stack } = meshWith({ intentionsMode: mode });
-      for (const r of [MeshPolicy.requireDefaultDeny(), MeshPolicy.forbidWildcardAllow(), MeshPolicy.requireAcl(), MeshPolicy.maxPeersPerNode(1)]) Aspects.of(stack).add(r);
+      for (const r of [MeshPolicy.requireDefaultDeny(), MeshPolicy.forbidWildcardAllow(), MeshPolicy.requireAcl(), MeshPolicy.maxPeersPerNode(1)])
+        Aspects.of(stack).add(r);
       expect(() => Testing.synth(stack)).not.toThrow();
     }
   });
@@ -48,7 +49,11 @@ describe('MeshPolicy', () => {
 
   test('forbidWildcardAllow fails a service-intentions entry with a * allow source', () => {
     const { stack } = meshWith();
-    new ConfigEntry(stack, 'Wide', { kind: 'service-intentions', name: 'm-b', configJson: JSON.stringify({ Sources: [{ Name: '*', Action: 'allow' }] }) });
+    new ConfigEntry(stack, 'Wide', {
+      kind: 'service-intentions',
+      name: 'm-b',
+      configJson: JSON.stringify({ Sources: [{ Name: '*', Action: 'allow' }] }),
+    });
     Aspects.of(stack).add(MeshPolicy.forbidWildcardAllow());
     expect(() => Testing.synth(stack)).toThrow('[test/Wide] MeshPolicy.forbidWildcardAllow: service-intentions for m-b allows every service (*)');
   });

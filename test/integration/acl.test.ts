@@ -63,8 +63,22 @@ describe('ACLs on, default deny', () => {
 
   test('each node boots from its own manifest key with its own token, and the mesh works', async () => {
     const started = await Promise.all([
-      MeshNode.start({ kv: 'meshx/sec/nodes/sec-alpha', node: A, consulAddr: agent.httpAddr, cookie: COOKIE, tokenFile: tokenFile('sec-alpha'), stateDir: path.join(dir, 'state-alpha') }),
-      MeshNode.start({ kv: 'meshx/sec/nodes/sec-beta', node: B, consulAddr: agent.httpAddr, cookie: COOKIE, tokenFile: tokenFile('sec-beta'), stateDir: path.join(dir, 'state-beta') }),
+      MeshNode.start({
+        kv: 'meshx/sec/nodes/sec-alpha',
+        node: A,
+        consulAddr: agent.httpAddr,
+        cookie: COOKIE,
+        tokenFile: tokenFile('sec-alpha'),
+        stateDir: path.join(dir, 'state-alpha'),
+      }),
+      MeshNode.start({
+        kv: 'meshx/sec/nodes/sec-beta',
+        node: B,
+        consulAddr: agent.httpAddr,
+        cookie: COOKIE,
+        tokenFile: tokenFile('sec-beta'),
+        stateDir: path.join(dir, 'state-beta'),
+      }),
     ]);
     nodes.push(...started);
     await waitDiscoverable(agent.api, ['sec-alpha', 'sec-beta']);
@@ -83,7 +97,16 @@ describe('ACLs on, default deny', () => {
     const listing = await alpha.request('GET', '/v1/kv/meshx/?keys');
     expect(listing.status === 403 || !listing.text.includes('sec-beta')).toBe(true);
     // Nor write intentions, nor mint tokens.
-    expect((await alpha.request('POST', '/v1/connect/intentions', { SourceName: 'sec-gamma', DestinationName: 'sec-alpha', SourceType: 'consul', Action: 'allow' })).status).toBe(403);
+    expect(
+      (
+        await alpha.request('POST', '/v1/connect/intentions', {
+          SourceName: 'sec-gamma',
+          DestinationName: 'sec-alpha',
+          SourceType: 'consul',
+          Action: 'allow',
+        })
+      ).status,
+    ).toBe(403);
     expect((await alpha.request('PUT', '/v1/acl/token', { Description: 'x' })).status).toBe(403);
     // Its own registration stays in place.
     expect(await agent.api.service('sec-alpha')).toBeDefined();
@@ -95,7 +118,14 @@ describe('ACLs on, default deny', () => {
     manifest.upstreams = [{ node: A, service: 'sec-alpha', address: '127.0.0.2', port: 0 }];
     const file = path.join(dir, 'gamma-rogue.json');
     fs.writeFileSync(file, JSON.stringify(manifest));
-    const gamma = await MeshNode.start({ manifestFile: file, node: C, consulAddr: agent.httpAddr, cookie: COOKIE, tokenFile: tokenFile('sec-gamma'), stateDir: path.join(dir, 'state-gamma') });
+    const gamma = await MeshNode.start({
+      manifestFile: file,
+      node: C,
+      consulAddr: agent.httpAddr,
+      cookie: COOKIE,
+      tokenFile: tokenFile('sec-gamma'),
+      stateDir: path.join(dir, 'state-gamma'),
+    });
     nodes.push(gamma);
     await waitDiscoverable(agent.api, ['sec-gamma']);
     expect(await gamma.ping(A)).toBe('pang');

@@ -43,7 +43,8 @@ describe('meshx-node CLI: bad input', () => {
         const file = path.join(dir, `bad-${i + j}.json`);
         fs.writeFileSync(file, typeof mutation === 'string' ? mutation : JSON.stringify(mutation(validManifest())));
         const r = await run(['run', '--manifest', file, '--consul-addr', agent.httpAddr, '--', 'erl', '-name', 'x@y.z']);
-        results.push(`${desc}: exit ${r.code}, ${r.stderr.includes(`manifest field '${field}'`) ? 'names the field' : `does not name '${field}': ${r.stderr.trim()}`}`);
+        const named = r.stderr.includes(`manifest field '${field}'`) ? 'names the field' : `does not name '${field}': ${r.stderr.trim()}`;
+        results.push(`${desc}: exit ${r.code}, ${named}`);
       });
       await Promise.all(batch);
     }
@@ -61,23 +62,67 @@ describe('meshx-node CLI: bad input', () => {
     ['--from without --node', ['run', '--from', '/tmp', '--', 'erl'], /--from needs --node/],
     ['a missing manifest file', ['run', '--manifest', '/nonexistent/m.json', '--', 'erl'], /--manifest: \/nonexistent\/m.json does not exist/],
     ['an unknown proxy kind', ['run', '--manifest', 'MANIFEST', '--proxy', 'haproxy', '--', 'erl'], /argument 'haproxy' is invalid/],
-    ['a bad timeout', ['run', '--manifest', 'MANIFEST', '--consul-timeout', 'soon', '--', 'erl'], /--consul-timeout must be a positive number of seconds/],
+    [
+      'a bad timeout',
+      ['run', '--manifest', 'MANIFEST', '--consul-timeout', 'soon', '--', 'erl'],
+      /--consul-timeout must be a positive number of seconds/,
+    ],
     ['an unknown subcommand', ['frobnicate'], /unknown command 'frobnicate'/],
-    ['--client-cert without --client-key', ['run', '--manifest', 'MANIFEST', '--client-cert', '/etc/cli.pem', '--', 'erl'], /--client-cert \(or \$CONSUL_CLIENT_CERT\) needs --client-key/],
-    ['an unreadable --ca-file for an https agent', ['run', '--manifest', 'MANIFEST', '--consul-addr', 'https://127.0.0.1:1', '--ca-file', '/nonexistent/ca.pem', '--', 'erl'], /--ca-file: cannot read \/nonexistent\/ca.pem \(ENOENT\)/],
-    ['a --client-key that holds no key', ['run', '--manifest', 'MANIFEST', '--consul-addr', 'https://127.0.0.1:1', '--client-cert', 'MANIFEST', '--client-key', 'MANIFEST', '--', 'erl'], /--client-cert: .* holds no PEM certificate/],
-    ['-erl_epmd_port in the command', ['run', '--manifest', 'MANIFEST', '--', 'erl', '-erl_epmd_port', '4370'], /sets -erl_epmd_port, which makes the BEAM skip EPMD lookups/],
-    ['-kernel inet_dist_listen_min in the command (helper picks the port)', ['run', '--manifest', 'MANIFEST', '--', 'erl', '-kernel', 'inet_dist_listen_min', '9999'], /the command sets -kernel inet_dist_listen_min 9999, which contradicts the helper's distribution port/],
-    ['inet_dist_use_interface off loopback', ['run', '--manifest', 'MANIFEST', '--', 'erl', '-kernel', 'inet_dist_use_interface', '{0,0,0,0}'], /sets -kernel inet_dist_use_interface \{0,0,0,0\}: the helper keeps distribution on 127\.0\.0\.1/],
-    ['envoy without an envoy binary', ['run', '--manifest', 'MANIFEST', '--proxy', 'envoy', '--envoy-bin', 'no-such-envoy', '--', 'erl'], /envoy binary not found: no-such-envoy/],
+    [
+      '--client-cert without --client-key',
+      ['run', '--manifest', 'MANIFEST', '--client-cert', '/etc/cli.pem', '--', 'erl'],
+      /--client-cert \(or \$CONSUL_CLIENT_CERT\) needs --client-key/,
+    ],
+    [
+      'an unreadable --ca-file for an https agent',
+      ['run', '--manifest', 'MANIFEST', '--consul-addr', 'https://127.0.0.1:1', '--ca-file', '/nonexistent/ca.pem', '--', 'erl'],
+      /--ca-file: cannot read \/nonexistent\/ca.pem \(ENOENT\)/,
+    ],
+    [
+      'a --client-key that holds no key',
+      ['run', '--manifest', 'MANIFEST', '--consul-addr', 'https://127.0.0.1:1', '--client-cert', 'MANIFEST', '--client-key', 'MANIFEST', '--', 'erl'],
+      /--client-cert: .* holds no PEM certificate/,
+    ],
+    [
+      '-erl_epmd_port in the command',
+      ['run', '--manifest', 'MANIFEST', '--', 'erl', '-erl_epmd_port', '4370'],
+      /sets -erl_epmd_port, which makes the BEAM skip EPMD lookups/,
+    ],
+    [
+      '-kernel inet_dist_listen_min in the command (helper picks the port)',
+      ['run', '--manifest', 'MANIFEST', '--', 'erl', '-kernel', 'inet_dist_listen_min', '9999'],
+      /the command sets -kernel inet_dist_listen_min 9999, which contradicts the helper's distribution port/,
+    ],
+    [
+      'inet_dist_use_interface off loopback',
+      ['run', '--manifest', 'MANIFEST', '--', 'erl', '-kernel', 'inet_dist_use_interface', '{0,0,0,0}'],
+      /sets -kernel inet_dist_use_interface \{0,0,0,0\}: the helper keeps distribution on 127\.0\.0\.1/,
+    ],
+    [
+      'envoy without an envoy binary',
+      ['run', '--manifest', 'MANIFEST', '--proxy', 'envoy', '--envoy-bin', 'no-such-envoy', '--', 'erl'],
+      /envoy binary not found: no-such-envoy/,
+    ],
     ['env without a running node', ['env', '--state-dir', '/nonexistent'], /no state.json in \/nonexistent/],
-    ['--node unknown in the synth output', ['run', '--from', 'SYNTH', '--node', 'nobody@x.y', '--', 'erl'], /--node: no node 'nobody@x.y' in .* \(nodes there: orders@orders-1.shop.test\)/],
+    [
+      '--node unknown in the synth output',
+      ['run', '--from', 'SYNTH', '--node', 'nobody@x.y', '--', 'erl'],
+      /--node: no node 'nobody@x.y' in .* \(nodes there: orders@orders-1.shop.test\)/,
+    ],
   ])('%s: usage error, exit 2', async (_d, args, message) => {
     const manifest = path.join(dir, 'good.json');
     fs.writeFileSync(manifest, JSON.stringify(validManifest()));
     const synth = path.join(dir, 'cdk.tf.json');
-    fs.writeFileSync(synth, JSON.stringify({ resource: { consul_keys: { k: { key: [{ path: 'p', value: JSON.stringify({ ...validManifest(), node: 'orders@orders-1.shop.test' }) }] } } } }));
-    const r = await run(args.map((a) => (a === 'MANIFEST' ? manifest : a === 'SYNTH' ? synth : a)), { ...process.env, CONSUL_HTTP_ADDR: agent.httpAddr });
+    fs.writeFileSync(
+      synth,
+      JSON.stringify({
+        resource: { consul_keys: { k: { key: [{ path: 'p', value: JSON.stringify({ ...validManifest(), node: 'orders@orders-1.shop.test' }) }] } } },
+      }),
+    );
+    const r = await run(
+      args.map((a) => (a === 'MANIFEST' ? manifest : a === 'SYNTH' ? synth : a)),
+      { ...process.env, CONSUL_HTTP_ADDR: agent.httpAddr },
+    );
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(2);
     expect(await services()).toEqual([]);

@@ -4,16 +4,16 @@
 // from what the provider wrote (--kv, with the tokens it created), a changed stack diffed and deployed again, and
 // `cdktf destroy` leaving the agent empty. CONFIG_ENTRY intentions (the default) run on a
 // Consul 1.14 built from Go modules; LEGACY on the Debian Consul 1.8.7.
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { CdktfProject } from '../../support/cdktf-project';
 import { setIntentionEntry } from '../../support/intentions';
 import { leftovers } from '../../support/leftovers';
 import { consulMinor, DevAgent, waitDiscoverable } from '../../support/consul-dev-agent';
 import { BIN, MeshNode } from '../../support/mesh-node';
 import { TerraformStackDir, terraformEnv, toolPaths, writeTokenFile } from '../../support/terraform';
-import { spawnSync } from 'node:child_process';
 
 jest.setTimeout(600_000);
 
@@ -31,7 +31,9 @@ describe(`cdktf deploy through the Terraform CLI (Consul provider from the mirro
     const t = toolPaths();
     expect(fs.readFileSync(t.cliConfig, 'utf8')).toMatch(/filesystem_mirror/);
     const mirror = /path\s*=\s*"([^"]+)"/.exec(fs.readFileSync(t.cliConfig, 'utf8'))![1];
-    expect(fs.existsSync(path.join(mirror, 'registry.terraform.io/hashicorp/consul/2.22.1/linux_amd64/terraform-provider-consul_v2.22.1'))).toBe(true);
+    expect(fs.existsSync(path.join(mirror, 'registry.terraform.io/hashicorp/consul/2.22.1/linux_amd64/terraform-provider-consul_v2.22.1'))).toBe(
+      true,
+    );
     expect(t.consulConfigEntriesBin).toBeDefined();
     const minor = consulMinor(t.consulConfigEntriesBin!);
     expect(minor).toBeGreaterThanOrEqual(9);
@@ -49,7 +51,14 @@ describe(`cdktf deploy through the Terraform CLI (Consul provider from the mirro
       const accessors = await new TerraformStackDir(project.stackDir('two-nodes'), terraformEnv(agent)).tokenAccessors();
       expect(accessors[service]).toBeDefined();
       const tokenFile = await writeTokenFile(agent.api, accessors[service], path.join(work, `${service}.token`));
-      const n = await MeshNode.start({ kv: `meshx/shop/nodes/${service}`, node, consulAddr: agent.httpAddr, cookie: COOKIE, tokenFile, stateDir: path.join(work, `state-${service}`) });
+      const n = await MeshNode.start({
+        kv: `meshx/shop/nodes/${service}`,
+        node,
+        consulAddr: agent.httpAddr,
+        cookie: COOKIE,
+        tokenFile,
+        stateDir: path.join(work, `state-${service}`),
+      });
       nodes.push(n);
       return n;
     };
@@ -69,7 +78,10 @@ describe(`cdktf deploy through the Terraform CLI (Consul provider from the mirro
 
     test('cdktf deploy writes manifests, service-intentions entries, policies and tokens', async () => {
       await project.deploy('two-nodes');
-      expect(JSON.parse((await agent.api.request('GET', '/v1/kv/meshx/shop/nodes/?keys')).text)).toEqual(['meshx/shop/nodes/shop-billing', 'meshx/shop/nodes/shop-orders']);
+      expect(JSON.parse((await agent.api.request('GET', '/v1/kv/meshx/shop/nodes/?keys')).text)).toEqual([
+        'meshx/shop/nodes/shop-billing',
+        'meshx/shop/nodes/shop-orders',
+      ]);
       const entry = JSON.parse((await agent.api.request('GET', '/v1/config/service-intentions/shop-billing')).text);
       expect(entry.Sources.map((s: any) => `${s.Name}:${s.Action}`)).toEqual(['shop-orders:allow', '*:deny']);
       const defaults = JSON.parse((await agent.api.request('GET', '/v1/config/service-defaults/shop-orders')).text);
@@ -111,7 +123,11 @@ describe(`cdktf deploy through the Terraform CLI (Consul provider from the mirro
 
       await project.deploy('two-nodes');
       await Promise.all(nodes.splice(0).map((n) => n.stop('SIGTERM')));
-      const [orders, billing, shipping] = await Promise.all([bootFromKv('shop-orders', ORDERS), bootFromKv('shop-billing', BILLING), bootFromKv('shop-shipping', SHIPPING)]);
+      const [orders, billing, shipping] = await Promise.all([
+        bootFromKv('shop-orders', ORDERS),
+        bootFromKv('shop-billing', BILLING),
+        bootFromKv('shop-shipping', SHIPPING),
+      ]);
       await waitDiscoverable(agent.api, ['shop-orders', 'shop-billing', 'shop-shipping']);
       expect(await orders.ping(SHIPPING)).toBe('pong');
       expect(await shipping.ping(ORDERS)).toBe('pong');
@@ -155,10 +171,18 @@ describe(`cdktf deploy through the Terraform CLI (Consul provider from the mirro
       nodes.push(...(await Promise.all(names.map(async (node, i) => {
         const svc = `release-app${i + 1}`;
         const tokenFile = await writeTokenFile(agent.api, accessors[svc], path.join(work, `${svc}.token`));
-        return MeshNode.start({ kv: `meshx/release/nodes/${svc}`, node, consulAddr: agent.httpAddr, cookie: COOKIE, tokenFile, stateDir: path.join(work, `state-${svc}`) });
+        return MeshNode.start({
+          kv: `meshx/release/nodes/${svc}`,
+          node,
+          consulAddr: agent.httpAddr,
+          cookie: COOKIE,
+          tokenFile,
+          stateDir: path.join(work, `state-${svc}`),
+        });
       }))));
       await waitDiscoverable(agent.api, ['release-app1', 'release-app2', 'release-app3']);
-      for (const a of nodes) for (const b of names.filter((n) => n !== a.name)) expect(`${a.name} -> ${b}: ${await a.ping(b)}`).toBe(`${a.name} -> ${b}: pong`);
+      for (const a of nodes)
+        for (const b of names.filter((n) => n !== a.name)) expect(`${a.name} -> ${b}: ${await a.ping(b)}`).toBe(`${a.name} -> ${b}: pong`);
       await Promise.all(nodes.splice(0).map((n) => n.stop('SIGTERM')));
       await project.destroy('release-cluster');
       expect(await leftovers(agent.api)).toEqual([]);
@@ -183,7 +207,12 @@ describe(`cdktf deploy through the Terraform CLI (Consul provider from the mirro
     test('deploys beside the platform resources; destroy leaves only what the platform did not mark for deletion', async () => {
       await project.deploy('composed');
       const keys = JSON.parse((await agent.api.request('GET', '/v1/kv/?keys')).text);
-      expect(keys.sort()).toEqual(['platform/flags/new-checkout', 'platform/meshx/payments/nodes/payments-api', 'platform/meshx/payments/nodes/payments-audit', 'platform/meshx/payments/nodes/payments-ledger']);
+      expect(keys.sort()).toEqual([
+        'platform/flags/new-checkout',
+        'platform/meshx/payments/nodes/payments-api',
+        'platform/meshx/payments/nodes/payments-audit',
+        'platform/meshx/payments/nodes/payments-ledger',
+      ]);
       const ledger = JSON.parse((await agent.api.request('GET', '/v1/config/service-intentions/payments-ledger')).text);
       expect(ledger.Sources.map((s: any) => `${s.Name}:${s.Action}`)).toEqual(['payments-api:allow', 'payments-audit:allow', '*:deny']);
       const manifest = JSON.parse((await agent.api.kvGet('platform/meshx/payments/nodes/payments-api'))!);

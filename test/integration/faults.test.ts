@@ -65,7 +65,8 @@ describe('faults', () => {
     process.kill(proxyPid, 'SIGKILL');
     // The node's check goes critical while the proxy is down, and the sidecar's alias with it.
     let sawCritical = false;
-    while (Date.now() - t0 < 5000 && !sawCritical) sawCritical = (await checkStatus(agent, 'shop-billing:beam')) === 'critical' && (await checkStatus(agent, 'shop-billing:alias')) === 'critical';
+    while (Date.now() - t0 < 5000 && !sawCritical)
+      sawCritical = (await checkStatus(agent, 'shop-billing:beam')) === 'critical' && (await checkStatus(agent, 'shop-billing:alias')) === 'critical';
     expect(sawCritical).toBe(true);
     await billing.waitForLog(/proxy exited \(SIGKILL\); restarting in \d+ ms \(restart 1\)/, 5000);
     await billing.waitForLog(/proxy back \(pid \d+\)/, 30000);
@@ -119,7 +120,8 @@ describe('faults', () => {
     expect(await agent.api.service('shop-orders')).toBeDefined();
     const t0 = Date.now();
     let status: string | undefined;
-    while (Date.now() - t0 < 15_000 && (status = await checkStatus(agent, 'shop-orders:dist')) !== 'critical') await new Promise((r) => setTimeout(r, 200));
+    while (Date.now() - t0 < 15_000 && (status = await checkStatus(agent, 'shop-orders:dist')) !== 'critical')
+      await new Promise((r) => setTimeout(r, 200));
     expect(status).toBe('critical');
     expect(await agent.api.serviceHealth('shop-orders')).toBe('critical');
     process.stdout.write(`[reliability] helper SIGKILL -> node critical: ${Date.now() - t0} ms\n`);
@@ -139,7 +141,11 @@ describe('faults', () => {
     // proxies or an unrelated daemon might.
     const held: net.Server[] = [];
     for (let p = 21000; p < 21064; p++) {
-      const s = await new Promise<net.Server | undefined>((r) => { const srv = net.createServer(); srv.once('error', () => r(undefined)); srv.listen(p, '0.0.0.0', () => r(srv)); });
+      const s = await new Promise<net.Server | undefined>((r) => {
+        const srv = net.createServer();
+        srv.once('error', () => r(undefined));
+        srv.listen(p, '0.0.0.0', () => r(srv));
+      });
       if (s) held.push(s);
     }
     try {
@@ -155,7 +161,12 @@ describe('faults', () => {
   });
 
   test('agent unreachable at boot: retries with backoff until the deadline, exit 1, nothing started', async () => {
-    const dead = await new Promise<number>((r) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => r(p)); }); });
+    const dead = await new Promise<number>((r) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => r(p));
+      });
+    });
     const t0 = Date.now();
     const r = spawnSync(process.execPath, [BIN, 'run', '--from', outdir, '--node', ORDERS, '--consul-addr', `http://127.0.0.1:${dead}`, '--consul-timeout', '3', '--', 'erl', '-name', ORDERS], { encoding: 'utf8' });
     const took = Date.now() - t0;
@@ -169,7 +180,18 @@ describe('faults', () => {
   test('an unusable --state-dir: exit 1 naming it, nothing registered or running', async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-sd-')), 'not-a-dir');
     fs.writeFileSync(file, '');
-    const r = spawnSync(process.execPath, [BIN, 'run', '--from', outdir, '--node', ORDERS, '--consul-addr', agent.httpAddr, '--state-dir', path.join(file, 'state'), '--', 'erl', '-name', ORDERS], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        BIN, 'run', '--from', outdir, '--node', ORDERS, '--consul-addr', agent.httpAddr, '--state-dir',
+        path.join(file, 'state'),
+        '--',
+        'erl',
+        '-name',
+        ORDERS,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`--state-dir: cannot create ${path.join(file, 'state')}`);
     expect(r.stderr).not.toMatch(/\[proxy\]|registered shop-orders|started erl/);
@@ -189,9 +211,27 @@ describe('faults', () => {
     afterAll(() => { blocker.close(); blocker2.close(); });
 
     test.each([
-      ['service.distPort', (m: any, p: number) => { m.service.distPort = p; }, (p: number) => `service.distPort: port ${p} on 127.0.0.1 is already in use`],
-      ['epmdPort', (m: any, p: number) => { m.epmdPort = p; }, (p: number) => `epmdPort: port ${p} on 127.0.0.1 is already in use`],
-      ['upstreams[0].port', (m: any, _p: number, p2: number) => { m.upstreams[0].port = p2; }, (_p: number, p2: number) => `upstreams[0].port (billing@billing-1.shop.test): port ${p2} on 127.0.0.2 is already in use`],
+      [
+        'service.distPort',
+        (m: any, p: number) => {
+          m.service.distPort = p;
+        },
+        (p: number) => `service.distPort: port ${p} on 127.0.0.1 is already in use`,
+      ],
+      [
+        'epmdPort',
+        (m: any, p: number) => {
+          m.epmdPort = p;
+        },
+        (p: number) => `epmdPort: port ${p} on 127.0.0.1 is already in use`,
+      ],
+      [
+        'upstreams[0].port',
+        (m: any, _p: number, p2: number) => {
+          m.upstreams[0].port = p2;
+        },
+        (_p: number, p2: number) => `upstreams[0].port (billing@billing-1.shop.test): port ${p2} on 127.0.0.2 is already in use`,
+      ],
     ])('%s', async (_field, mutate, message) => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-port-'));
       const m = validManifest();
@@ -199,7 +239,24 @@ describe('faults', () => {
       const p2 = (blocker2.address() as net.AddressInfo).port;
       mutate(m, taken, p2);
       fs.writeFileSync(path.join(dir, 'm.json'), JSON.stringify(m));
-      const r = spawnSync(process.execPath, [BIN, 'run', '--manifest', path.join(dir, 'm.json'), '--consul-addr', agent.httpAddr, '--state-dir', path.join(dir, 'state'), '--', 'erl', '-name', m.node], { encoding: 'utf8' });
+      const r = spawnSync(
+        process.execPath,
+        [
+          BIN,
+          'run',
+          '--manifest',
+          path.join(dir, 'm.json'),
+          '--consul-addr',
+          agent.httpAddr,
+          '--state-dir',
+          path.join(dir, 'state'),
+          '--',
+          'erl',
+          '-name',
+          m.node,
+        ],
+        { encoding: 'utf8' },
+      );
       expect(r.status).toBe(1);
       expect(r.stderr).toContain(message(taken, p2));
       expect(await agent.api.service(m.service.id)).toBeUndefined();

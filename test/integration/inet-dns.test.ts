@@ -42,7 +42,11 @@ describe.each([
     state.writeInetrc(before + inetrc(state.hostsPath, dns.port));
     epmd = new EpmdServer({ port: 0, addresses: ['127.0.0.1'], peers: [] });
     await epmd.start();
-    beam = MeshNode.plain(own, [flag.split(',')[0], own, '-setcookie', 'dns-probe', '-start_epmd', 'false'], { ...process.env, ERL_EPMD_PORT: String(epmd.port), ERL_INETRC: state.inetrcPath });
+    beam = MeshNode.plain(own, [flag.split(',')[0], own, '-setcookie', 'dns-probe', '-start_epmd', 'false'], {
+      ...process.env,
+      ERL_EPMD_PORT: String(epmd.port),
+      ERL_INETRC: state.inetrcPath,
+    });
   });
 
   afterAll(async () => {

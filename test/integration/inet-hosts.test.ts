@@ -44,7 +44,11 @@ describe.each([
     // Our EPMD, so that the node starts distribution with no system epmd.
     epmd = new EpmdServer({ port: 0, addresses: ['127.0.0.1'], peers: [] });
     await epmd.start();
-    beam = MeshNode.plain(own, [flag, own, '-setcookie', 'inet-probe', '-start_epmd', 'false'], { ...process.env, ERL_EPMD_PORT: String(epmd.port), ERL_INETRC: state.inetrcPath });
+    beam = MeshNode.plain(own, [flag, own, '-setcookie', 'inet-probe', '-start_epmd', 'false'], {
+      ...process.env,
+      ERL_EPMD_PORT: String(epmd.port),
+      ERL_INETRC: state.inetrcPath,
+    });
   });
 
   afterAll(async () => {

@@ -21,7 +21,16 @@ const DELTA = 'delta@delta-1.live.test';
 // v1: alpha-beta, beta-gamma. v2: delta joins (edges to all three), alpha-gamma is new,
 // beta-gamma goes. Positional synth addresses move in v2 (beta's delta gets gamma's old one).
 const V1 = { nodes: [ALPHA, BETA, GAMMA], edges: [[ALPHA, BETA], [BETA, GAMMA]] as Array<[string, string]> };
-const V2 = { nodes: [ALPHA, BETA, GAMMA, DELTA], edges: [[ALPHA, BETA], [ALPHA, GAMMA], [ALPHA, DELTA], [BETA, DELTA], [GAMMA, DELTA]] as Array<[string, string]> };
+const V2 = {
+  nodes: [ALPHA, BETA, GAMMA, DELTA],
+  edges: [
+    [ALPHA, BETA],
+    [ALPHA, GAMMA],
+    [ALPHA, DELTA],
+    [BETA, DELTA],
+    [GAMMA, DELTA],
+  ] as Array<[string, string]>,
+};
 
 /** The first match of `re` in what the node logged after `mark` characters (bounded wait). */
 async function logSince(node: MeshNode, mark: number, re: RegExp, timeoutMs = 30000): Promise<RegExpMatchArray> {
@@ -49,7 +58,14 @@ describe('live topology: running nodes follow a deploy without restart', () => {
     dirs.set(node, stateDir);
     // Not a full mesh: without connect_all false, OTP 25's global would connect transitively and
     // cut connections 'to prevent overlapping partitions' (README limits), seen here.
-    const n = await MeshNode.start({ kv: keyOf(v, node), node, consulAddr: agent.httpAddr, cookie: COOKIE, stateDir, beamArgs: ['-connect_all', 'false'] });
+    const n = await MeshNode.start({
+      kv: keyOf(v, node),
+      node,
+      consulAddr: agent.httpAddr,
+      cookie: COOKIE,
+      stateDir,
+      beamArgs: ['-connect_all', 'false'],
+    });
     nodes.set(node, n);
     return n;
   };
@@ -83,7 +99,13 @@ describe('live topology: running nodes follow a deploy without restart', () => {
     const healthAfterApply: Array<string | undefined> = [];
 
     beforeAll(async () => {
-      for (const node of V1.nodes) before.set(node, { helper: n(node).helperPid, beam: n(node).pidOf('beam')!, proxy: n(node).pidOf('proxy')!, state: readState(dirs.get(node)!) });
+      for (const node of V1.nodes)
+        before.set(node, {
+          helper: n(node).helperPid,
+          beam: n(node).pidOf('beam')!,
+          proxy: n(node).pidOf('proxy')!,
+          state: readState(dirs.get(node)!),
+        });
       await publishVersion(agent.api, v2, v1);
       await Promise.all(V1.nodes.map((node) => n(node).waitForLog(/manifest version \d+ applied/, 60000)));
       for (const node of V1.nodes) healthAfterApply.push(await agent.api.serviceHealth(serviceOfNode(v1, node)));
@@ -138,7 +160,9 @@ describe('live topology: running nodes follow a deploy without restart', () => {
       const up = (s: NodeState, node: string) => s.upstreams.find((u) => u.node === node);
       expect(up(now, ALPHA)).toEqual(up(was, ALPHA));
       // The synth gave delta 127.0.0.3 (gamma's address in v1, by position): the helper keeps it reserved.
-      expect(v2.manifests.find((m) => m.manifest.node === BETA)!.manifest.upstreams.find((u) => u.node === DELTA)!.address).toBe(up(was, GAMMA)!.address);
+      expect(v2.manifests.find((m) => m.manifest.node === BETA)!.manifest.upstreams.find((u) => u.node === DELTA)!.address).toBe(
+        up(was, GAMMA)!.address,
+      );
       expect(up(now, DELTA)!.address).not.toBe(up(was, GAMMA)!.address);
       expect(up(now, GAMMA)).toBeUndefined();
       const alphaWas = before.get(ALPHA)!.state;
@@ -159,7 +183,11 @@ describe('live topology: running nodes follow a deploy without restart', () => {
       expect(env).not.toContain(serviceOfNode(v2, GAMMA).toUpperCase().replace(/-/g, '_'));
       // A companion BEAM through `meshx-node env` resolves the host added after boot.
       const vars = JSON.parse(spawnSync(process.execPath, [BIN, 'env', '--state-dir', dir, '--format', 'json'], { encoding: 'utf8' }).stdout);
-      const r = spawnSync('erl', ['-noshell', '-eval', 'io:format("~p~n", [inet:getaddr("delta-1.live.test", inet)]), halt().'], { env: { ...process.env, ...vars }, encoding: 'utf8', timeout: 30000 });
+      const r = spawnSync('erl', ['-noshell', '-eval', 'io:format("~p~n", [inet:getaddr("delta-1.live.test", inet)]), halt().'], {
+        env: { ...process.env, ...vars },
+        encoding: 'utf8',
+        timeout: 30000,
+      });
       expect(r.stdout.trim()).toBe(`{ok,{${s.upstreams.find((u) => u.node === DELTA)!.address.split('.').join(',')}}}`);
     });
 
@@ -177,8 +205,16 @@ describe('live topology: running nodes follow a deploy without restart', () => {
       const cases: Array<[string, (good: any) => string, RegExp]> = [
         ['invalid JSON', () => '{"apiVersion": ', /is not valid JSON/],
         ['a schema error', (g) => JSON.stringify({ ...g, upstreams: [{ ...g.upstreams[0], port: 'x' }] }), /manifest field 'upstreams\[0\]\.port'/],
-        ['another node\'s manifest', () => JSON.stringify(v2.manifests.find((m) => m.manifest.node === GAMMA)!.manifest), /manifest field 'node' changed/],
-        ['a changed distribution port', (g) => JSON.stringify({ ...g, service: { ...g.service, distPort: 45999 } }), /manifest field 'service\.distPort' changed/],
+        [
+          "another node's manifest",
+          () => JSON.stringify(v2.manifests.find((m) => m.manifest.node === GAMMA)!.manifest),
+          /manifest field 'node' changed/,
+        ],
+        [
+          'a changed distribution port',
+          (g) => JSON.stringify({ ...g, service: { ...g.service, distPort: 45999 } }),
+          /manifest field 'service\.distPort' changed/,
+        ],
         ['a changed service id', (g) => JSON.stringify({ ...g, service: { ...g.service, id: 'other-id' } }), /manifest field 'service\.id' changed/],
       ];
       test.each(cases)('%s: logged, state.json names it, health passing, beta still pong', async (_what, make, why) => {

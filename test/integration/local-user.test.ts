@@ -27,7 +27,9 @@ const BETA = 'beta@h1.local.test';
 /** Registers like a BEAM would; resolves with the ALIVE2 result byte and the open socket. */
 function alive2(epmdPort: number, name: string, port: number): Promise<{ result: number; socket: net.Socket }> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host: '127.0.0.1', port: epmdPort }, () => s.write(encodeAlive2Request({ port, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name })));
+    const s = net.connect({ host: '127.0.0.1', port: epmdPort }, () =>
+      s.write(encodeAlive2Request({ port, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name })),
+    );
     s.once('data', (reply) => resolve({ result: reply[1], socket: s }));
     s.once('error', reject);
   });
@@ -116,13 +118,27 @@ describe('a local user on the same host', () => {
 
   /** Starts a pinger in the node: pings `peer` every 50 ms, counting pongs and pangs. */
   const startPinger = (n: MeshNode, peer: string) =>
-    n.eval(`register(pinger, spawn(fun() -> Loop = fun Loop(Pong, Pang) -> receive {get, From} -> From ! {Pong, Pang}, Loop(Pong, Pang) after 50 -> case net_adm:ping(list_to_atom("${peer}")) of pong -> Loop(Pong + 1, Pang); pang -> Loop(Pong, Pang + 1) end end end, Loop(0, 0) end))`);
+    n.eval(
+      `register(pinger, spawn(fun() -> Loop = fun Loop(Pong, Pang) -> receive {get, From} -> From ! {Pong, Pang}, Loop(Pong, Pang) after 50 -> ` +
+        `case net_adm:ping(list_to_atom("${peer}")) of pong -> Loop(Pong + 1, Pang); pang -> Loop(Pong, Pang + 1) end end end, Loop(0, 0) end))`,
+    );
   const pingerCounts = async (n: MeshNode) => {
-    const [pong, pang] = (await n.eval('begin pinger ! {get, self()}, receive {A, B} -> [A, B] end end')).replace(/[[\]]/g, '').split(',').map(Number);
+    const [pong, pang] = (await n.eval('begin pinger ! {get, self()}, receive {A, B} -> [A, B] end end'))
+      .replace(/[[\]]/g, '')
+      .split(',')
+      .map(Number);
     return { pong, pang };
   };
-  const catalogIndex = async (service: string) => JSON.parse((await agent.api.request('GET', `/v1/catalog/service/${service}`)).text)[0].ModifyIndex as number;
-  const runAgain = (stateDir: string) => spawnSync(process.execPath, [BIN, 'run', '--from', outdir, '--node', ALPHA, '--consul-addr', agent.httpAddr, '--state-dir', stateDir, '--', 'erl', '-name', ALPHA, '-setcookie', COOKIE, '-noshell'], { encoding: 'utf8', timeout: 60000 });
+  const catalogIndex = async (service: string) =>
+    JSON.parse((await agent.api.request('GET', `/v1/catalog/service/${service}`)).text)[0].ModifyIndex as number;
+  const runAgain = (stateDir: string) =>
+    spawnSync(
+      process.execPath,
+      [
+        BIN, 'run', '--from', outdir, '--node', ALPHA, '--consul-addr', agent.httpAddr, '--state-dir', stateDir, '--', 'erl', '-name',
+        ALPHA, '-setcookie', COOKIE, '-noshell', ],
+      { encoding: 'utf8', timeout: 60000 },
+    );
 
   test('cannot run a node twice: a second run is refused (same or other state dir) and leaves the first untouched', async () => {
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-lu-'));
@@ -132,7 +148,10 @@ describe('a local user on the same host', () => {
     const index = await catalogIndex('lu-alpha');
     const state = fs.readFileSync(path.join(stateDir, 'state.json'), 'utf8');
     const other = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-lu-other-'));
-    for (const [dir, message] of [[stateDir, /already running: helper pid \d+ holds .*helper\.pid/], [other, /already running: lu-alpha is registered with the agent by helper pid \d+/]] as const) {
+    for (const [dir, message] of [
+      [stateDir, /already running: helper pid \d+ holds .*helper\.pid/],
+      [other, /already running: lu-alpha is registered with the agent by helper pid \d+/],
+    ] as const) {
       const r = runAgain(dir);
       expect(r.stderr).toMatch(message);
       expect(r.status).toBe(1);
@@ -161,7 +180,8 @@ describe('a local user on the same host', () => {
     expect(fs.readFileSync(path.join(stateDir, 'helper.pid'), 'utf8').trim()).toBe(String(alpha.helperPid));
   });
 
-  test("cannot hand the helper a state dir it does not own, or one others can write: exit 2 naming the dir and the reason, nothing registered", async () => {
+  test('cannot hand the helper a state dir it does not own, or one others can write: ' +
+    'exit 2 naming the dir and the reason, nothing registered', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-lu-'));
     const foreign = path.join(root, 'foreign');
     fs.mkdirSync(foreign, { mode: 0o700 });
@@ -169,7 +189,10 @@ describe('a local user on the same host', () => {
     const writable = path.join(root, 'writable');
     fs.mkdirSync(writable);
     fs.chmodSync(writable, 0o777);
-    for (const [dir, reason] of [[foreign, 'it is owned by uid 65534, not by this user (uid 0)'], [writable, 'group or others can write to it (mode 0777)']]) {
+    for (const [dir, reason] of [
+      [foreign, 'it is owned by uid 65534, not by this user (uid 0)'],
+      [writable, 'group or others can write to it (mode 0777)'],
+    ]) {
       const r = runAgain(dir);
       expect(r.stderr).toContain(`--state-dir: refusing ${dir}: ${reason}`);
       expect(r.status).toBe(2);
@@ -200,13 +223,26 @@ describe('a local user on the same host', () => {
     expect(env.status).toBe(0);
     const vars = JSON.parse(env.stdout);
     // A hidden console node that stays up and reports its distribution port.
-    const console = spawnTied(['erl', '-name', 'console@h1.local.test', '-hidden', '-setcookie', COOKIE, '-noshell', '-eval',
-      'R = rpc:call(list_to_atom(os:getenv("MESHX_NODE_NAME")), erlang, node, []), io:format("dist port ~p rpc ~p~n", [element(2, erl_epmd:port_please("console", "127.0.0.1")), R]), receive after infinity -> ok end.'], { env: { ...process.env, ...vars }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const console = spawnTied(
+      [
+        'erl', '-name', 'console@h1.local.test', '-hidden', '-setcookie', COOKIE, '-noshell', '-eval',
+        'R = rpc:call(list_to_atom(os:getenv("MESHX_NODE_NAME")), erlang, node, []), io:format("dist port ~p rpc ~p~n", [element(2, ' +
+          'erl_epmd:port_please("console", "127.0.0.1")), R]), receive after infinity -> ok end.',
+      ],
+      { env: { ...process.env, ...vars }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     try {
       let rpc = '';
       const port = await new Promise<number>((resolve, reject) => {
         let out = '';
-        console.stdout!.on('data', (d) => { out += d; const m = /dist port (\d+) rpc (\S+)/.exec(out); if (m) { rpc = m[2]; resolve(Number(m[1])); } });
+        console.stdout!.on('data', (d) => {
+          out += d;
+          const m = /dist port (\d+) rpc (\S+)/.exec(out);
+          if (m) {
+            rpc = m[2];
+            resolve(Number(m[1]));
+          }
+        });
         console.once('exit', (code) => reject(new Error(`console exited ${code}: ${out}`)));
       });
       const bound = listeningSockets().filter((l) => l.port === port);

@@ -119,11 +119,26 @@ describe('ACL auth-method login (JWT), Consul 1.8.7, ACLs on, default deny', () 
     expect(tokens.filter((t: any) => /meshx-node/.test(t.Description ?? ''))).toHaveLength(0);
   });
 
-  test('each node boots by login (alpha from its manifest key, beta from the synth) and pings its peer; the proxy gets the token through a 0600 file', async () => {
+  test('each node boots by login (alpha from its manifest key, beta from the synth) and pings its peer; the proxy gets the token through a 0600 ' +
+    'file', async () => {
     const started = await Promise.all([
-      MeshNode.start({ kv: 'meshx/lg/nodes/lg-alpha', node: A, consulAddr: agent.httpAddr, cookie: COOKIE, stateDir: stateDir('lg-alpha'), extraRunArgs: loginArgs(jwtFile('alpha', jwtFor('lg-alpha'))) }),
+      MeshNode.start({
+        kv: 'meshx/lg/nodes/lg-alpha',
+        node: A,
+        consulAddr: agent.httpAddr,
+        cookie: COOKIE,
+        stateDir: stateDir('lg-alpha'),
+        extraRunArgs: loginArgs(jwtFile('alpha', jwtFor('lg-alpha'))),
+      }),
       // beta reads its manifest from the synth: the login happens in the boot's login step
-      MeshNode.start({ from: outdir, node: B, consulAddr: agent.httpAddr, cookie: COOKIE, stateDir: stateDir('lg-beta'), env: { MESHX_LOGIN_METHOD: METHOD, MESHX_BEARER_TOKEN_FILE: jwtFile('beta', jwtFor('lg-beta')) } }),
+      MeshNode.start({
+        from: outdir,
+        node: B,
+        consulAddr: agent.httpAddr,
+        cookie: COOKIE,
+        stateDir: stateDir('lg-beta'),
+        env: { MESHX_LOGIN_METHOD: METHOD, MESHX_BEARER_TOKEN_FILE: jwtFile('beta', jwtFor('lg-beta')) },
+      }),
     ]);
     nodes.push(...started);
     await waitDiscoverable(agent.api, ['lg-alpha', 'lg-beta']);
@@ -163,13 +178,29 @@ describe('ACL auth-method login (JWT), Consul 1.8.7, ACLs on, default deny', () 
   });
 
   test.each([
-    ['expired', () => jwtFor('lg-gamma', { iat: 1_000_000_000, nbf: 1_000_000_000, exp: Math.floor(Date.now() / 1000) - 3600 }), /the JWT has expired \(exp\)/],
-    ['signed by another key', () => jwtFor('lg-gamma', {}, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey), /not signed by a key the auth method trusts/],
+    [
+      'expired',
+      () => jwtFor('lg-gamma', { iat: 1_000_000_000, nbf: 1_000_000_000, exp: Math.floor(Date.now() / 1000) - 3600 }),
+      /the JWT has expired \(exp\)/,
+    ],
+    [
+      'signed by another key',
+      () => jwtFor('lg-gamma', {}, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey),
+      /not signed by a key the auth method trusts/,
+    ],
     ['for another audience', () => jwtFor('lg-gamma', { aud: 'other' }), /audience \(aud\)/],
     ['naming no node of the mesh', () => jwtFor('lg-nobody'), /no binding rule of 'lg-meshx-node' matches it/],
   ])('a JWT %s is refused: exit 1 saying why, nothing registered, no token left', async (_what, make, says) => {
     const before = (await loginTokens()).length;
-    const n = await MeshNode.start({ kv: 'meshx/lg/nodes/lg-gamma', node: C, consulAddr: agent.httpAddr, cookie: COOKIE, stateDir: stateDir('lg-gamma'), extraRunArgs: loginArgs(jwtFile('gamma', make())), waitFor: 'nothing' });
+    const n = await MeshNode.start({
+      kv: 'meshx/lg/nodes/lg-gamma',
+      node: C,
+      consulAddr: agent.httpAddr,
+      cookie: COOKIE,
+      stateDir: stateDir('lg-gamma'),
+      extraRunArgs: loginArgs(jwtFile('gamma', make())),
+      waitFor: 'nothing',
+    });
     expect(await n.exited).toBe(1);
     expect(n.output).toMatch(says);
     expect(await agent.api.service('lg-gamma')).toBeUndefined();
@@ -178,7 +209,15 @@ describe('ACL auth-method login (JWT), Consul 1.8.7, ACLs on, default deny', () 
 
   test("a JWT for alpha used to boot gamma: logs in as alpha, cannot read gamma's manifest, exit 1, logs out", async () => {
     const before = (await loginTokens()).length;
-    const n = await MeshNode.start({ kv: 'meshx/lg/nodes/lg-gamma', node: C, consulAddr: agent.httpAddr, cookie: COOKIE, stateDir: stateDir('lg-gamma'), extraRunArgs: loginArgs(jwtFile('gamma', jwtFor('lg-alpha'))), waitFor: 'nothing' });
+    const n = await MeshNode.start({
+      kv: 'meshx/lg/nodes/lg-gamma',
+      node: C,
+      consulAddr: agent.httpAddr,
+      cookie: COOKIE,
+      stateDir: stateDir('lg-gamma'),
+      extraRunArgs: loginArgs(jwtFile('gamma', jwtFor('lg-alpha'))),
+      waitFor: 'nothing',
+    });
     expect(await n.exited).toBe(1);
     expect(n.output).toMatch(/403/);
     expect(n.output).toMatch(/logged out/);
@@ -189,17 +228,31 @@ describe('ACL auth-method login (JWT), Consul 1.8.7, ACLs on, default deny', () 
   test.each([
     ['an empty bearer token file', () => jwtFile('empty', ''), [] as string[], /--bearer-token-file: .* is empty/],
     ['a file that holds no JWT', () => jwtFile('garbage', 'not-a-jwt'), [], /does not hold a JWT/],
-    ['--login-method with a static token', () => jwtFile('gamma', jwtFor('lg-gamma')), ['--token-file', '/dev/null'], /--login-method cannot be combined with --token-file/],
+    [
+      '--login-method with a static token',
+      () => jwtFile('gamma', jwtFor('lg-gamma')),
+      ['--token-file', '/dev/null'],
+      /--login-method cannot be combined with --token-file/,
+    ],
   ])('%s: usage error, exit 2, nothing registered', async (_what, file, extra, says) => {
     const before = (await loginTokens()).length;
-    const n = await MeshNode.start({ kv: 'meshx/lg/nodes/lg-gamma', node: C, consulAddr: agent.httpAddr, cookie: COOKIE, stateDir: stateDir('lg-gamma'), extraRunArgs: [...loginArgs(file()), ...extra], waitFor: 'nothing' });
+    const n = await MeshNode.start({
+      kv: 'meshx/lg/nodes/lg-gamma',
+      node: C,
+      consulAddr: agent.httpAddr,
+      cookie: COOKIE,
+      stateDir: stateDir('lg-gamma'),
+      extraRunArgs: [...loginArgs(file()), ...extra],
+      waitFor: 'nothing',
+    });
     expect(await n.exited).toBe(2);
     expect(n.output).toMatch(says);
     expect(await agent.api.service('lg-gamma')).toBeUndefined();
     expect(await loginTokens()).toHaveLength(before);
   });
 
-  test('a revoked token: the helper logs in again (re-reading the JWT file), rewrites the token file, restarts the proxy, and the mesh works', async () => {
+  test('a revoked token: the helper logs in again (re-reading the JWT file), rewrites the token file, ' +
+    'restarts the proxy, and the mesh works', async () => {
     const alpha = nodes.find((n) => n.name === A)!;
     const tokenFile = path.join(stateDir('lg-alpha'), 'consul.token');
     const old = fs.readFileSync(tokenFile, 'utf8').trim();
@@ -218,7 +271,7 @@ describe('ACL auth-method login (JWT), Consul 1.8.7, ACLs on, default deny', () 
     await remember();
     await waitDiscoverable(agent.api, ['lg-alpha']);
     expect(await until('pong after the new login', async () => (await alpha.ping(B)) === 'pong')).toBe(true);
-    expect(await (nodes.find((n) => n.name === B)!).ping(A)).toBe('pong');
+    expect(await nodes.find((n) => n.name === B)!.ping(A)).toBe('pong');
     expect(await loginTokens()).toHaveLength(2);
   });
 
@@ -238,7 +291,8 @@ describe('ACL auth-method login (JWT), Consul 1.8.7, ACLs on, default deny', () 
     for (const svc of ['lg-alpha', 'lg-beta']) {
       const d = stateDir(svc);
       expect(fs.readdirSync(d).sort()).toEqual(['consul.token', 'helper.pid', 'hosts', 'inetrc', 'peers', 'state.json', 'upstreams.env']);
-      for (const f of fs.readdirSync(d)) if (f !== 'consul.token') haystacks.push([`${svc}/${f}`, fs.readFileSync(path.join(d, f), 'utf8'), [...tokens, COOKIE]]);
+      for (const f of fs.readdirSync(d))
+        if (f !== 'consul.token') haystacks.push([`${svc}/${f}`, fs.readFileSync(path.join(d, f), 'utf8'), [...tokens, COOKIE]]);
     }
     expect(haystacks).toHaveLength(2 * 3 + 2 * 6); // per node: logs, helper and proxy arguments; per state dir: 6 files
     for (const [where, text, secrets] of haystacks) for (const s of secrets) expect([where, text.includes(s)]).toEqual([where, false]);

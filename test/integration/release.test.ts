@@ -32,7 +32,10 @@ describe('a mix release under meshx-node run', () => {
     const app = path.join(work, 'relapp');
     fs.mkdirSync(path.join(app, 'rel'));
     // What the README tells users to put in rel/env.sh.eex.
-    fs.writeFileSync(path.join(app, 'rel', 'env.sh.eex'), 'export RELEASE_DISTRIBUTION=name\nexport RELEASE_NODE="${MESHX_NODE_NAME:-app@$(hostname -f)}"\n');
+    fs.writeFileSync(
+      path.join(app, 'rel', 'env.sh.eex'),
+      'export RELEASE_DISTRIBUTION=name\nexport RELEASE_NODE="${MESHX_NODE_NAME:-app@$(hostname -f)}"\n',
+    );
     execFileSync('mix', ['release', '--overwrite', '--quiet'], { cwd: app, env, stdio: 'ignore' });
     relBin = path.join(app, '_build', 'prod', 'rel', 'relapp', 'bin', 'relapp');
     agent = await DevAgent.start();
@@ -47,10 +50,15 @@ describe('a mix release under meshx-node run', () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  test('boots with `bin/relapp start`, a peer pings it through the mesh, `bin/relapp rpc` works through meshx-node env, SIGTERM stops it cleanly', async () => {
+  test('boots with `bin/relapp start`, a peer pings it through the mesh, ' +
+    '`bin/relapp rpc` works through meshx-node env, SIGTERM stops it cleanly', async () => {
     const stateDir = path.join(work, 'state');
     const release = await MeshNode.start({
-      from: outdir, node: ORDERS, consulAddr: agent.httpAddr, cookie: COOKIE, stateDir,
+      from: outdir,
+      node: ORDERS,
+      consulAddr: agent.httpAddr,
+      cookie: COOKIE,
+      stateDir,
       command: [relBin, 'start'],
       env: { RELEASE_COOKIE: COOKIE, HOME: work },
     });
@@ -62,7 +70,11 @@ describe('a mix release under meshx-node run', () => {
     expect(await billing.eval(`rpc:call(list_to_atom("${ORDERS}"), 'Elixir.Application', started_applications, [])`)).toContain('relapp');
 
     const companion = JSON.parse(execFileSync(process.execPath, [BIN, 'env', '--state-dir', stateDir, '--format', 'json'], { encoding: 'utf8' }));
-    const rpc = spawnSync(relBin, ['rpc', 'IO.puts(Node.self())'], { env: { ...process.env, ...companion, RELEASE_COOKIE: COOKIE, HOME: work }, encoding: 'utf8', timeout: 60000 });
+    const rpc = spawnSync(relBin, ['rpc', 'IO.puts(Node.self())'], {
+      env: { ...process.env, ...companion, RELEASE_COOKIE: COOKIE, HOME: work },
+      encoding: 'utf8',
+      timeout: 60000,
+    });
     expect(rpc.stdout.trim()).toBe(ORDERS);
 
     expect(await release.stop('SIGTERM')).toBe(0);

@@ -101,8 +101,13 @@ describe('meshx-node run with real Consul, proxies and BEAM nodes', () => {
       const vars = JSON.parse(env.stdout);
       expect(Object.keys(vars).sort()).toEqual(['ERL_AFLAGS', 'ERL_EPMD_PORT', 'ERL_INETRC', 'MESHX_NODE_NAME']);
       // As `bin/app remote` would: a hidden node on the same host, same cookie.
-      const remote = spawnSync('erl', ['-name', 'console@orders-1.shop.test', '-hidden', '-setcookie', COOKIE, '-noshell', '-eval',
-        'io:format("~p~n", [rpc:call(list_to_atom(os:getenv("MESHX_NODE_NAME")), erlang, node, [])]), halt().'], { env: { ...process.env, ...vars }, encoding: 'utf8', timeout: 30000 });
+      const remote = spawnSync(
+        'erl',
+        [
+          '-name', 'console@orders-1.shop.test', '-hidden', '-setcookie', COOKIE, '-noshell', '-eval',
+          'io:format("~p~n", [rpc:call(list_to_atom(os:getenv("MESHX_NODE_NAME")), erlang, node, [])]), halt().', ],
+        { env: { ...process.env, ...vars }, encoding: 'utf8', timeout: 30000 },
+      );
       expect(remote.stdout.trim()).toBe("'orders@orders-1.shop.test'");
       // It registered with the helper's EPMD like a release's remote console does, and left.
       expect(orders.output).not.toMatch(/refused a second registration/);

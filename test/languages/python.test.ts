@@ -21,7 +21,15 @@ test('Python: the two-node stack synthesizes what the TypeScript example does', 
   const wheels = fs.readdirSync(path.join(dist, 'python')).filter((f) => f.endsWith('.whl'));
   expect(wheels).toEqual([expect.stringMatching(/^meshx_node-.*-py3-none-any\.whl$/)]);
   const site = tmpDir('py-site');
-  run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', site, path.join(dist, 'python', wheels[0])]);
+  run(path.join(venv, 'bin', 'pip'), [
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    '--no-deps',
+    '--target',
+    site,
+    path.join(dist, 'python', wheels[0]),
+  ]);
 
   const outdir = tmpDir('py-synth');
   // Same working directory as the TypeScript synth: the default local backend path derives from it.

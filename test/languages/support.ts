@@ -67,7 +67,10 @@ export function pacmak(
   outdir: string = tmpDir(`pacmak-${target}`),
   extraArgs: string[] = [],
 ): string {
-  run(path.join(ROOT, 'node_modules', '.bin', 'jsii-pacmak'), ['--target', target, '--outdir', outdir, ...extraArgs, ROOT, ...extraPackages], { cwd: ROOT, env });
+  run(path.join(ROOT, 'node_modules', '.bin', 'jsii-pacmak'), ['--target', target, '--outdir', outdir, ...extraArgs, ROOT, ...extraPackages], {
+    cwd: ROOT,
+    env,
+  });
   return outdir;
 }
 

@@ -5,7 +5,9 @@ import { manifestsFrom, manifestsInSynth } from '../../lib/manifest/extract';
 import { findSynthFiles } from '../../lib/synth/reader';
 import { validManifest } from '../fixtures/manifests';
 
-const synthWith = (values: string[]) => ({ resource: { consul_keys: Object.fromEntries(values.map((v, i) => [`k${i}`, { key: [{ path: `meshx/m/nodes/${i}`, value: v }] }])) } });
+const synthWith = (values: string[]) => ({
+  resource: { consul_keys: Object.fromEntries(values.map((v, i) => [`k${i}`, { key: [{ path: `meshx/m/nodes/${i}`, value: v }] }])) },
+});
 
 describe('manifest extraction from synthesized output', () => {
   test('finds manifests in consul_keys values and ignores other keys', () => {
@@ -22,7 +24,10 @@ describe('manifest extraction from synthesized output', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-out-'));
     for (const stack of ['one', 'two']) {
       fs.mkdirSync(path.join(out, 'stacks', stack), { recursive: true });
-      fs.writeFileSync(path.join(out, 'stacks', stack, 'cdk.tf.json'), JSON.stringify(synthWith([JSON.stringify({ ...validManifest(), mesh: stack })])));
+      fs.writeFileSync(
+        path.join(out, 'stacks', stack, 'cdk.tf.json'),
+        JSON.stringify(synthWith([JSON.stringify({ ...validManifest(), mesh: stack })])),
+      );
     }
     expect(findSynthFiles(out).map((f) => path.relative(out, f))).toEqual(['stacks/one/cdk.tf.json', 'stacks/two/cdk.tf.json']);
     expect(manifestsFrom(out).map((f) => [f.stack, f.manifest.mesh])).toEqual([['one', 'one'], ['two', 'two']]);

@@ -14,7 +14,9 @@ describe('manifest rules', () => {
     const ok = { ttl: '1s', deregisterCriticalAfter: '1m', distPort: 9100, epmdPort: 4370, sidecarPort: 21000 };
     expect(consulLimitProblems(ok)).toEqual([]);
     expect(consulLimitProblems({ ...ok, ttl: '999ms' })).toEqual([['service.ttl', "'999ms' is under Consul's minimum TTL of 1s"]]);
-    expect(consulLimitProblems({ ...ok, deregisterCriticalAfter: '59s' })).toEqual([['service.deregisterCriticalAfter', "'59s' is under Consul's minimum of 1m"]]);
+    expect(consulLimitProblems({ ...ok, deregisterCriticalAfter: '59s' })).toEqual([
+      ['service.deregisterCriticalAfter', "'59s' is under Consul's minimum of 1m"],
+    ]);
     expect(consulLimitProblems({ ...ok, sidecarPort: 9100 })).toEqual([['sidecar.port', 'is the same port as service.distPort (9100)']]);
     expect(consulLimitProblems({ ...ok, sidecarPort: 4370 })).toEqual([['sidecar.port', 'is the same port as epmdPort (4370)']]);
     // Zeros are picked at boot, never equal.

@@ -14,7 +14,10 @@ describe('mesh graph from synthesized stacks', () => {
   test('two-nodes: both directions allowed with upstreams, no findings', () => {
     const { outdir } = synthToDir((app) => new TwoNodesStack(app, 'two-nodes'));
     const g = graphFrom(outdir);
-    expect(g.nodes).toEqual([{ node: 'billing@billing-1.shop.test', service: 'shop-billing' }, { node: 'orders@orders-1.shop.test', service: 'shop-orders' }]);
+    expect(g.nodes).toEqual([
+      { node: 'billing@billing-1.shop.test', service: 'shop-billing' },
+      { node: 'orders@orders-1.shop.test', service: 'shop-orders' },
+    ]);
     expect(g.edges).toEqual([
       { from: 'billing@billing-1.shop.test', to: 'orders@orders-1.shop.test', intention: 'allow', upstream: true },
       { from: 'orders@orders-1.shop.test', to: 'billing@billing-1.shop.test', intention: 'allow', upstream: true },
@@ -43,7 +46,12 @@ describe('mesh graph from synthesized stacks', () => {
       'ledger@ledger-1.dc2.internal -> api@api-1.dc2.internal allow upstream',
     ]);
     expect(graphFrom(outdir).findings).toEqual([
-      { kind: 'one-way', from: 'audit@audit-1.dc2.internal', to: 'ledger@ledger-1.dc2.internal', message: expect.stringContaining('ledger@ledger-1.dc2.internal may not dial back') },
+      {
+        kind: 'one-way',
+        from: 'audit@audit-1.dc2.internal',
+        to: 'ledger@ledger-1.dc2.internal',
+        message: expect.stringContaining('ledger@ledger-1.dc2.internal may not dial back'),
+      },
     ]);
   });
 
@@ -77,7 +85,12 @@ describe('mesh graph from synthesized stacks', () => {
 
   test('diff of two versions of release-cluster: a fourth host adds six edges, removes none', () => {
     const before = synthToDir((app) => new ReleaseClusterStack(app, 'release-cluster')).outdir;
-    const after = synthToDir((app) => new ReleaseClusterStack(app, 'release-cluster', { hosts: ['app-1.cluster.test', 'app-2.cluster.test', 'app-3.cluster.test', 'app-4.cluster.test'] })).outdir;
+    const after = synthToDir(
+      (app) =>
+        new ReleaseClusterStack(app, 'release-cluster', {
+          hosts: ['app-1.cluster.test', 'app-2.cluster.test', 'app-3.cluster.test', 'app-4.cluster.test'],
+        }),
+    ).outdir;
     const d = diffGraphs(graphFrom(before), graphFrom(after));
     expect(d.removed).toEqual([]);
     expect(d.added.map((e) => `${e.from} -> ${e.to}`)).toEqual([

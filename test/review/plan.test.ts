@@ -36,14 +36,22 @@ describe('graph from a saved Terraform plan', () => {
   });
 
   test('a first deploy has no prior state: every edge is added (CONFIG_ENTRY intentions read from config_json)', () => {
-    const plan = { format_version: '1.2', planned_values: { root_module: planModule(synthToDir((app) => new TwoNodesStack(app, 'two-nodes')).stackJson) } };
+    const plan = {
+      format_version: '1.2',
+      planned_values: { root_module: planModule(synthToDir((app) => new TwoNodesStack(app, 'two-nodes')).stackJson) },
+    };
     const d = diffGraphs(graphsFromPlan(plan).before, graphsFromPlan(plan).after);
-    expect(d.added.map((e) => `${e.from}>${e.to}:${e.intention}`)).toEqual(['billing@billing-1.shop.test>orders@orders-1.shop.test:allow', 'orders@orders-1.shop.test>billing@billing-1.shop.test:allow']);
+    expect(d.added.map((e) => `${e.from}>${e.to}:${e.intention}`)).toEqual([
+      'billing@billing-1.shop.test>orders@orders-1.shop.test:allow',
+      'orders@orders-1.shop.test>billing@billing-1.shop.test:allow',
+    ]);
     expect(d.removed).toEqual([]);
   });
 
   test('anything else is refused with what to run instead', () => {
-    expect(() => graphsFromPlan({ resource: {} }, 'x.json')).toThrow("x.json is not the JSON of a saved plan: make it with 'terraform plan -out=PLAN' and 'terraform show -json PLAN'");
+    expect(() => graphsFromPlan({ resource: {} }, 'x.json')).toThrow(
+      "x.json is not the JSON of a saved plan: make it with 'terraform plan -out=PLAN' and 'terraform show -json PLAN'",
+    );
     expect(() => graphsFromPlan(null)).toThrow('not the JSON of a saved plan');
   });
 });

@@ -21,17 +21,9 @@ const diff: GraphDiff = {
 describe('graph renderings', () => {
   test('text lists nodes, edges and findings', () => {
     expect(renderGraph(graph, 'text')).toBe([
-      'nodes (2):',
-      '  a@h1.x  m-a',
-      '  b@h2.x  m-b',
-      '',
-      'edges (2):',
-      '  a@h1.x -> b@h2.x  allow   upstream',
-      '  b@h2.x -> a@h1.x  deny    upstream',
-      '',
-      'findings (1):',
-      '  [upstream-not-allowed] b has an upstream to a but no intention allows it (deny)',
-      '',
+      'nodes (2):', '  a@h1.x  m-a', '  b@h2.x  m-b', '', 'edges (2):', '  a@h1.x -> b@h2.x  allow   upstream',
+      '  b@h2.x -> a@h1.x  deny    upstream', '', 'findings (1):',
+      '  [upstream-not-allowed] b has an upstream to a but no intention allows it (deny)', '',
     ].join('\n'));
   });
 
@@ -57,7 +49,9 @@ describe('diff renderings', () => {
       '1 added, 1 removed, 1 kept',
       '',
     ].join('\n'));
-    expect(renderDiff({ added: [], removed: [], kept: diff.kept }, 'text')).toBe('no change in who may talk to whom\n= a@h1.x -> b@h2.x  allow upstream\n');
+    expect(renderDiff({ added: [], removed: [], kept: diff.kept }, 'text')).toBe(
+      'no change in who may talk to whom\n= a@h1.x -> b@h2.x  allow upstream\n',
+    );
   });
 
   test('mermaid, dot and json show each edge with what happens to it', () => {

@@ -23,19 +23,19 @@ describe('BEAM environment', () => {
   });
 
   test('companions (remote console, release rpc) get the EPMD and host map, listen on loopback, no pinned port', () => {
-    expect(companionEnvironment({ epmdPort: 4370, inetrcPath: '/run/x/inetrc', node: 'a@b' })).toEqual({ ERL_EPMD_PORT: '4370', ERL_INETRC: '/run/x/inetrc', ERL_AFLAGS: '-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}', MESHX_NODE_NAME: 'a@b' });
+    expect(companionEnvironment({ epmdPort: 4370, inetrcPath: '/run/x/inetrc', node: 'a@b' })).toEqual({
+      ERL_EPMD_PORT: '4370',
+      ERL_INETRC: '/run/x/inetrc',
+      ERL_AFLAGS: '-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}',
+      MESHX_NODE_NAME: 'a@b',
+    });
   });
 
   test('inetrc: the hosts file, then our DNS responder alone (TCP, names as they are), then the system (path quoted as an Erlang string)', () => {
     expect(inetrc('/run/x/hosts', 5353)).toBe([
       "%% meshx-node: the host map, answered at once by the helper's loopback DNS (TCP) and kept in the hosts file",
-      '{hosts_file, "/run/x/hosts"}.',
-      '{resolv_conf, ""}.',
-      '{nameserver, {127,0,0,1}, 5353}.',
-      '{search, ["."]}.',
-      '{usevc, true}.',
-      '{lookup, [file, dns, native]}.',
-      '',
+      '{hosts_file, "/run/x/hosts"}.', '{resolv_conf, ""}.', '{nameserver, {127,0,0,1}, 5353}.', '{search, ["."]}.', '{usevc, true}.',
+      '{lookup, [file, dns, native]}.', '',
     ].join('\n'));
     expect(inetrc('/run/a"b\\c/hosts', 1)).toContain('{hosts_file, "/run/a\\"b\\\\c/hosts"}.');
   });
@@ -72,11 +72,23 @@ describe('BEAM environment', () => {
   });
 
   test('refuses -kernel inet_dist_* flags that contradict the helper (listen address, port)', () => {
-    expect(findDistOverride(['erl', '-kernel', 'inet_dist_listen_min', '9000'], {}, 9100)).toMatch(/the command sets -kernel inet_dist_listen_min 9000, which contradicts .*service.distPort 9100/);
-    expect(findDistOverride(['erl'], { ERL_FLAGS: '-kernel inet_dist_listen_max 9000' }, 0)).toMatch(/ERL_FLAGS sets -kernel inet_dist_listen_max 9000, .*picks at boot/);
-    expect(findDistOverride(['iex', '--erl', '-kernel inet_dist_use_interface {0,0,0,0}'], {}, 9100)).toMatch(/inet_dist_use_interface \{0,0,0,0\}: the helper keeps distribution on 127.0.0.1/);
+    expect(findDistOverride(['erl', '-kernel', 'inet_dist_listen_min', '9000'], {}, 9100)).toMatch(
+      /the command sets -kernel inet_dist_listen_min 9000, which contradicts .*service.distPort 9100/,
+    );
+    expect(findDistOverride(['erl'], { ERL_FLAGS: '-kernel inet_dist_listen_max 9000' }, 0)).toMatch(
+      /ERL_FLAGS sets -kernel inet_dist_listen_max 9000, .*picks at boot/,
+    );
+    expect(findDistOverride(['iex', '--erl', '-kernel inet_dist_use_interface {0,0,0,0}'], {}, 9100)).toMatch(
+      /inet_dist_use_interface \{0,0,0,0\}: the helper keeps distribution on 127.0.0.1/,
+    );
     // Saying the same as the helper is fine.
-    expect(findDistOverride(['erl', '-kernel', 'inet_dist_listen_min', '9100', 'inet_dist_listen_max', '9100', '-kernel', 'inet_dist_use_interface', '{127,0,0,1}'], {}, 9100)).toBeUndefined();
+    expect(
+      findDistOverride(
+        ['erl', '-kernel', 'inet_dist_listen_min', '9100', 'inet_dist_listen_max', '9100', '-kernel', 'inet_dist_use_interface', '{127,0,0,1}'],
+        {},
+        9100,
+      ),
+    ).toBeUndefined();
     expect(findDistOverride(['erl', '-name', 'a@b'], { ERL_AFLAGS: '+S 2' }, 0)).toBeUndefined();
   });
 });

@@ -32,7 +32,13 @@ function setup(ttl = '15s') {
   const epmd = new EventEmitter();
   const proxy = Object.assign(new EventEmitter(), { pid: 123, restartCount: 0 });
   const m = { ...validManifest(), service: { ...validManifest().service, ttl } };
-  const ctx: any = { o: { manifest: m, agent, log: () => undefined, proxyKind: 'builtin', readyTimeoutMs: 1000 }, signal: new AbortController().signal, ports: { epmdPort: 4370, distPort: 9100, sidecarPort: 21000, upstreams: [] }, epmd, proxy };
+  const ctx: any = {
+    o: { manifest: m, agent, log: () => undefined, proxyKind: 'builtin', readyTimeoutMs: 1000 },
+    signal: new AbortController().signal,
+    ports: { epmdPort: 4370, distPort: 9100, sidecarPort: 21000, upstreams: [] },
+    epmd,
+    proxy,
+  };
   /** Resolves once the calls satisfy `done`. */
   const until = async (done: () => boolean) => {
     while (!done()) await new Promise<void>((r) => waiters.push(r));
@@ -50,7 +56,16 @@ function setup(ttl = '15s') {
 }
 
 describe('health', () => {
-  const reg = (name: string, port: number) => ({ name, port, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, creation: 4, extra: Buffer.alloc(0) });
+  const reg = (name: string, port: number) => ({
+    name,
+    port,
+    nodeType: 77,
+    protocol: 0,
+    highestVersion: 6,
+    lowestVersion: 5,
+    creation: 4,
+    extra: Buffer.alloc(0),
+  });
 
   test("passes only when the node's own name registered with the manifest's distribution port", async () => {
     const { ctx, epmd, beamStatus, next } = setup();
@@ -122,7 +137,14 @@ describe('health', () => {
       await until(() => pending.length === 1);
       answer({ present: true, hash: 'h1' });
       await until(() => calls.some((c) => c.startsWith('watch h1')));
-      expect(calls).toEqual(['watch - 100s', 'check shop-orders:dist 127.0.0.1:9100 passing', 'update shop-orders:beam passing', 'update shop-orders:beam critical', 'update shop-orders:beam passing', 'watch h1 100s']);
+      expect(calls).toEqual([
+        'watch - 100s',
+        'check shop-orders:dist 127.0.0.1:9100 passing',
+        'update shop-orders:beam passing',
+        'update shop-orders:beam critical',
+        'update shop-orders:beam passing',
+        'watch h1 100s',
+      ]);
     } finally {
       await h.stop();
     }
@@ -152,7 +174,8 @@ describe('health', () => {
     }
   });
 
-  test('the agent lost the service: registered again with both checks, the status in force sent; a 404 on an update at the same time shares that registration', async () => {
+  test('the agent lost the service: registered again with both checks, the status in force sent; a 404 on an update at the same time shares that ' +
+    'registration', async () => {
     const { ctx, epmd, calls, until, answer, pending } = setup();
     const update = ctx.o.agent.updateTtl;
     let lost = true;
@@ -179,7 +202,8 @@ describe('health', () => {
     }
   });
 
-  test('after an outage the first answer sends the status at once (an agent restarted with its state restores an expired TTL as critical)', async () => {
+  test('after an outage the first answer sends the status at once ' +
+    '(an agent restarted with its state restores an expired TTL as critical)', async () => {
     const { ctx, epmd, calls, until, answer, pending } = setup('5m');
     const clock = jest.spyOn(Date, 'now').mockImplementation(() => 1_000_000); // no time passes: no refresh is due
     const watch = ctx.o.agent.serviceWatch;

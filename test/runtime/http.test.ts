@@ -66,13 +66,25 @@ describe('HttpClient', () => {
     let tlsPort: number;
     beforeAll(async () => {
       const ossl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-      ossl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=test CA']);
+      ossl([
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days',
+        '1', '-subj', '/CN=test CA',
+      ]);
       for (const [n, san] of [['server', 'DNS:server.dc1.consul'], ['client', 'DNS:client.dc1.consul']]) {
-        ossl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${n}.key`, '-out', `${n}.csr`, '-subj', `/CN=${n}`]);
+        ossl([
+          'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${n}.key`, '-out', `${n}.csr`, '-subj',
+          `/CN=${n}`,
+        ]);
         fs.writeFileSync(path.join(dir, `${n}.cnf`), `subjectAltName=${san}\nextendedKeyUsage=serverAuth,clientAuth\n`);
-        ossl(['x509', '-req', '-in', `${n}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${n}.pem`, '-days', '1', '-extfile', `${n}.cnf`]);
+        ossl([
+          'x509', '-req', '-in', `${n}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${n}.pem`, '-days', '1',
+          '-extfile', `${n}.cnf`,
+        ]);
       }
-      tlsServer = https.createServer({ key: file('server.key'), cert: file('server.pem'), ca: file('ca.pem'), requestCert: true, rejectUnauthorized: true }, (_req, res) => res.end('secure'));
+      tlsServer = https.createServer(
+        { key: file('server.key'), cert: file('server.pem'), ca: file('ca.pem'), requestCert: true, rejectUnauthorized: true },
+        (_req, res) => res.end('secure'),
+      );
       tlsPort = await listen(tlsServer);
     });
     afterAll(() => {

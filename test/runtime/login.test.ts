@@ -78,8 +78,18 @@ describe('loginOptions', () => {
     ['method alone', { loginMethod: 'm' }, {}, '--login-method needs --bearer-token-file'],
     ['file alone', { bearerTokenFile: 'JWT' }, {}, '--bearer-token-file needs --login-method'],
     ['with --token-file', { loginMethod: 'm', bearerTokenFile: 'JWT', tokenFile: '/x' }, {}, '--login-method cannot be combined with --token-file'],
-    ['with CONSUL_HTTP_TOKEN', { loginMethod: 'm', bearerTokenFile: 'JWT' }, { CONSUL_HTTP_TOKEN: 's' }, 'cannot be combined with $CONSUL_HTTP_TOKEN'],
-    ['with CONSUL_HTTP_TOKEN_FILE', { loginMethod: 'm', bearerTokenFile: 'JWT' }, { CONSUL_HTTP_TOKEN_FILE: '/x' }, 'cannot be combined with $CONSUL_HTTP_TOKEN_FILE'],
+    [
+      'with CONSUL_HTTP_TOKEN',
+      { loginMethod: 'm', bearerTokenFile: 'JWT' },
+      { CONSUL_HTTP_TOKEN: 's' },
+      'cannot be combined with $CONSUL_HTTP_TOKEN',
+    ],
+    [
+      'with CONSUL_HTTP_TOKEN_FILE',
+      { loginMethod: 'm', bearerTokenFile: 'JWT' },
+      { CONSUL_HTTP_TOKEN_FILE: '/x' },
+      'cannot be combined with $CONSUL_HTTP_TOKEN_FILE',
+    ],
     ['bad method name', { loginMethod: 'a b', bearerTokenFile: 'JWT' }, {}, "--login-method: 'a b' is not an auth method name"],
     ['empty bearer file', { loginMethod: 'm', bearerTokenFile: 'EMPTY' }, {}, 'is empty'],
   ])('%s: usage error (exit 2)', (_what, flags, env, message) => {
@@ -93,7 +103,9 @@ describe('loginOptions', () => {
 
 describe('AclLogin', () => {
   test('login posts method, JWT and meta without a token; the agent then uses the secret; logout destroys it', async () => {
-    const fake = await fakeAgent((req) => (req.url === '/v1/acl/login' ? [200, JSON.stringify({ AccessorID: 'acc-1', SecretID: 'sec-1' })] : [200, 'true']));
+    const fake = await fakeAgent((req) =>
+      req.url === '/v1/acl/login' ? [200, JSON.stringify({ AccessorID: 'acc-1', SecretID: 'sec-1' })] : [200, 'true'],
+    );
     const agent = new ConsulAgent({ address: fake.url });
     const logs: string[] = [];
     const login = new AclLogin({ agent, method: 'm', bearerTokenFile: file('jwt', JWT), node: 'a@h', log: (l) => logs.push(l) });
@@ -115,7 +127,13 @@ describe('AclLogin', () => {
 
   test('a refused login is a RuntimeFailure that says why', async () => {
     const fake = await fakeAgent(() => [500, 'error validating claims: square/go-jose/jwt: validation failed, token is expired (exp)']);
-    const login = new AclLogin({ agent: new ConsulAgent({ address: fake.url }), method: 'm', bearerTokenFile: file('jwt', JWT), node: 'a@h', log: () => undefined });
+    const login = new AclLogin({
+      agent: new ConsulAgent({ address: fake.url }),
+      method: 'm',
+      bearerTokenFile: file('jwt', JWT),
+      node: 'a@h',
+      log: () => undefined,
+    });
     const err = await login.login().catch((e) => e);
     fake.close();
     expect(err).toBeInstanceOf(RuntimeFailure);
@@ -175,7 +193,9 @@ describe('StateDir token file', () => {
 describe('boot steps', () => {
   test('the login step comes right after the state dir (undone last but one), and only with a login', () => {
     const login = {} as AclLogin;
-    expect(bootSteps({ login }).map((s) => s.name)).toEqual(['state-dir', 'login', 'ports', 'register', 'epmd', 'dns', 'proxy-ready', 'health', 'beam']);
+    expect(bootSteps({ login }).map((s) => s.name)).toEqual([
+      'state-dir', 'login', 'ports', 'register', 'epmd', 'dns', 'proxy-ready', 'health', 'beam',
+    ]);
     expect(bootSteps({}).map((s) => s.name)).toEqual(['state-dir', 'ports', 'register', 'epmd', 'dns', 'proxy-ready', 'health', 'beam']);
   });
 });

@@ -6,7 +6,12 @@ import { validManifest } from '../fixtures/manifests';
 /** Fake steps around a fake BEAM: what the runtime does with them, without real processes. */
 function fakes(opts: { proxyWaits?: boolean } = {}) {
   const events: string[] = [];
-  const beam = Object.assign(new EventEmitter(), { pid: 1, exitCode: null as number | null, signalCode: null, kill: (sig: string) => void events.push(`kill ${sig}`) });
+  const beam = Object.assign(new EventEmitter(), {
+    pid: 1,
+    exitCode: null as number | null,
+    signalCode: null,
+    kill: (sig: string) => void events.push(`kill ${sig}`),
+  });
   const epmd = new EventEmitter();
   const step = (name: string, start: BootStep['start'] = async () => undefined, stop: BootStep['stop'] = async () => undefined): BootStep => ({
     name,
@@ -90,7 +95,9 @@ describe('NodeRuntime', () => {
 
 describe('bootSteps', () => {
   test('with --kv the manifest watch comes last (started after the BEAM, stopped first); --manifest and --from have none', () => {
-    expect(bootSteps({ kvKey: 'meshx/shop/nodes/shop-orders' }).map((st) => st.name)).toEqual(['state-dir', 'ports', 'register', 'epmd', 'dns', 'proxy-ready', 'health', 'beam', 'watch']);
+    expect(bootSteps({ kvKey: 'meshx/shop/nodes/shop-orders' }).map((st) => st.name)).toEqual([
+      'state-dir', 'ports', 'register', 'epmd', 'dns', 'proxy-ready', 'health', 'beam', 'watch',
+    ]);
     expect(bootSteps({}).map((st) => st.name)).not.toContain('watch');
   });
 });

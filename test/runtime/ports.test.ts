@@ -1,5 +1,14 @@
 import * as net from 'node:net';
-import { canConnect, ephemeralRange, isFree, listenerRange, reserveFreePort, pickFreePort, probeFreePort, resolvePort } from '../../lib/runtime/ports';
+import {
+  canConnect,
+  ephemeralRange,
+  isFree,
+  listenerRange,
+  reserveFreePort,
+  pickFreePort,
+  probeFreePort,
+  resolvePort,
+} from '../../lib/runtime/ports';
 
 describe('ports', () => {
   test('pickFreePort never hands out a port already picked on that address (the kernel may repeat one)', async () => {

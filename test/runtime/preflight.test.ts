@@ -20,8 +20,12 @@ describe('preflight (bad input is exit 2, before anything starts)', () => {
   });
 
   test('the proxy binaries', () => {
-    expect(() => preflightProxy({ consulBin: 'no-such-consul', proxyKind: ProxyKind.BUILTIN, env })).toThrow(/consul binary not found: no-such-consul \(set --consul-bin\)/);
-    expect(() => preflightProxy({ consulBin: 'sh', proxyKind: ProxyKind.ENVOY, envoyBin: 'no-such-envoy', env })).toThrow(/envoy binary not found: no-such-envoy/);
+    expect(() => preflightProxy({ consulBin: 'no-such-consul', proxyKind: ProxyKind.BUILTIN, env })).toThrow(
+      /consul binary not found: no-such-consul \(set --consul-bin\)/,
+    );
+    expect(() => preflightProxy({ consulBin: 'sh', proxyKind: ProxyKind.ENVOY, envoyBin: 'no-such-envoy', env })).toThrow(
+      /envoy binary not found: no-such-envoy/,
+    );
     expect(() => preflightProxy({ consulBin: 'sh', proxyKind: ProxyKind.BUILTIN, env })).not.toThrow();
   });
 });

@@ -1,4 +1,12 @@
-import { beamCheckId, HELPER_PID_META, portsFromSidecar, serviceDefinition, distCheckDefinition, distCheckId, sidecarId } from '../../lib/runtime/registration';
+import {
+  beamCheckId,
+  HELPER_PID_META,
+  portsFromSidecar,
+  serviceDefinition,
+  distCheckDefinition,
+  distCheckId,
+  sidecarId,
+} from '../../lib/runtime/registration';
 import { validManifest } from '../fixtures/manifests';
 
 describe('service registration', () => {
@@ -48,7 +56,15 @@ describe('service registration', () => {
   });
 
   test("the agent's TCP check on the BEAM: registered apart, passing, then carried by every later registration", () => {
-    const tcp = { Name: 'BEAM orders@orders-1.shop.test accepting distribution connections', TCP: '127.0.0.1:9100', Interval: '10s', Timeout: '2s', Status: 'passing', Notes: expect.any(String), DeregisterCriticalServiceAfter: '1m' };
+    const tcp = {
+      Name: 'BEAM orders@orders-1.shop.test accepting distribution connections',
+      TCP: '127.0.0.1:9100',
+      Interval: '10s',
+      Timeout: '2s',
+      Status: 'passing',
+      Notes: expect.any(String),
+      DeregisterCriticalServiceAfter: '1m',
+    };
     expect(distCheckDefinition(m, ports)).toEqual({ ID: 'shop-orders:dist', ServiceID: 'shop-orders', ...tcp });
     expect(distCheckId(m)).toBe('shop-orders:dist');
     const checks = (d: any) => d.Checks.map((c: any) => c.CheckID);
@@ -70,10 +86,18 @@ describe('service registration', () => {
     const back = portsFromSidecar(ports, {
       Port: 21003,
       Address: '',
-      Proxy: { Upstreams: [{ DestinationName: 'shop-stock', LocalBindAddress: '127.0.0.3', LocalBindPort: 19102 }, { DestinationName: 'shop-billing', LocalBindAddress: '127.0.0.2', LocalBindPort: 19101 }] },
+      Proxy: {
+        Upstreams: [
+          { DestinationName: 'shop-stock', LocalBindAddress: '127.0.0.3', LocalBindPort: 19102 },
+          { DestinationName: 'shop-billing', LocalBindAddress: '127.0.0.2', LocalBindPort: 19101 },
+        ],
+      },
     });
     expect(back.sidecarPort).toBe(21003);
-    expect(back.upstreams.map((u) => [u.service, u.address, u.port])).toEqual([['shop-billing', '127.0.0.2', 19101], ['shop-stock', '127.0.0.3', 19102]]);
+    expect(back.upstreams.map((u) => [u.service, u.address, u.port])).toEqual([
+      ['shop-billing', '127.0.0.2', 19101],
+      ['shop-stock', '127.0.0.3', 19102],
+    ]);
   });
 
   test('fails when the agent lost an upstream or assigned no port', () => {

@@ -47,7 +47,16 @@ describe('boot step runner', () => {
     const { events, step } = recorder();
     const log: string[] = [];
     let sawAbort = false;
-    const waits = step('proxy-ready', (c) => new Promise<void>((resolve) => c.signal.addEventListener('abort', () => { sawAbort = true; resolve(); })));
+    const waits = step(
+      'proxy-ready',
+      (c) =>
+        new Promise<void>((resolve) =>
+          c.signal.addEventListener('abort', () => {
+            sawAbort = true;
+            resolve();
+          }),
+        ),
+    );
     const runner = new Runner([step('a'), waits, step('beam')], (m) => log.push(m));
     const c = ctx(runner.signal);
     const started = runner.start(c);

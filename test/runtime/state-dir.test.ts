@@ -16,7 +16,16 @@ describe('state dir', () => {
     sd.writePeers(['c@h3.x', 'b@h2.x']);
     expect(fs.readFileSync(sd.peersPath, 'utf8')).toBe('b@h2.x\nc@h3.x\n');
     expect(fs.readFileSync(sd.hostsPath, 'utf8')).toBe('127.0.0.1 h.x\n');
-    const state = { node: 'a@h.x', serviceId: 'shop-a', helperPid: 1, epmdPort: 4370, distPort: 9100, sidecarPort: 21000, upstreams: [{ node: 'b@h2.x', service: 'shop-b', address: '127.0.0.2', port: 19001 }], inetrc: sd.inetrcPath };
+    const state = {
+      node: 'a@h.x',
+      serviceId: 'shop-a',
+      helperPid: 1,
+      epmdPort: 4370,
+      distPort: 9100,
+      sidecarPort: 21000,
+      upstreams: [{ node: 'b@h2.x', service: 'shop-b', address: '127.0.0.2', port: 19001 }],
+      inetrc: sd.inetrcPath,
+    };
     sd.writeState(state);
     expect(sd.readState()).toEqual(state);
     const env = fs.readFileSync(path.join(dir, 'upstreams.env'), 'utf8');
@@ -29,7 +38,11 @@ describe('state dir', () => {
 
   test('shell quoting survives quotes', () => {
     expect(shellExports({ A: "it's" })).toBe("export A='it'\\''s'\n");
-    expect(upstreamEnv([{ node: 'b@h', service: 'my-svc', address: '127.0.0.2', port: 1 }])).toEqual({ MESHX_UPSTREAM_MY_SVC_ADDR: '127.0.0.2:1', MESHX_UPSTREAM_MY_SVC_IP: '127.0.0.2', MESHX_UPSTREAM_MY_SVC_PORT: '1' });
+    expect(upstreamEnv([{ node: 'b@h', service: 'my-svc', address: '127.0.0.2', port: 1 }])).toEqual({
+      MESHX_UPSTREAM_MY_SVC_ADDR: '127.0.0.2:1',
+      MESHX_UPSTREAM_MY_SVC_IP: '127.0.0.2',
+      MESHX_UPSTREAM_MY_SVC_PORT: '1',
+    });
   });
 });
 
@@ -82,7 +95,8 @@ describe('state dir on a shared host', () => {
     sd.create();
     const victim = path.join(r, 'victim');
     fs.writeFileSync(victim, 'precious\n');
-    for (const f of ['inetrc', 'hosts', 'peers', 'state.json', 'upstreams.env', '.inetrc.' + process.pid + '.tmp']) fs.symlinkSync(victim, path.join(dir, f));
+    for (const f of ['inetrc', 'hosts', 'peers', 'state.json', 'upstreams.env', '.inetrc.' + process.pid + '.tmp'])
+      fs.symlinkSync(victim, path.join(dir, f));
     sd.writeInetrc('{lookup, [file, native]}.\n');
     sd.writeHosts('127.0.0.1 h.x\n');
     sd.writePeers([]);

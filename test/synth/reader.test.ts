@@ -9,7 +9,9 @@ describe('synth reader', () => {
     fs.mkdirSync(path.join(root, 'stacks', name), { recursive: true });
     fs.writeFileSync(path.join(root, 'stacks', name, 'cdk.tf.json'), JSON.stringify(json));
   };
-  stack('b', { resource: { consul_keys: { k1: { key: [{ path: 'p', value: 'v' }] } }, consul_intention: { i1: { action: 'allow' }, i2: { action: 'deny' } } } });
+  stack('b', {
+    resource: { consul_keys: { k1: { key: [{ path: 'p', value: 'v' }] } }, consul_intention: { i1: { action: 'allow' }, i2: { action: 'deny' } } },
+  });
   stack('a', {});
 
   test('finds stack files under an output dir, sorted; a file is itself; nothing is an error', () => {

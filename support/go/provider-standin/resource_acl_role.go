@@ -31,35 +31,10 @@ func resourceConsulACLRole() *schema.Resource {
 					"datacenters":  {Type: schema.TypeSet, Optional: true, Elem: strElem, Description: "The datacenters the effective policy is valid within. When no datacenters are provided the effective policy is valid in all datacenters including those which do not yet exist but may in the future."},
 				}},
 			},
-			"node_identities": {
-				Type:        schema.TypeList,
-				Optional:    true,
-				Description: "The list of node identities that should be applied to the role.",
-				Elem: &schema.Resource{Schema: map[string]*schema.Schema{
-					"node_name":  {Type: schema.TypeString, Required: true, Description: "The name of the node."},
-					"datacenter": {Type: schema.TypeString, Required: true, Description: "Specifies the node's datacenter."},
-				}},
-			},
-			"templated_policies": {
-				Type:        schema.TypeList,
-				Optional:    true,
-				Description: "The list of templated policies that should be applied to the role.",
-				Elem: &schema.Resource{Schema: map[string]*schema.Schema{
-					"template_name": {Type: schema.TypeString, Required: true, Description: "The name of the templated policies."},
-					"template_variables": {
-						Type:        schema.TypeList,
-						Optional:    true,
-						MaxItems:    1,
-						Description: "The templated policy variables.",
-						Elem: &schema.Resource{Schema: map[string]*schema.Schema{
-							"name": {Type: schema.TypeString, Optional: true, Description: "The name of node, workload identity or service."},
-						}},
-					},
-					"datacenters": {Type: schema.TypeList, Optional: true, Elem: strElem, Description: "Specifies the datacenters the effective policy is valid within."},
-				}},
-			},
-			"namespace": {Type: schema.TypeString, Optional: true, ForceNew: true, Description: "The namespace to create the role within."},
-			"partition": {Type: schema.TypeString, Optional: true, ForceNew: true, Description: "The partition the ACL role is associated with."},
+			"node_identities":    nodeIdentitiesSchema("role", "Specifies the node's datacenter."),
+			"templated_policies": templatedPoliciesSchema("role"),
+			"namespace":          {Type: schema.TypeString, Optional: true, ForceNew: true, Description: "The namespace to create the role within."},
+			"partition":          {Type: schema.TypeString, Optional: true, ForceNew: true, Description: "The partition the ACL role is associated with."},
 		},
 	}
 }
@@ -104,23 +79,8 @@ func roleFromData(d *schema.ResourceData) *consulapi.ACLRole {
 			Datacenters: stringSet(m["datacenters"]),
 		})
 	}
-	for _, raw := range d.Get("node_identities").([]interface{}) {
-		m := raw.(map[string]interface{})
-		r.NodeIdentities = append(r.NodeIdentities, &consulapi.ACLNodeIdentity{
-			NodeName: m["node_name"].(string), Datacenter: m["datacenter"].(string),
-		})
-	}
-	for _, raw := range d.Get("templated_policies").([]interface{}) {
-		m := raw.(map[string]interface{})
-		tp := &consulapi.ACLTemplatedPolicy{
-			TemplateName: m["template_name"].(string),
-			Datacenters:  stringList(m["datacenters"]),
-		}
-		if vars := m["template_variables"].([]interface{}); len(vars) > 0 && vars[0] != nil {
-			tp.TemplateVariables = &consulapi.ACLTemplatedPolicyVariables{Name: vars[0].(map[string]interface{})["name"].(string)}
-		}
-		r.TemplatedPolicies = append(r.TemplatedPolicies, tp)
-	}
+	r.NodeIdentities = nodeIdentitiesFromData(d.Get("node_identities"))
+	r.TemplatedPolicies = templatedPoliciesFromData(d.Get("templated_policies"))
 	return r
 }
 
@@ -167,22 +127,9 @@ func resourceConsulACLRoleRead(d *schema.ResourceData, meta interface{}) error {
 			policies = append(policies, l.Name)
 		}
 	}
-	sids := make([]interface{}, 0, len(r.ServiceIdentities))
-	for _, s := range r.ServiceIdentities {
-		sids = append(sids, map[string]interface{}{"service_name": s.ServiceName, "datacenters": s.Datacenters})
-	}
-	nids := make([]interface{}, 0, len(r.NodeIdentities))
-	for _, n := range r.NodeIdentities {
-		nids = append(nids, map[string]interface{}{"node_name": n.NodeName, "datacenter": n.Datacenter})
-	}
-	tps := make([]interface{}, 0, len(r.TemplatedPolicies))
-	for _, tp := range r.TemplatedPolicies {
-		m := map[string]interface{}{"template_name": tp.TemplateName, "datacenters": tp.Datacenters}
-		if tp.TemplateVariables != nil {
-			m["template_variables"] = []interface{}{map[string]interface{}{"name": tp.TemplateVariables.Name}}
-		}
-		tps = append(tps, m)
-	}
+	sids := flattenServiceIdentities(r.ServiceIdentities)
+	nids := flattenNodeIdentities(r.NodeIdentities)
+	tps := flattenTemplatedPolicies(r.TemplatedPolicies)
 	for k, v := range map[string]interface{}{
 		"name": r.Name, "description": r.Description, "policies": policies,
 		"service_identities": sids, "node_identities": nids, "templated_policies": tps,

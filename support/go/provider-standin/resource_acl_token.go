@@ -42,34 +42,9 @@ func resourceConsulACLToken() *schema.Resource {
 					"datacenters":  {Type: schema.TypeList, Optional: true, Elem: strList, Description: "Specifies the datacenters the effective policy is valid within."},
 				}},
 			},
-			"node_identities": {
-				Type:        schema.TypeList,
-				Optional:    true,
-				Description: "The list of node identities that should be applied to the token.",
-				Elem: &schema.Resource{Schema: map[string]*schema.Schema{
-					"node_name":  {Type: schema.TypeString, Required: true, Description: "The name of the node."},
-					"datacenter": {Type: schema.TypeString, Required: true, Description: "The datacenter of the node."},
-				}},
-			},
-			"templated_policies": {
-				Type:        schema.TypeList,
-				Optional:    true,
-				Description: "The list of templated policies that should be applied to the token.",
-				Elem: &schema.Resource{Schema: map[string]*schema.Schema{
-					"template_name": {Type: schema.TypeString, Required: true, Description: "The name of the templated policies."},
-					"template_variables": {
-						Type:        schema.TypeList,
-						Optional:    true,
-						MaxItems:    1,
-						Description: "The templated policy variables.",
-						Elem: &schema.Resource{Schema: map[string]*schema.Schema{
-							"name": {Type: schema.TypeString, Optional: true, Description: "The name of node, workload identity or service."},
-						}},
-					},
-					"datacenters": {Type: schema.TypeList, Optional: true, Elem: strList, Description: "Specifies the datacenters the effective policy is valid within."},
-				}},
-			},
-			"local": {Type: schema.TypeBool, Optional: true, ForceNew: true, Description: "The flag to set the token local to the current datacenter."},
+			"node_identities":    nodeIdentitiesSchema("token", "The datacenter of the node."),
+			"templated_policies": templatedPoliciesSchema("token"),
+			"local":              {Type: schema.TypeBool, Optional: true, ForceNew: true, Description: "The flag to set the token local to the current datacenter."},
 			"expiration_time": {
 				Type:         schema.TypeString,
 				Optional:     true,
@@ -104,23 +79,8 @@ func tokenFromData(d *schema.ResourceData) (*consulapi.ACLToken, error) {
 			Datacenters: stringList(m["datacenters"]),
 		})
 	}
-	for _, raw := range d.Get("node_identities").([]interface{}) {
-		m := raw.(map[string]interface{})
-		t.NodeIdentities = append(t.NodeIdentities, &consulapi.ACLNodeIdentity{
-			NodeName: m["node_name"].(string), Datacenter: m["datacenter"].(string),
-		})
-	}
-	for _, raw := range d.Get("templated_policies").([]interface{}) {
-		m := raw.(map[string]interface{})
-		tp := &consulapi.ACLTemplatedPolicy{
-			TemplateName: m["template_name"].(string),
-			Datacenters:  stringList(m["datacenters"]),
-		}
-		if vars := m["template_variables"].([]interface{}); len(vars) > 0 && vars[0] != nil {
-			tp.TemplateVariables = &consulapi.ACLTemplatedPolicyVariables{Name: vars[0].(map[string]interface{})["name"].(string)}
-		}
-		t.TemplatedPolicies = append(t.TemplatedPolicies, tp)
-	}
+	t.NodeIdentities = nodeIdentitiesFromData(d.Get("node_identities"))
+	t.TemplatedPolicies = templatedPoliciesFromData(d.Get("templated_policies"))
 	if v := optString(d, "expiration_time"); v != "" {
 		exp, err := time.Parse(time.RFC3339, v)
 		if err != nil {
@@ -175,22 +135,9 @@ func resourceConsulACLTokenRead(d *schema.ResourceData, meta interface{}) error 
 	for _, l := range t.Roles {
 		roles = append(roles, l.Name)
 	}
-	sids := make([]interface{}, 0, len(t.ServiceIdentities))
-	for _, s := range t.ServiceIdentities {
-		sids = append(sids, map[string]interface{}{"service_name": s.ServiceName, "datacenters": s.Datacenters})
-	}
-	nids := make([]interface{}, 0, len(t.NodeIdentities))
-	for _, n := range t.NodeIdentities {
-		nids = append(nids, map[string]interface{}{"node_name": n.NodeName, "datacenter": n.Datacenter})
-	}
-	tps := make([]interface{}, 0, len(t.TemplatedPolicies))
-	for _, tp := range t.TemplatedPolicies {
-		m := map[string]interface{}{"template_name": tp.TemplateName, "datacenters": tp.Datacenters}
-		if tp.TemplateVariables != nil {
-			m["template_variables"] = []interface{}{map[string]interface{}{"name": tp.TemplateVariables.Name}}
-		}
-		tps = append(tps, m)
-	}
+	sids := flattenServiceIdentities(t.ServiceIdentities)
+	nids := flattenNodeIdentities(t.NodeIdentities)
+	tps := flattenTemplatedPolicies(t.TemplatedPolicies)
 	exp := ""
 	if t.ExpirationTime != nil {
 		exp = t.ExpirationTime.Format(time.RFC3339)

@@ -93,16 +93,24 @@ func putKey(kv *consulapi.KV, o opts, k keySpec) error {
 	return nil
 }
 
-func resourceConsulKeysCreate(d *schema.ResourceData, meta interface{}) error {
+// keysConfigured: the request options, the configured keys by path, and the KV client.
+func keysConfigured(d *schema.ResourceData, meta interface{}) (opts, map[string]keySpec, *consulapi.KV, error) {
 	o, err := keysOpts(d, meta)
 	if err != nil {
-		return err
+		return opts{}, nil, nil, err
 	}
 	keys, err := parseKeys(d.Get("key"))
 	if err != nil {
+		return opts{}, nil, nil, err
+	}
+	return o, keys, client(meta).KV(), nil
+}
+
+func resourceConsulKeysCreate(d *schema.ResourceData, meta interface{}) error {
+	o, keys, kv, err := keysConfigured(d, meta)
+	if err != nil {
 		return err
 	}
-	kv := client(meta).KV()
 	for _, k := range keys {
 		if err := putKey(kv, o, k); err != nil {
 			return err
@@ -148,15 +156,10 @@ func resourceConsulKeysUpdate(d *schema.ResourceData, meta interface{}) error {
 }
 
 func resourceConsulKeysRead(d *schema.ResourceData, meta interface{}) error {
-	o, err := keysOpts(d, meta)
+	o, keys, kv, err := keysConfigured(d, meta)
 	if err != nil {
 		return err
 	}
-	keys, err := parseKeys(d.Get("key"))
-	if err != nil {
-		return err
-	}
-	kv := client(meta).KV()
 	vars := map[string]string{}
 	list := make([]interface{}, 0, len(keys))
 	for _, k := range keys {
@@ -185,15 +188,10 @@ func resourceConsulKeysRead(d *schema.ResourceData, meta interface{}) error {
 }
 
 func resourceConsulKeysDelete(d *schema.ResourceData, meta interface{}) error {
-	o, err := keysOpts(d, meta)
+	o, keys, kv, err := keysConfigured(d, meta)
 	if err != nil {
 		return err
 	}
-	keys, err := parseKeys(d.Get("key"))
-	if err != nil {
-		return err
-	}
-	kv := client(meta).KV()
 	for path, k := range keys {
 		if !k.delete {
 			continue // not managed for deletion: left in Consul, as the real provider does

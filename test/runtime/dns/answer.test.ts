@@ -1,13 +1,30 @@
-import { answer, hostKey } from '../../../lib/runtime/dns/answer';
-import { CLASS_IN, decodeResponse, encodeQuery, RCODE_FORMERR, RCODE_NOERROR, RCODE_NOTIMP, RCODE_NXDOMAIN, RCODE_REFUSED, TYPE_A, TYPE_AAAA, TYPE_ANY } from '../../../lib/runtime/dns/codec';
-import { indexHosts } from '../../../lib/runtime/dns/answer';
+import { answer, hostKey, indexHosts } from '../../../lib/runtime/dns/answer';
+import {
+  CLASS_IN,
+  decodeResponse,
+  encodeQuery,
+  RCODE_FORMERR,
+  RCODE_NOERROR,
+  RCODE_NOTIMP,
+  RCODE_NXDOMAIN,
+  RCODE_REFUSED,
+  TYPE_A,
+  TYPE_AAAA,
+  TYPE_ANY,
+} from '../../../lib/runtime/dns/codec';
 
 const hosts = indexHosts(new Map([['orders-1.Shop.test', '127.0.0.1'], ['billing-1.shop.test', '127.0.0.2'], ['stock', '127.0.0.3']]));
 const ask = (name: string, type = TYPE_A, klass = CLASS_IN) => decodeResponse(answer(encodeQuery(42, name, type, klass), hosts)!);
 
 describe('DNS answers from the host map', () => {
   test('A for a host in the map, FQDN or short, any case, trailing dot or not; TTL 0', () => {
-    expect(ask('billing-1.shop.test')).toEqual({ id: 42, rcode: RCODE_NOERROR, aa: true, question: { name: 'billing-1.shop.test', type: TYPE_A }, answers: [{ type: TYPE_A, ttl: 0, address: '127.0.0.2' }] });
+    expect(ask('billing-1.shop.test')).toEqual({
+      id: 42,
+      rcode: RCODE_NOERROR,
+      aa: true,
+      question: { name: 'billing-1.shop.test', type: TYPE_A },
+      answers: [{ type: TYPE_A, ttl: 0, address: '127.0.0.2' }],
+    });
     expect(ask('ORDERS-1.shop.TEST').answers).toEqual([{ type: TYPE_A, ttl: 0, address: '127.0.0.1' }]);
     expect(ask('stock').answers[0].address).toBe('127.0.0.3');
     expect(ask('Stock').question?.name).toBe('Stock');

@@ -17,7 +17,11 @@ const OTP_QUERY = Buffer.from('123401000001000000000000076e657770656572000001000
 describe('DNS codec', () => {
   test("decodes a query as inet_res sends it: id, opcode, RD, the one question (case kept)", () => {
     const q = decodeQuery(OTP_QUERY);
-    expect(q).toEqual({ ok: true, header: { id: 0x1234, opcode: 0, rd: true }, question: { name: 'newpeer', type: TYPE_A, klass: 1, raw: OTP_QUERY.subarray(12) } });
+    expect(q).toEqual({
+      ok: true,
+      header: { id: 0x1234, opcode: 0, rd: true },
+      question: { name: 'newpeer', type: TYPE_A, klass: 1, raw: OTP_QUERY.subarray(12) },
+    });
     const mixed = decodeQuery(encodeQuery(7, 'NewPeer.Dns.Test', TYPE_AAAA));
     expect(mixed.ok && mixed.question).toMatchObject({ name: 'NewPeer.Dns.Test', type: TYPE_AAAA });
   });
@@ -32,7 +36,12 @@ describe('DNS codec', () => {
     ['a response', Buffer.from('123481000001000000000000', 'hex'), undefined, /a response/],
     ['over the size limit', Buffer.concat([OTP_QUERY, Buffer.alloc(MAX_QUERY_BYTES)]), undefined, /over 512/],
     ['an opcode other than QUERY', Buffer.from('123411000001000000000000', 'hex'), RCODE_NOTIMP, /opcode 2/],
-    ['two questions', Buffer.concat([Buffer.from('123401000002000000000000', 'hex'), OTP_QUERY.subarray(12), OTP_QUERY.subarray(12)]), RCODE_FORMERR, /2 questions/],
+    [
+      'two questions',
+      Buffer.concat([Buffer.from('123401000002000000000000', 'hex'), OTP_QUERY.subarray(12), OTP_QUERY.subarray(12)]),
+      RCODE_FORMERR,
+      /2 questions/,
+    ],
     ['no question', Buffer.from('123401000000000000000000', 'hex'), RCODE_FORMERR, /0 questions/],
     ['a compressed name', Buffer.from('123401000001000000000000c00c00010001', 'hex'), RCODE_FORMERR, /compressed/],
     ['a label cut short', Buffer.from('12340100000100000000000007616263', 'hex'), RCODE_FORMERR, /label cut short/],
@@ -59,8 +68,16 @@ describe('DNS codec', () => {
     const q = decodeQuery(OTP_QUERY);
     if (!q.ok) throw new Error('decode');
     const msg = encodeResponse(q.header, RCODE_NOERROR, q.question, ['127.0.0.9']);
-    expect(msg.toString('hex')).toBe('1234' + '8500' + '0001000100000000' + '076e6577706565720000010001' + 'c00c' + '0001' + '0001' + '00000000' + '0004' + '7f000009');
-    expect(decodeResponse(msg)).toEqual({ id: 0x1234, rcode: 0, aa: true, question: { name: 'newpeer', type: TYPE_A }, answers: [{ type: TYPE_A, ttl: 0, address: '127.0.0.9' }] });
+    expect(msg.toString('hex')).toBe(
+      '1234' + '8500' + '0001000100000000' + '076e6577706565720000010001' + 'c00c' + '0001' + '0001' + '00000000' + '0004' + '7f000009',
+    );
+    expect(decodeResponse(msg)).toEqual({
+      id: 0x1234,
+      rcode: 0,
+      aa: true,
+      question: { name: 'newpeer', type: TYPE_A },
+      answers: [{ type: TYPE_A, ttl: 0, address: '127.0.0.9' }],
+    });
   });
 
   test('an error response without a question, RD clear when the query had it clear', () => {

@@ -46,7 +46,10 @@ function fuzzQuery(r: () => number): Buffer {
   }
 }
 
-/** What is wrong with a reply, if anything: it must echo the id, be a response, and carry an address only for a name in the map, and only that name's address. */
+/**
+ * What is wrong with a reply, if anything: it must echo the id, be a response, and carry an
+ * address only for a name in the map, and only that name's address.
+ */
 function problem(query: Buffer, reply: Buffer): string | undefined {
   if (reply.length < 12) return `reply of ${reply.length} bytes`;
   if (reply.readUInt16BE(0) !== query.readUInt16BE(0)) return 'id not echoed';

@@ -58,7 +58,11 @@ describe('DNS server (TCP on 127.0.0.1)', () => {
 
   test('setHosts replaces the map whole: the next query sees the new one', async () => {
     server.setHosts(new Map([['new.test', '127.0.0.3']]));
-    const { responses } = await exchange(server.port, Buffer.concat([framed(encodeQuery(1, 'peer.test', TYPE_A)), framed(encodeQuery(2, 'NEW.test', TYPE_A))]), 2);
+    const { responses } = await exchange(
+      server.port,
+      Buffer.concat([framed(encodeQuery(1, 'peer.test', TYPE_A)), framed(encodeQuery(2, 'NEW.test', TYPE_A))]),
+      2,
+    );
     expect(responses.map((r) => r.rcode)).toEqual([3, 0]);
   });
 
@@ -83,6 +87,8 @@ describe('DNS server (TCP on 127.0.0.1)', () => {
     const closed = new Promise((r) => s.once('close', r));
     await server.close();
     await closed;
-    await expect(new Promise((resolve, reject) => net.connect({ host: '127.0.0.1', port: server.port }).once('connect', resolve).once('error', reject))).rejects.toThrow(/ECONNREFUSED/);
+    await expect(
+      new Promise((resolve, reject) => net.connect({ host: '127.0.0.1', port: server.port }).once('connect', resolve).once('error', reject)),
+    ).rejects.toThrow(/ECONNREFUSED/);
   });
 });

@@ -19,7 +19,10 @@ describe('EPMD codec (byte layouts from reference/beam.md)', () => {
     const framed = Buffer.concat([hex('0010'), body]);
     expect(decodeRequest(framed)).toEqual({
       used: 18,
-      request: { tag: 'alive2', req: { port: 45289, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name: 'app', extra: Buffer.alloc(0) } },
+      request: {
+        tag: 'alive2',
+        req: { port: 45289, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name: 'app', extra: Buffer.alloc(0) },
+      },
     });
     expect(encodeAlive2Request({ port: 45289, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name: 'app' })).toEqual(framed);
   });
@@ -66,13 +69,18 @@ describe('EPMD codec (byte layouts from reference/beam.md)', () => {
   test('PORT2_RESP success and error', () => {
     const ok = encodePort2Response({ port: 9100, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name: 'app' });
     expect(ok).toEqual(hex('77 00 238c 4d 00 0006 0005 0003 617070 0000'));
-    expect(decodePort2Response(ok)).toEqual({ result: 0, info: { port: 9100, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name: 'app' } });
+    expect(decodePort2Response(ok)).toEqual({
+      result: 0,
+      info: { port: 9100, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name: 'app' },
+    });
     expect(encodePort2Error()).toEqual(hex('77 01'));
     expect(decodePort2Response(hex('7701'))).toEqual({ result: 1 });
   });
 
   test('NAMES_RESP: u32 EPMD port then text lines', () => {
-    expect(encodeNamesResponse(4369, [{ name: 'app', port: 9100 }])).toEqual(Buffer.concat([hex('00001111'), Buffer.from('name app at port 9100\n')]));
+    expect(encodeNamesResponse(4369, [{ name: 'app', port: 9100 }])).toEqual(
+      Buffer.concat([hex('00001111'), Buffer.from('name app at port 9100\n')]),
+    );
   });
 
   test('DUMP_RESP: each chunk NUL-terminated', () => {

@@ -88,7 +88,13 @@ test('the decoder survives 100,000 random and mutated frames', () => {
 });
 
 test('the server survives 100,000 fuzzed frames over live connections, leaks nothing, and keeps answering', async () => {
-  const server = new EpmdServer({ port: 0, addresses: ['127.0.0.1', '127.0.0.2'], peers: [{ address: '127.0.0.2', alive: 'app', port: 20002 }], requestTimeoutMs: 500, maxConnections: 128 });
+  const server = new EpmdServer({
+    port: 0,
+    addresses: ['127.0.0.1', '127.0.0.2'],
+    peers: [{ address: '127.0.0.2', alive: 'app', port: 20002 }],
+    requestTimeoutMs: 500,
+    maxConnections: 128,
+  });
   await server.start();
   const r = rng(42);
   const FRAMES = 100_000;
@@ -99,7 +105,16 @@ test('the server survives 100,000 fuzzed frames over live connections, leaks not
   let sent = 0;
   let checks = 0;
   // Idle connections that never send: the server must close them.
-  const idle = await Promise.all(Array.from({ length: 32 }, () => new Promise<net.Socket>((res) => { const s = net.connect({ host: '127.0.0.1', port: server.port }, () => res(s)); s.on('error', () => undefined); })));
+  const idle = await Promise.all(
+    Array.from(
+      { length: 32 },
+      () =>
+        new Promise<net.Socket>((res) => {
+          const s = net.connect({ host: '127.0.0.1', port: server.port }, () => res(s));
+          s.on('error', () => undefined);
+        }),
+    ),
+  );
   const worker = async () => {
     while (sent < FRAMES) {
       const frames: Buffer[] = [];

@@ -20,7 +20,9 @@ function request(address: string, port: number, bytes: Buffer, timeoutMs = 2000)
 /** Registers like a BEAM: keeps the socket open; resolves with the reply and the socket. */
 function register(port: number, name: string, distPort: number, hi = 6): Promise<{ reply: Buffer; socket: net.Socket }> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => s.write(encodeAlive2Request({ port: distPort, nodeType: 77, protocol: 0, highestVersion: hi, lowestVersion: 5, name })));
+    const s = net.connect({ host: '127.0.0.1', port }, () =>
+      s.write(encodeAlive2Request({ port: distPort, nodeType: 77, protocol: 0, highestVersion: hi, lowestVersion: 5, name })),
+    );
     s.once('data', (reply) => resolve({ reply, socket: s }));
     s.on('error', reject);
   });
@@ -81,7 +83,10 @@ describe.each(TRANSPORTS)('over %s', (_name, transport) => {
       await server.addAddress('127.0.0.4'); // twice: nothing new
       server.setPeers([{ address: '127.0.0.4', alive: 'app', port: 20004 }]);
       expect(server.addresses.sort()).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4']);
-      expect(decodePort2Response(await request('127.0.0.4', server.port, encodePortPlease2Request('app')))).toMatchObject({ result: 0, info: { port: 20004 } });
+      expect(decodePort2Response(await request('127.0.0.4', server.port, encodePortPlease2Request('app')))).toMatchObject({
+        result: 0,
+        info: { port: 20004 },
+      });
       expect(decodePort2Response(await request('127.0.0.2', server.port, encodePortPlease2Request('app'))).result).toBe(1);
     });
 
@@ -163,7 +168,11 @@ describe.each(TRANSPORTS)('over %s', (_name, transport) => {
     });
 
     test('ALIVE2 is refused on a peer address', async () => {
-      const reply = await request('127.0.0.2', server.port, encodeAlive2Request({ port: 1, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name: 'x' }));
+      const reply = await request(
+        '127.0.0.2',
+        server.port,
+        encodeAlive2Request({ port: 1, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name: 'x' }),
+      );
       expect(reply.length).toBe(0);
       expect(server.registered).toEqual([]);
     });
@@ -204,7 +213,16 @@ describe.each(TRANSPORTS)('over %s', (_name, transport) => {
     });
 
     test('caps concurrent connections and keeps answering once they go', async () => {
-      const idle = await Promise.all(Array.from({ length: 60 }, () => new Promise<net.Socket>((r) => { const s = net.connect({ host: '127.0.0.1', port: server.port }, () => r(s)); s.on('error', () => undefined); })));
+      const idle = await Promise.all(
+        Array.from(
+          { length: 60 },
+          () =>
+            new Promise<net.Socket>((r) => {
+              const s = net.connect({ host: '127.0.0.1', port: server.port }, () => r(s));
+              s.on('error', () => undefined);
+            }),
+        ),
+      );
       open.push(...idle);
       await new Promise((r) => setTimeout(r, 50));
       expect(server.connectionCount).toBeLessThanOrEqual(50);
@@ -250,7 +268,8 @@ describe.each(TRANSPORTS)('over %s', (_name, transport) => {
   describe('EpmdServer on a shared host: a local process cannot take over a route', () => {
     let server: EpmdServer;
     const open: net.Socket[] = [];
-    const alive2 = (name: string, port: number, extra = Buffer.alloc(0)) => encodeAlive2Request({ port, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name, extra });
+    const alive2 = (name: string, port: number, extra = Buffer.alloc(0)) =>
+      encodeAlive2Request({ port, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, name, extra });
 
     beforeEach(async () => {
       server = new EpmdServer({

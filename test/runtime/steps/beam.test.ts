@@ -42,7 +42,9 @@ describe('beam step', () => {
     try {
       const port = (s.address() as net.AddressInfo).port;
       ctx.ports = { ...ctx.ports!, distPort: port };
-      await expect(beamStep.start(ctx)).rejects.toThrow(new RuntimeFailure(`service.distPort: port ${port} on 127.0.0.1 was taken by another process during boot; run again`));
+      await expect(beamStep.start(ctx)).rejects.toThrow(
+        new RuntimeFailure(`service.distPort: port ${port} on 127.0.0.1 was taken by another process during boot; run again`),
+      );
       expect(ctx.beam).toBeUndefined();
     } finally {
       s.close();

@@ -16,7 +16,12 @@ function query(port: number, name: string): Promise<ReturnType<typeof decodeResp
 describe('dns step', () => {
   test("answers the boot's host map on a free loopback port; stop closes it", async () => {
     const ctx = bootContext();
-    ctx.ports = { epmdPort: 4370, distPort: 9100, sidecarPort: 21000, upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: 19001 }] };
+    ctx.ports = {
+      epmdPort: 4370,
+      distPort: 9100,
+      sidecarPort: 21000,
+      upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: 19001 }],
+    };
     await dnsStep.start(ctx);
     const port = ctx.dns!.port;
     try {

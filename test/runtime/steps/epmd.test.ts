@@ -16,7 +16,12 @@ function lookup(address: string, port: number, name: string): Promise<ReturnType
 describe('epmd step', () => {
   test("serves the final upstream ports on each peer host's address and records its port; stop closes it", async () => {
     const ctx = bootContext();
-    ctx.ports = { epmdPort: 0, distPort: 9100, sidecarPort: 21000, upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: 19001 }] };
+    ctx.ports = {
+      epmdPort: 0,
+      distPort: 9100,
+      sidecarPort: 21000,
+      upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: 19001 }],
+    };
     await epmdStep.start(ctx);
     try {
       expect(ctx.ports.epmdPort).toBe(ctx.epmd!.port);

@@ -13,10 +13,16 @@ describe('proxy step', () => {
     const ctx = bootContext();
     const up = await probeFreePort('127.0.0.2');
     const pub = await probeFreePort('0.0.0.0');
-    ctx.ports = { epmdPort: 4370, distPort: 9100, sidecarPort: pub, upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }] };
+    const upstream = { node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up };
+    ctx.ports = { epmdPort: 4370, distPort: 9100, sidecarPort: pub, upstreams: [upstream] };
     // A stand-in for `consul connect proxy`: the same pid binds the listeners, after a moment.
     const fake = path.join(path.dirname(ctx.o.stateDir.dir), 'consul');
-    fs.writeFileSync(fake, `#!/bin/sh\nexec "${process.execPath}" -e "const n = require('net'); setTimeout(() => { n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0'); }, 200)"\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      fake,
+      `#!/bin/sh\nexec "${process.execPath}" -e "const n = require('net'); ` +
+        `setTimeout(() => { n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0'); }, 200)"\n`,
+      { mode: 0o755 },
+    );
     (ctx.o as any).consulBin = fake;
     (ctx.o as any).readyTimeoutMs = 10000;
     await proxyStep.start(ctx);
@@ -50,10 +56,21 @@ describe('proxy step', () => {
       service: async () => ({ Port: Number(fs.readFileSync(portFile, 'utf8')), Address: '', Proxy: { Upstreams: [] } }),
     };
     const ctx = bootContext({ agent });
-    ctx.ports = { epmdPort: 4370, distPort: 9100, sidecarPort: taken, upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }] };
+    ctx.ports = {
+      epmdPort: 4370,
+      distPort: 9100,
+      sidecarPort: taken,
+      upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }],
+    };
     const fake = path.join(dir, 'consul');
     // Like the built-in proxy: a listener that fails to bind is logged, the process stays up.
-    fs.writeFileSync(fake, `#!/bin/sh\nexec "${process.execPath}" -e "const n = require('net'); const p = Number(require('fs').readFileSync('${portFile}', 'utf8')); for (const [port, host] of [[${up}, '127.0.0.2'], [p, '0.0.0.0']]) n.createServer().on('error', (e) => console.log('listen error ' + e.code)).listen(port, host); setInterval(() => undefined, 1000)"\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      fake,
+      `#!/bin/sh\nexec "${process.execPath}" -e "const n = require('net'); const p = Number(require('fs').readFileSync('${portFile}', 'utf8')); ` +
+        `for (const [port, host] of [[${up}, '127.0.0.2'], [p, '0.0.0.0']]) ` +
+        `n.createServer().on('error', (e) => console.log('listen error ' + e.code)).listen(port, host); setInterval(() => undefined, 1000)"\n`,
+      { mode: 0o755 },
+    );
     (ctx.o as any).consulBin = fake;
     (ctx.o as any).readyTimeoutMs = 20000;
     const t0 = Date.now();
@@ -61,7 +78,9 @@ describe('proxy step', () => {
       await proxyStep.start(ctx);
       expect(Date.now() - t0).toBeLessThan(15000);
       expect(ctx.ports.sidecarPort).not.toBe(taken);
-      expect(ctx.logs).toContain(`the proxy cannot listen on 0.0.0.0:${taken} (public listener): another process holds that port; moving the sidecar`);
+      expect(ctx.logs).toContain(
+        `the proxy cannot listen on 0.0.0.0:${taken} (public listener): another process holds that port; moving the sidecar`,
+      );
       expect(ctx.logs).toContain(`proxy ready (builtin, pid ${ctx.proxy!.pid})`);
     } finally {
       await proxyStep.stop(ctx);
@@ -76,9 +95,19 @@ describe('proxy step', () => {
     const seen = path.join(dir, 'env.json');
     const agent = { baseUrl: 'https://127.0.0.1:8501', cliEnv: () => ({ CONSUL_CACERT: '/etc/consul/ca.pem', CONSUL_CLIENT_CERT: '/etc/consul/cli.pem', CONSUL_CLIENT_KEY: '/etc/consul/cli-key.pem' }) };
     const ctx = bootContext({ agent });
-    ctx.ports = { epmdPort: 4370, distPort: 9100, sidecarPort: pub, upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }] };
+    ctx.ports = {
+      epmdPort: 4370,
+      distPort: 9100,
+      sidecarPort: pub,
+      upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }],
+    };
     const fake = path.join(dir, 'consul');
-    fs.writeFileSync(fake, `#!/bin/sh\nexec "${process.execPath}" -e "require('fs').writeFileSync('${seen}', JSON.stringify({ env: process.env, argv: process.argv })); const n = require('net'); n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0')" -- "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      fake,
+      `#!/bin/sh\nexec "${process.execPath}" -e "require('fs').writeFileSync('${seen}', JSON.stringify({ env: process.env, argv: process.argv })); ` +
+        `const n = require('net'); n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0')" -- "$@"\n`,
+      { mode: 0o755 },
+    );
     (ctx.o as any).consulBin = fake;
     (ctx.o as any).readyTimeoutMs = 10000;
     try {
@@ -107,7 +136,13 @@ describe('proxy step', () => {
     (ctx as any).epmd = { setPeers: (p: any) => routes.push(p) };
     ctx.ports = { epmdPort: 4370, distPort: 9100, sidecarPort: pub, upstreams: [{ ...manifest.upstreams[0], address: '127.0.0.2', port: taken }] };
     const fake = path.join(dir, 'consul');
-    fs.writeFileSync(fake, `#!/bin/sh\nexec "${process.execPath}" -e "const n = require('net'); const p = Number(require('fs').readFileSync('${portFile}', 'utf8')); for (const [port, host] of [[p, '127.0.0.2'], [${pub}, '0.0.0.0']]) n.createServer().on('error', () => undefined).listen(port, host); setInterval(() => undefined, 1000)"\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      fake,
+      `#!/bin/sh\nexec "${process.execPath}" -e "const n = require('net'); const p = Number(require('fs').readFileSync('${portFile}', 'utf8')); ` +
+        `for (const [port, host] of [[p, '127.0.0.2'], [${pub}, '0.0.0.0']]) ` +
+        `n.createServer().on('error', () => undefined).listen(port, host); setInterval(() => undefined, 1000)"\n`,
+      { mode: 0o755 },
+    );
     (ctx.o as any).consulBin = fake;
     (ctx.o as any).readyTimeoutMs = 20000;
     try {

@@ -15,7 +15,10 @@ describe('state dir step', () => {
   test("a second helper's start fails and its stop leaves the first's dir and lock alone", async () => {
     const first = bootContext();
     await stateDirStep.start(first);
-    const second = { ...bootContext(), o: { ...bootContext().o, stateDir: new (first.o.stateDir.constructor as any)(first.o.stateDir.dir) } } as typeof first;
+    const second = {
+      ...bootContext(),
+      o: { ...bootContext().o, stateDir: new (first.o.stateDir.constructor as any)(first.o.stateDir.dir) },
+    } as typeof first;
     await expect(stateDirStep.start(second)).rejects.toBeInstanceOf(InstanceConflict);
     await stateDirStep.stop(second);
     expect(fs.existsSync(first.o.stateDir.lockPath)).toBe(true);

@@ -35,6 +35,8 @@ describe('AddressBook: a peer host keeps its loopback address for the helper\'s 
     book.assign(hosts(...many));
     const next = book.assign(hosts(...many.slice(1), ['new.test', '127.0.0.2']));
     expect(next.get('new.test')).toBe('127.0.0.2');
-    expect(() => book.assign(hosts(...many.slice(1), ['new.test', '127.0.0.2'], ['more.test', '127.0.0.5']))).toThrow(/more than 253 distinct peer hosts/);
+    expect(() => book.assign(hosts(...many.slice(1), ['new.test', '127.0.0.2'], ['more.test', '127.0.0.5']))).toThrow(
+      /more than 253 distinct peer hosts/,
+    );
   });
 });

@@ -28,8 +28,18 @@ describe('TopologyFollower', () => {
     const m = validateManifest(validManifest());
     epmd = new EpmdServer({ port: 0, addresses: ['127.0.0.1', '127.0.0.2', '127.0.0.3'], peers: [] });
     await epmd.start();
-    const o = { manifest: m, stateDir: new StateDir(dir), agent: new ConsulAgent({ address: fake.url }), log: (l: string) => logs.push(l) } as unknown as BootContext['o'];
-    ctx = { o, signal: new AbortController().signal, epmd, ports: { epmdPort: epmd.port, distPort: 9100, sidecarPort: 21000, upstreams: m.upstreams.map((u, i) => ({ ...u, port: 30001 + i })) } };
+    const o = {
+      manifest: m,
+      stateDir: new StateDir(dir),
+      agent: new ConsulAgent({ address: fake.url }),
+      log: (l: string) => logs.push(l),
+    } as unknown as BootContext['o'];
+    ctx = {
+      o,
+      signal: new AbortController().signal,
+      epmd,
+      ports: { epmdPort: epmd.port, distPort: 9100, sidecarPort: 21000, upstreams: m.upstreams.map((u, i) => ({ ...u, port: 30001 + i })) },
+    };
     ctx.version = versionOf(m, SOURCE);
   });
 
@@ -55,7 +65,9 @@ describe('TopologyFollower', () => {
   ])('%s is refused with a log line and state.json says so; the live version stays', async (_what, text, why) => {
     const f = new TopologyFollower(ctx, SOURCE);
     expect(await f.onVersion(text, 21)).toBe('refused');
-    expect(logs).toEqual([expect.stringMatching(new RegExp(`^manifest version 21 refused: .*${why.source}.*; still on the boot's version \\(sha256 [0-9a-f]{12}\\)$`))]);
+    expect(logs).toEqual([
+      expect.stringMatching(new RegExp(`^manifest version 21 refused: .*${why.source}.*; still on the boot's version \\(sha256 [0-9a-f]{12}\\)$`)),
+    ]);
     expect(state().refused).toMatchObject({ index: 21, reason: expect.stringMatching(why) });
     expect(state().version.sha256).toBe(ctx.version!.sha256);
     expect(ctx.manifest).toBeUndefined();
@@ -67,11 +79,17 @@ describe('TopologyFollower', () => {
     const f = new TopologyFollower(ctx, SOURCE);
     const before = ctx.ports;
     expect(await f.onVersion(JSON.stringify(next), 30)).toBe('failed');
-    expect(logs).toEqual([expect.stringMatching(/^manifest version 30 not applied: Consul agent answered 500 .*agent is sad; still on the boot's version .*, trying again$/)]);
+    expect(logs).toEqual([
+      expect.stringMatching(
+        /^manifest version 30 not applied: Consul agent answered 500 .*agent is sad; still on the boot's version .*, trying again$/,
+      ),
+    ]);
     expect(ctx.ports).toBe(before);
     expect(ctx.manifest).toBeUndefined();
     // The registration was attempted with the new upstream, then the old one restored.
-    const regs = fake.seen.filter((s) => s.url.startsWith('/v1/agent/service/register')).map((s) => JSON.parse(s.body).Connect.SidecarService.Proxy.Upstreams.length);
+    const regs = fake.seen
+      .filter((s) => s.url.startsWith('/v1/agent/service/register'))
+      .map((s) => JSON.parse(s.body).Connect.SidecarService.Proxy.Upstreams.length);
     expect(regs).toEqual([3, 2]);
   });
 });

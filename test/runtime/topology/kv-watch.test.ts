@@ -40,7 +40,14 @@ function watch(steps: Step[], outcome: (value: string | undefined) => VersionOut
 
 describe('KvWatch', () => {
   test('hands each new value over once, follows the index, resets it when it goes backwards or is not above 0', async () => {
-    const t = watch([{ index: 5, value: 'a' }, { index: 5, value: 'a' }, { index: 9, value: 'b' }, { index: 3, value: 'c' }, { index: 0, value: 'c' }, { index: 12, value: undefined }]);
+    const t = watch([
+      { index: 5, value: 'a' },
+      { index: 5, value: 'a' },
+      { index: 9, value: 'b' },
+      { index: 3, value: 'c' },
+      { index: 0, value: 'c' },
+      { index: 12, value: undefined },
+    ]);
     await t.done;
     await t.w.stop();
     expect(t.seen).toEqual([['a', 5], ['b', 9], ['c', 3], [undefined, 12]]);
@@ -51,13 +58,24 @@ describe('KvWatch', () => {
     const t = watch([new Error('connect ECONNREFUSED'), new Error('connect ECONNREFUSED'), { index: 4, value: 'a' }]);
     await t.done;
     await t.w.stop();
-    expect(t.logs).toEqual([expect.stringMatching(/^manifest watch: connect ECONNREFUSED; retrying in \d+ s$/), expect.stringMatching(/ECONNREFUSED/)]);
+    expect(t.logs).toEqual([
+      expect.stringMatching(/^manifest watch: connect ECONNREFUSED; retrying in \d+ s$/),
+      expect.stringMatching(/ECONNREFUSED/),
+    ]);
     expect(t.seen).toEqual([['a', 4]]);
   });
 
   test('a version that failed to apply is handed over again (index reset); a refused one is not', async () => {
     let tries = 0;
-    const t = watch([{ index: 4, value: 'a' }, { index: 4, value: 'a' }, { index: 6, value: 'bad' }, { index: 6, value: 'bad' }], (v) => (v === 'a' && tries++ === 0 ? 'failed' : v === 'bad' ? 'refused' : 'applied'));
+    const t = watch(
+      [
+        { index: 4, value: 'a' },
+        { index: 4, value: 'a' },
+        { index: 6, value: 'bad' },
+        { index: 6, value: 'bad' },
+      ],
+      (v) => (v === 'a' && tries++ === 0 ? 'failed' : v === 'bad' ? 'refused' : 'applied'),
+    );
     await t.done;
     await t.w.stop();
     expect(t.seen).toEqual([['a', 4], ['a', 4], ['bad', 6]]);

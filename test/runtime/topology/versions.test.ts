@@ -32,7 +32,9 @@ describe('refusal: what a running node cannot take', () => {
   ])('a changed %s is refused, naming the field', (field, change) => {
     const next = validManifest();
     change(next);
-    expect(refusal(live(), next)).toMatch(new RegExp(`manifest field '${field.replace('.', '\\.')}' changed from .* to .*: a running node cannot take it`));
+    expect(refusal(live(), next)).toMatch(
+      new RegExp(`manifest field '${field.replace('.', '\\.')}' changed from .* to .*: a running node cannot take it`),
+    );
   });
 });
 
