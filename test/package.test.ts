@@ -11,9 +11,11 @@ let packed: { files: string[]; read: (file: string) => string } | undefined;
 function tarball(): { files: string[]; read: (file: string) => string } {
   if (packed) return packed;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-pack-'));
-  const name = execFileSync('npm', ['pack', '--pack-destination', dir, '--loglevel=error'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
+  const out = execFileSync('npm', ['pack', '--pack-destination', dir, '--loglevel=error'], { cwd: ROOT, encoding: 'utf8' });
+  const name = out.trim().split('\n').pop()!;
   const file = path.join(dir, name);
-  const files = execFileSync('tar', ['-tzf', file], { encoding: 'utf8', maxBuffer: 16 << 20 }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
+  const listing = execFileSync('tar', ['-tzf', file], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const files = listing.trim().split('\n').map((f) => f.replace(/^package\//, ''));
   const read = (f: string) => execFileSync('tar', ['-xzOf', file, `package/${f}`], { encoding: 'utf8', maxBuffer: 16 << 20 });
   packed = { files, read };
   return packed;
@@ -44,7 +46,8 @@ describe('npm pack', () => {
 
   test('ships the helper bundle, its bin, the bundled dependencies and the jsii assembly', () => {
     const files = new Set(tarball().files);
-    for (const f of ['bin/meshx-node', 'lib/cli/meshx-node.bundle.js', 'node_modules/ajv/package.json', 'node_modules/commander/package.json', '.jsii']) {
+    const bundled = ['node_modules/ajv/package.json', 'node_modules/commander/package.json'];
+    for (const f of ['bin/meshx-node', 'lib/cli/meshx-node.bundle.js', '.jsii', ...bundled]) {
       expect(files.has(f)).toBe(true);
     }
     const jsii = JSON.parse(tarball().read('.jsii'));

@@ -61,7 +61,8 @@ describe('MeshPolicy', () => {
   test('forbidWildcardAllow reads entries resolved at synth (as the mesh writes its own)', () => {
     const { stack } = meshWith();
     const sources = [{ Name: '*', Action: 'allow' }];
-    new ConfigEntry(stack, 'Late', { kind: 'service-intentions', name: 'm-b', configJson: Lazy.stringValue({ produce: () => JSON.stringify({ Sources: sources }) }) });
+    const configJson = Lazy.stringValue({ produce: () => JSON.stringify({ Sources: sources }) });
+    new ConfigEntry(stack, 'Late', { kind: 'service-intentions', name: 'm-b', configJson });
     Aspects.of(stack).add(MeshPolicy.forbidWildcardAllow());
     expect(() => Testing.synth(stack)).toThrow('[test/Late] MeshPolicy.forbidWildcardAllow: service-intentions for m-b allows every service (*)');
   });

@@ -6,7 +6,8 @@ describe('SynthValue', () => {
     const stack = new TerraformStack(Testing.app(), 'test');
     let produced = 0;
     const token = SynthValue.string(() => `value ${++produced}`);
-    const resolve = (preparing: boolean) => Tokenization.resolve(token, { scope: stack, preparing, resolver: new DefaultTokenResolver(new StringConcat()) });
+    const resolver = new DefaultTokenResolver(new StringConcat());
+    const resolve = (preparing: boolean) => Tokenization.resolve(token, { scope: stack, preparing, resolver });
     expect(resolve(true)).toBe('');
     expect(produced).toBe(0);
     expect(resolve(false)).toBe('value 1');

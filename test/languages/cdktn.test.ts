@@ -114,7 +114,8 @@ test("cdktn-beside-cdktf: a 'cdktn' app over cdktf 0.21 resources fails at once,
   expectNpmAccepts(deps);
   const r = synth(c, deps);
   expect(r.status).not.toBe(0);
-  expect(r.stderr).toContain("[two-nodes/Mesh] the stack is a cdktn 0.24.0 stack, but meshx-node and @cdktf/provider-consul load 'cdktf' as cdktf 0.21.0");
+  expect(r.stderr).toContain("[two-nodes/Mesh] the stack is a cdktn 0.24.0 stack, but meshx-node and @cdktf/provider-consul load 'cdktf' "
+    + 'as cdktf 0.21.0');
   expect(r.stderr).toContain('add "overrides": {"cdktf": "npm:cdktn@0.24.0"} to the app\'s package.json and run npm install again');
   // Failed before synth: nothing written, and not cdktn's own TypeError.
   expect(r.stderr).not.toContain('_resetResolveDiscoveredProviderFeatureUsage is not a function');
