@@ -22,7 +22,7 @@ const layers = [
 // TODO(issue 23, lead): lib/runtime, lib/cli and lib/constructs are being restructured on other branches
 // and are not linted until they land; delete this list after the merge and fix what `npm run lint` finds.
 // MESHX_LINT_ALL=1 lints them already.
-const pendingRestructure = process.env.MESHX_LINT_ALL ? [] : ['lib/runtime/**', 'lib/cli/**', 'lib/constructs/**'];
+const pendingRestructure = process.env.MESHX_LINT_ALL ? [] : ['lib/runtime/**', 'lib/cli/**'];
 
 export default tseslint.config(
   {
