@@ -1,12 +1,12 @@
 import { ChildProcess } from 'node:child_process';
 import { NodeManifest, ProxyKind } from '../manifest/types';
-import { ConsulAgent } from './consul-agent';
+import { ConsulAgent } from './consul/agent';
 import { DnsServer } from './dns/server';
 import { EpmdServer } from './epmd/server';
 import { Logger } from './log';
 import { HeldPorts } from './ports';
-import { AclLogin } from './login';
-import { ProxySupervisor } from './proxy-supervisor';
+import { AclLogin } from './consul/login';
+import { ProxySupervisor } from './proxy/supervisor';
 import { ResolvedPorts } from './registration';
 import { ManifestVersion, RefusedVersion, StateDir } from './state-dir';
 

@@ -1,6 +1,6 @@
 import { SIDECAR_SUFFIX } from '../manifest/rules';
 import { ManifestUpstream, NodeManifest } from '../manifest/types';
-import { SidecarRegistration } from './consul-agent';
+import { SidecarRegistration } from './consul/agent';
 
 /** Ports in force for one boot (manifest zeros replaced). */
 export interface ResolvedPorts {

@@ -3,7 +3,7 @@ import { ManifestUpstream, NodeManifest } from '../../manifest/types';
 import { BootContext, liveManifest } from '../context';
 import { RuntimeFailure } from '../errors';
 import { resolvePort } from '../ports';
-import { waitProxyReady } from '../proxy-ready';
+import { waitProxyReady } from '../proxy/readiness';
 import { portsFromSidecar, ResolvedPorts, serviceDefinition, sidecarId } from '../registration';
 import { writeLiveFiles } from './outputs';
 import { UpstreamPlan } from './versions';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { validateManifest } from '../../../lib/manifest/validate';
-import { ConsulAgent } from '../../../lib/runtime/consul-agent';
+import { ConsulAgent } from '../../../lib/runtime/consul/agent';
 import { BootContext } from '../../../lib/runtime/context';
 import { EpmdServer } from '../../../lib/runtime/epmd/server';
 import { StateDir } from '../../../lib/runtime/state-dir';
