@@ -1,50 +1,54 @@
 import { EventEmitter } from 'node:events';
-import { BootStep } from '../../lib/runtime/context';
-import { bootSteps, NodeRuntime } from '../../lib/runtime/node-runtime';
+import { NodeRuntime } from '../../lib/runtime/node-runtime';
+import { BootStep } from '../../lib/runtime/steps/boot-step';
 import { validManifest } from '../fixtures/manifests';
 
 /** Fake steps around a fake BEAM: what the runtime does with them, without real processes. */
 function fakes(opts: { proxyWaits?: boolean } = {}) {
   const events: string[] = [];
-  const beam = Object.assign(new EventEmitter(), { pid: 1, exitCode: null as number | null, signalCode: null, kill: (sig: string) => void events.push(`kill ${sig}`) });
+  const process = Object.assign(new EventEmitter(), { pid: 1, exitCode: null as number | null, signalCode: null, kill: (sig: string) => void events.push(`kill ${sig}`) });
   const epmd = new EventEmitter();
   const step = (name: string, start: BootStep['start'] = async () => undefined, stop: BootStep['stop'] = async () => undefined): BootStep => ({
     name,
-    start: async (ctx) => {
+    start: async (signal) => {
       events.push(`start ${name}`);
-      await start(ctx);
+      await start(signal);
     },
-    stop: async (ctx) => {
+    stop: async () => {
       events.push(`stop ${name}`);
-      await stop(ctx);
+      await stop();
     },
   });
   let proxyStarted: () => void = () => undefined;
   const proxyStarting = new Promise<void>((r) => (proxyStarted = r));
+  const beam = { process: process as never, spawnedAt: 0, exitCode: undefined as number | undefined, killNow: false };
+  const beamStep = step(
+    'beam',
+    async () => {
+      beam.spawnedAt = Date.now();
+      process.once('exit', (code: number) => (beam.exitCode = code));
+    },
+    async () => {
+      // As stopChild: the BEAM exits 0 on SIGTERM.
+      if (beam.exitCode === undefined) beam.exitCode = beam.killNow ? 137 : 0;
+    },
+  );
+  const kill = () => {
+    beam.killNow = true;
+    process.kill('SIGKILL');
+  };
   const steps = [
-    step('epmd', async (ctx) => {
-      ctx.epmd = epmd as never;
-    }),
-    step('proxy-ready', async (ctx) => {
+    step('epmd'),
+    step('proxy-ready', async (signal) => {
       proxyStarted();
-      if (opts.proxyWaits) await new Promise((r) => ctx.signal.addEventListener('abort', r));
+      if (opts.proxyWaits) await new Promise((r) => signal.addEventListener('abort', r));
     }),
-    step(
-      'beam',
-      async (ctx) => {
-        ctx.beam = beam as never;
-        ctx.beamSpawnedAt = Date.now();
-        beam.once('exit', (code: number) => (ctx.beamExitCode = code));
-      },
-      async (ctx) => {
-        // As stopChild: the BEAM exits 0 on SIGTERM.
-        if (ctx.beamExitCode === undefined) ctx.beamExitCode = ctx.killNow ? 137 : 0;
-      },
-    ),
+    { ...beamStep, kill },
   ];
   const logs: string[] = [];
-  const node = new NodeRuntime({ manifest: validManifest(), command: ['erl'], log: (l: string) => logs.push(l) } as never, steps);
-  return { node, events, beam, epmd, logs, proxyStarting };
+  const o = { manifest: validManifest(), command: ['erl'], log: (l: string) => logs.push(l) } as never;
+  const node = new NodeRuntime(o, { steps, beam, epmd: { server: epmd as never } });
+  return { node, events, beam: process, epmd, logs, proxyStarting };
 }
 
 describe('NodeRuntime', () => {
@@ -85,12 +89,5 @@ describe('NodeRuntime', () => {
     node.kill();
     expect(await done).toBe(137);
     expect(events).toContain('kill SIGKILL');
-  });
-});
-
-describe('bootSteps', () => {
-  test('with --kv the manifest watch comes last (started after the BEAM, stopped first); --manifest and --from have none', () => {
-    expect(bootSteps({ kvKey: 'meshx/shop/nodes/shop-orders' }).map((st) => st.name)).toEqual(['state-dir', 'ports', 'register', 'epmd', 'dns', 'proxy-ready', 'health', 'beam', 'watch']);
-    expect(bootSteps({}).map((st) => st.name)).not.toContain('watch');
   });
 });

@@ -85,10 +85,12 @@ export class AclLogin {
     return this.secret !== undefined;
   }
 
-  /** Logs in once (no-op when logged in); a refusal is a RuntimeFailure (exit 1), bad input an InputError (exit 2). */
-  public async login(): Promise<void> {
-    if (this.secret) return;
-    await this.attempt();
+  /**
+   * Logs in once (no-op when logged in) and gives the token's secret; a refusal is a
+   * RuntimeFailure (exit 1), bad input an InputError (exit 2).
+   */
+  public async login(): Promise<string> {
+    return this.secret ?? this.attempt();
   }
 
   private async attempt(): Promise<string> {

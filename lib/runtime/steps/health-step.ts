@@ -1,12 +1,29 @@
+import { EventEmitter } from 'node:events';
+import { splitNodeName } from '../../manifest/names';
 import { durationMs } from '../../manifest/rules';
 import { CheckStatus, ConsulError } from '../consul/agent';
-import { BootContext, BootStep, liveManifest } from '../context';
-import { Registration } from '../epmd/server';
-import { waitProxyReady } from '../proxy/readiness';
-import { beamCheckId, distCheckDefinition, serviceDefinition } from '../registration';
 import { ServiceWatch } from '../consul/service-watch';
+import { Registration } from '../epmd/server';
 import { whyFailed } from '../errors';
-import { splitNodeName } from '../../manifest/names';
+import { LiveRegistration } from '../live-registration';
+import { waitProxyReady } from '../proxy/readiness';
+import { ProxySupervisor } from '../proxy/supervisor';
+import { beamCheckId } from '../registration';
+import { RunOptions } from '../run-options';
+import { BootStep, Picked, Registered, Serving } from './boot-step';
+
+type HealthOptions = Pick<RunOptions, 'agent' | 'log' | 'manifest' | 'proxyKind' | 'readyTimeoutMs'>;
+
+/** What health follows: the registration in force, the EPMD's registrations, the proxy's life. */
+export interface HealthInputs {
+  readonly registration: LiveRegistration;
+  /** Emits `registered` and `unregistered` (EpmdServer). */
+  readonly epmd: EventEmitter;
+  /** Emits `exit` and `spawn` (ProxySupervisor). */
+  readonly proxy: EventEmitter & Pick<ProxySupervisor, 'pid' | 'restartCount'>;
+  /** Envoy's admin listener, for readiness after a restart. */
+  readonly adminBind?: string;
+}
 
 /**
  * The node's health on the agent. One TTL check the helper sets as things change: passing while
@@ -28,48 +45,46 @@ export class Health {
   private reregistering?: Promise<void>;
   private readonly refreshMs: number;
 
-  constructor(private readonly ctx: BootContext) {
-    this.refreshMs = refreshInterval(durationMs(ctx.o.manifest.service.ttl));
+  constructor(private readonly o: HealthOptions, private readonly node: HealthInputs) {
+    this.refreshMs = refreshInterval(durationMs(o.manifest.service.ttl));
   }
 
   public async start(): Promise<void> {
-    const { ctx } = this;
-    const alive = splitNodeName(ctx.o.manifest.node).alive;
-    ctx.epmd!.on('registered', (r: Registration) => {
+    const { o, node } = this;
+    const alive = splitNodeName(o.manifest.node).alive;
+    node.epmd.on('registered', (r: Registration) => {
       if (r.name !== alive || this.stopped) return;
-      this.beamUp = r.port === ctx.ports!.distPort;
-      void Promise.all([this.beamUp && !ctx.distCheck ? this.registerDistCheck() : undefined, this.report()]);
+      this.beamUp = r.port === node.registration.ports.distPort;
+      void Promise.all([this.beamUp && !node.registration.distCheck ? this.registerDistCheck() : undefined, this.report()]);
     });
-    ctx.epmd!.on('unregistered', (r: Registration) => {
+    node.epmd.on('unregistered', (r: Registration) => {
       if (r.name !== alive || this.stopped) return;
       this.beamUp = false;
       void this.report();
     });
-    ctx.proxy!.on('exit', () => {
+    node.proxy.on('exit', () => {
       if (this.stopped) return;
       this.proxyUp = false;
       void this.report();
     });
-    ctx.proxy!.on('spawn', () => this.proxyRestarted());
+    node.proxy.on('spawn', () => this.proxyRestarted());
     this.watch = new ServiceWatch({
-      agent: ctx.o.agent,
-      serviceId: ctx.o.manifest.service.id,
+      agent: o.agent,
+      serviceId: o.manifest.service.id,
       waitS: Math.max(1, Math.round(this.refreshMs / 1000)),
       onPresent: (resumed) => this.refresh(resumed),
       onMissing: () => this.reregister(),
-      log: ctx.o.log,
+      log: o.log,
     });
     this.watch.start();
   }
 
   /** The BEAM listens (it registered its port): from now on the agent dials it too. */
   private async registerDistCheck(): Promise<void> {
-    const { ctx } = this;
     try {
-      await ctx.o.agent.registerCheck(distCheckDefinition(liveManifest(ctx), ctx.ports!));
-      ctx.distCheck = true;
+      await this.node.registration.addDistCheck();
     } catch (e) {
-      ctx.o.log(`the agent's check on the BEAM's distribution port not registered: ${whyFailed(e)}`);
+      this.o.log(`the agent's check on the BEAM's distribution port not registered: ${whyFailed(e)}`);
     }
   }
 
@@ -88,25 +103,27 @@ export class Health {
   }
 
   private proxyRestarted(): void {
-    const { ctx } = this;
+    const { o, node } = this;
     if (this.stopped) return;
-    waitProxyReady(ctx.ports!, { kind: ctx.o.proxyKind, adminBind: ctx.adminBind, timeoutMs: ctx.o.readyTimeoutMs, proxy: ctx.proxy! }).then(
+    const ready = { kind: o.proxyKind, adminBind: node.adminBind, timeoutMs: o.readyTimeoutMs, proxy: node.proxy };
+    waitProxyReady(node.registration.ports, ready).then(
       () => {
         if (this.stopped) return;
-        ctx.o.log(`proxy back (pid ${ctx.proxy!.pid})`);
+        o.log(`proxy back (pid ${node.proxy.pid})`);
         this.proxyUp = true;
         void this.report();
       },
-      (e) => ctx.o.log(`proxy not ready after restart: ${(e as Error).message}`),
+      (e) => o.log(`proxy not ready after restart: ${(e as Error).message}`),
     );
   }
 
   /** The check's status and output; the output names what is down. */
   private check(): [string, CheckStatus, string] {
-    const { ctx } = this;
-    const m = ctx.o.manifest;
-    const beam = this.beamUp ? `${m.node} registered on 127.0.0.1:${ctx.ports!.distPort}` : `${m.node} is not registered with EPMD on port ${ctx.ports!.distPort}`;
-    const proxy = this.proxyUp ? `${ctx.o.proxyKind} proxy pid ${ctx.proxy!.pid} accepting` : `sidecar proxy down (restart ${ctx.proxy!.restartCount})`;
+    const { o, node } = this;
+    const m = o.manifest;
+    const dist = node.registration.ports.distPort;
+    const beam = this.beamUp ? `${m.node} registered on 127.0.0.1:${dist}` : `${m.node} is not registered with EPMD on port ${dist}`;
+    const proxy = this.proxyUp ? `${o.proxyKind} proxy pid ${node.proxy.pid} accepting` : `sidecar proxy down (restart ${node.proxy.restartCount})`;
     if (this.beamUp && this.proxyUp) return [beamCheckId(m), 'passing', `${beam}; ${proxy}`];
     return [beamCheckId(m), 'critical', [this.beamUp ? '' : beam, this.proxyUp ? '' : proxy].filter(Boolean).join('; ')];
   }
@@ -118,7 +135,7 @@ export class Health {
   }
 
   private logChange([, status, line]: [string, CheckStatus, string]): void {
-    if (status !== this.lastReported || (status === 'critical' && line !== this.lastLine)) this.ctx.o.log(`health ${status}: ${line}`);
+    if (status !== this.lastReported || (status === 'critical' && line !== this.lastLine)) this.o.log(`health ${status}: ${line}`);
     this.lastReported = status;
     this.lastLine = line;
   }
@@ -131,7 +148,7 @@ export class Health {
     } catch (e) {
       if (this.stopped) return false;
       if (!(e instanceof ConsulError && (e.status === 404 || e.status === 500))) {
-        this.ctx.o.log(`health update failed: ${whyFailed(e)}`);
+        this.o.log(`health update failed: ${whyFailed(e)}`);
         return false;
       }
     }
@@ -140,7 +157,7 @@ export class Health {
   }
 
   private async send([id, status, output]: [string, CheckStatus, string]): Promise<void> {
-    await this.ctx.o.agent.updateTtl(id, status, output);
+    await this.o.agent.updateTtl(id, status, output);
     this.lastPushAt = Date.now();
   }
 
@@ -152,11 +169,10 @@ export class Health {
   }
 
   private async registerAgain(): Promise<void> {
-    const { ctx } = this;
-    const { o } = ctx;
+    const { o } = this;
     o.log(`the agent no longer knows ${o.manifest.service.id}; registering again`);
     try {
-      await o.agent.registerService(serviceDefinition(liveManifest(ctx), ctx.ports!, process.pid, ctx.distCheck));
+      await this.node.registration.register();
       const check = this.check();
       await this.send(check);
       this.logChange(check);
@@ -167,22 +183,36 @@ export class Health {
   }
 }
 
+/** What the health step reads of the steps before it. */
+export interface HealthStepInputs {
+  readonly ports: Picked;
+  readonly register: Registered;
+  readonly epmd: Serving<EventEmitter>;
+  readonly proxy: Serving<HealthInputs['proxy']>;
+}
+
 /** Health as a boot step: watching starts before the BEAM, ends before anything is undone. */
-export const healthStep: BootStep & { of: WeakMap<BootContext, Health> } = {
-  name: 'health',
-  of: new WeakMap(),
-  async start(ctx) {
-    const h = new Health(ctx);
-    healthStep.of.set(ctx, h);
-    await h.start();
-  },
-  preStop(ctx) {
-    void healthStep.of.get(ctx)?.stop();
-  },
-  async stop(ctx) {
-    await healthStep.of.get(ctx)?.stop();
-  },
-};
+export class HealthStep implements BootStep {
+  public readonly name = 'health';
+  private health?: Health;
+
+  constructor(private readonly o: HealthOptions, private readonly from: HealthStepInputs) {}
+
+  public async start(): Promise<void> {
+    const { from } = this;
+    const node = { registration: from.register.registration, epmd: from.epmd.server, proxy: from.proxy.server, adminBind: from.ports.picks.adminBind };
+    this.health = new Health(this.o, node);
+    await this.health.start();
+  }
+
+  public preStop(): void {
+    void this.health?.stop();
+  }
+
+  public async stop(): Promise<void> {
+    await this.health?.stop();
+  }
+}
 
 /** How often the TTL is refreshed: a third of it (a late answer does not let it lapse), within a blocking query's longest wait (10 min). */
 export function refreshInterval(ttlMs: number): number {

@@ -5,7 +5,6 @@ import { loginOptions } from '../../../lib/cli/run';
 import { ConsulAgent } from '../../../lib/runtime/consul/agent';
 import { InputError, RuntimeFailure } from '../../../lib/runtime/errors';
 import { AclLogin, loginRefusal, readBearerToken } from '../../../lib/runtime/consul/login';
-import { bootSteps } from '../../../lib/runtime/node-runtime';
 import { StateDir } from '../../../lib/runtime/state-dir';
 import { fakeAgent } from '../../util';
 
@@ -169,13 +168,5 @@ describe('StateDir token file', () => {
     expect(fs.readFileSync(sd.tokenPath, 'utf8')).toBe('s2\n');
     sd.remove();
     expect(fs.existsSync(sd.dir)).toBe(false);
-  });
-});
-
-describe('boot steps', () => {
-  test('the login step comes right after the state dir (undone last but one), and only with a login', () => {
-    const login = {} as AclLogin;
-    expect(bootSteps({ login }).map((s) => s.name)).toEqual(['state-dir', 'login', 'ports', 'register', 'epmd', 'dns', 'proxy-ready', 'health', 'beam']);
-    expect(bootSteps({}).map((s) => s.name)).toEqual(['state-dir', 'ports', 'register', 'epmd', 'dns', 'proxy-ready', 'health', 'beam']);
   });
 });

@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import { decodePort2Response, encodePortPlease2Request } from '../../../lib/runtime/epmd/codec';
-import { epmdStep } from '../../../lib/runtime/steps/epmd-step';
-import { bootContext } from '../../fixtures/context';
+import { EpmdStep } from '../../../lib/runtime/steps/epmd-step';
+import { registered, runOptions, somePorts } from '../../fixtures/run-options';
 
 function lookup(address: string, port: number, name: string): Promise<ReturnType<typeof decodePort2Response>> {
   return new Promise((resolve, reject) => {
@@ -15,16 +15,17 @@ function lookup(address: string, port: number, name: string): Promise<ReturnType
 
 describe('epmd step', () => {
   test("serves the final upstream ports on each peer host's address and records its port; stop closes it", async () => {
-    const ctx = bootContext();
-    ctx.ports = { epmdPort: 0, distPort: 9100, sidecarPort: 21000, upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: 19001 }] };
-    await epmdStep.start(ctx);
+    const o = runOptions();
+    const step = new EpmdStep(o, { register: registered(o, somePorts()) });
+    await step.start();
+    const port = step.server.port;
     try {
-      expect(ctx.ports.epmdPort).toBe(ctx.epmd!.port);
-      expect((await lookup('127.0.0.2', ctx.ports.epmdPort, 'billing')).info!.port).toBe(19001);
-      expect(ctx.logs).toContain(`epmd :${ctx.ports.epmdPort} on 127.0.0.1, 127.0.0.2 (libuv handles)`);
+      expect(port).toBeGreaterThan(0);
+      expect((await lookup('127.0.0.2', port, 'billing')).info!.port).toBe(19001);
+      expect(o.logs).toContain(`epmd :${port} on 127.0.0.1, 127.0.0.2 (libuv handles)`);
     } finally {
-      await epmdStep.stop(ctx);
+      await step.stop();
     }
-    await expect(lookup('127.0.0.2', ctx.ports.epmdPort, 'billing')).rejects.toThrow(/ECONNREFUSED/);
+    await expect(lookup('127.0.0.2', port, 'billing')).rejects.toThrow(/ECONNREFUSED/);
   });
 });

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ConsulError } from '../../../lib/runtime/consul/agent';
+import { LiveRegistration } from '../../../lib/runtime/live-registration';
 import { Health, refreshInterval } from '../../../lib/runtime/steps/health-step';
 import { validManifest } from '../../fixtures/manifests';
 
@@ -32,7 +33,9 @@ function setup(ttl = '15s') {
   const epmd = new EventEmitter();
   const proxy = Object.assign(new EventEmitter(), { pid: 123, restartCount: 0 });
   const m = { ...validManifest(), service: { ...validManifest().service, ttl } };
-  const ctx: any = { o: { manifest: m, agent, log: () => undefined, proxyKind: 'builtin', readyTimeoutMs: 1000 }, signal: new AbortController().signal, ports: { epmdPort: 4370, distPort: 9100, sidecarPort: 21000, upstreams: [] }, epmd, proxy };
+  const o: any = { manifest: m, agent, log: () => undefined, proxyKind: 'builtin', readyTimeoutMs: 1000 };
+  const registration = new LiveRegistration(o, { distPort: 9100, sidecarPort: 21000, upstreams: [] });
+  const ctx = { o, node: { registration, epmd, proxy } };
   /** Resolves once the calls satisfy `done`. */
   const until = async (done: () => boolean) => {
     while (!done()) await new Promise<void>((r) => waiters.push(r));
@@ -54,7 +57,7 @@ describe('health', () => {
 
   test("passes only when the node's own name registered with the manifest's distribution port", async () => {
     const { ctx, epmd, beamStatus, next } = setup();
-    const h = new Health(ctx);
+    const h = new Health(ctx.o, ctx.node);
     await h.start();
     try {
       epmd.emit('registered', reg('orders', 9999));
@@ -79,7 +82,7 @@ describe('health', () => {
       outputs.push(output);
       await update(id, status);
     };
-    const h = new Health(ctx);
+    const h = new Health(ctx.o, ctx.node);
     await h.start();
     try {
       epmd.emit('registered', reg('orders', 9100));
@@ -99,7 +102,7 @@ describe('health', () => {
     const { ctx, epmd } = setup();
     const updates: string[] = [];
     ctx.o.agent.updateTtl = async (id: string) => void updates.push(id);
-    const h = new Health(ctx);
+    const h = new Health(ctx.o, ctx.node);
     await h.start();
     await h.stop();
     epmd.emit('registered', reg('orders', 9100));
@@ -109,12 +112,12 @@ describe('health', () => {
 
   test("the BEAM registered: the agent's TCP check on it, once; then only a blocking watch: an idle helper sends nothing more", async () => {
     const { ctx, epmd, calls, until, answer, pending } = setup('5m');
-    const h = new Health(ctx);
+    const h = new Health(ctx.o, ctx.node);
     await h.start();
     try {
       epmd.emit('registered', reg('orders', 9100));
       await until(() => calls.includes('update shop-orders:beam passing'));
-      expect(ctx.distCheck).toBe(true);
+      expect(ctx.node.registration.distCheck).toBe(true);
       epmd.emit('unregistered', reg('orders', 9100));
       epmd.emit('registered', reg('orders', 9100));
       await until(() => calls.filter((c) => c === 'update shop-orders:beam passing').length === 2);
@@ -132,7 +135,7 @@ describe('health', () => {
     const { ctx, epmd, calls, until, answer, pending } = setup('5m');
     let now = 1_000_000;
     const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
-    const h = new Health(ctx);
+    const h = new Health(ctx.o, ctx.node);
     try {
       await h.start();
       epmd.emit('registered', reg('orders', 9100));
@@ -166,7 +169,7 @@ describe('health', () => {
       await new Promise((r) => setTimeout(r, 20));
       await register(d);
     };
-    const h = new Health(ctx);
+    const h = new Health(ctx.o, ctx.node);
     await h.start();
     try {
       await until(() => pending.length === 1);
@@ -190,7 +193,7 @@ describe('health', () => {
       calls.push('watch failed');
       return Promise.reject(Object.assign(new Error('request failed'), { cause: new Error('socket hang up') }));
     };
-    const h = new Health(ctx);
+    const h = new Health(ctx.o, ctx.node);
     try {
       await h.start();
       epmd.emit('registered', reg('orders', 9100));

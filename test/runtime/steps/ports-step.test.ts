@@ -2,21 +2,22 @@ import * as net from 'node:net';
 import { ManifestUpstream } from '../../../lib/manifest/types';
 import { RuntimeFailure } from '../../../lib/runtime/errors';
 import { isFree } from '../../../lib/runtime/ports';
-import { portsStep, releaseHeld } from '../../../lib/runtime/steps/ports-step';
-import { bootContext } from '../../fixtures/context';
+import { PortsStep } from '../../../lib/runtime/steps/ports-step';
 import { validManifest } from '../../fixtures/manifests';
+import { runOptions } from '../../fixtures/run-options';
 
 describe('ports step', () => {
-  test('picks free ports for zeros; the EPMD port stays 0 until the EPMD step', async () => {
-    const ctx = bootContext();
-    await portsStep.start(ctx);
+  test('picks free ports for zeros; the sidecar port stays 0 until the registration', async () => {
+    const step = new PortsStep(runOptions());
+    await step.start();
     try {
-      expect(ctx.ports!.distPort).toBeGreaterThan(0);
-      expect(ctx.ports!.upstreams.map((u) => u.port).every((p) => p > 0)).toBe(true);
-      expect(ctx.ports!.epmdPort).toBe(0);
-      expect(ctx.ports!.sidecarPort).toBe(0);
+      const { ports } = step.picks;
+      expect(ports.distPort).toBeGreaterThan(0);
+      expect(ports.upstreams.map((u) => u.port).every((p) => p > 0)).toBe(true);
+      expect(ports.sidecarPort).toBe(0);
+      expect(step.picks.adminBind).toBeUndefined();
     } finally {
-      await portsStep.stop(ctx);
+      await step.stop();
     }
   });
 
@@ -27,11 +28,12 @@ describe('ports step', () => {
       const taken = (s.address() as net.AddressInfo).port;
       const m = validManifest();
       m.epmdPort = taken;
-      const ctx = bootContext({ manifest: m });
-      await expect(portsStep.start(ctx)).rejects.toThrow(new RuntimeFailure(`epmdPort: port ${taken} on 127.0.0.1 is already in use`));
+      const step = new PortsStep(runOptions({ manifest: m }));
+      await expect(step.start()).rejects.toThrow(new RuntimeFailure(`epmdPort: port ${taken} on 127.0.0.1 is already in use`));
       // The runner undoes a step that failed half-way: the picks it held are released.
-      await portsStep.stop(ctx);
-      expect([...ctx.held!.dist, ...ctx.held!.proxy]).toEqual([]);
+      await step.stop();
+      expect([...step.held.dist, ...step.held.proxy]).toEqual([]);
+      expect(() => step.picks).toThrow("boot step 'ports' has not started: its result is not there yet");
     } finally {
       s.close();
     }
@@ -44,26 +46,42 @@ describe('ports step', () => {
     const draws = [0.25, 0.25, 0.25, 0.5, 0.25, 0.75, 0.25, 0.9];
     const spy = jest.spyOn(Math, 'random').mockImplementation(() => draws.shift() ?? 0.6);
     try {
-      const ctx = bootContext({ manifest: m });
-      await portsStep.start(ctx);
-      await portsStep.stop(ctx);
-      const ports = [ctx.ports!.distPort, ...ctx.ports!.upstreams.map((u) => u.port)];
-      expect(new Set(ports).size).toBe(ports.length);
+      const step = new PortsStep(runOptions({ manifest: m }));
+      await step.start();
+      await step.stop();
+      const { ports } = step.picks;
+      const all = [ports.distPort, ...ports.upstreams.map((u) => u.port)];
+      expect(new Set(all).size).toBe(all.length);
     } finally {
       spy.mockRestore();
     }
   });
 
   test('picks stay held until their consumer takes them; stop releases what was not handed over', async () => {
-    const ctx = bootContext();
-    await portsStep.start(ctx);
-    const upstream = ctx.ports!.upstreams[0];
-    expect(await isFree('127.0.0.1', ctx.ports!.distPort)).toBe(false);
+    const step = new PortsStep(runOptions());
+    await step.start();
+    const { ports, held } = step.picks;
+    const upstream = ports.upstreams[0];
+    expect(await isFree('127.0.0.1', ports.distPort)).toBe(false);
     expect(await isFree(upstream.address, upstream.port)).toBe(false);
-    await releaseHeld(ctx, 'proxy');
+    await held.release('proxy');
     expect(await isFree(upstream.address, upstream.port)).toBe(true);
-    expect(await isFree('127.0.0.1', ctx.ports!.distPort)).toBe(false);
-    await portsStep.stop(ctx);
-    expect(await isFree('127.0.0.1', ctx.ports!.distPort)).toBe(true);
+    expect(await isFree('127.0.0.1', ports.distPort)).toBe(false);
+    await step.stop();
+    expect(await isFree('127.0.0.1', ports.distPort)).toBe(true);
+  });
+
+  test('with Envoy: an admin listener picked and held for the proxy', async () => {
+    const o = runOptions();
+    (o as any).proxyKind = 'envoy';
+    const step = new PortsStep(o);
+    await step.start();
+    try {
+      const admin = Number(step.picks.adminBind?.split(':')[1]);
+      expect(step.picks.adminBind).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(await isFree('127.0.0.1', admin)).toBe(false);
+    } finally {
+      await step.stop();
+    }
   });
 });

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { probeFreePort } from '../../../lib/runtime/ports';
 import { HELPER_PID_META } from '../../../lib/runtime/registration';
 import { InstanceConflict } from '../../../lib/runtime/state-dir';
-import { registrationStep } from '../../../lib/runtime/steps/registration-step';
-import { bootContext } from '../../fixtures/context';
+import { RegistrationStep } from '../../../lib/runtime/steps/registration-step';
+import { picked, runOptions } from '../../fixtures/run-options';
 import { standInHelper } from '../../util';
 
 // The port the fake agent assigns: free on this host (the step proves it free).
@@ -31,16 +31,15 @@ function fakeAgent(existing?: { Meta: Record<string, string> }) {
 }
 
 describe('registration step', () => {
-  const ports = { epmdPort: 0, distPort: 9100, sidecarPort: 0, upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: 19001 }, { node: 'stock@stock-1.shop.test', service: 'shop-stock', address: '127.0.0.3', port: 19002 }] };
+  const ports = { distPort: 9100, sidecarPort: 0, upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: 19001 }, { node: 'stock@stock-1.shop.test', service: 'shop-stock', address: '127.0.0.3', port: 19002 }] };
 
   test('registers with the helper pid and reads back the ports the agent put in force; stop deregisters', async () => {
     const { agent, calls } = fakeAgent();
-    const ctx = bootContext({ agent });
-    ctx.ports = ports;
-    await registrationStep.start(ctx);
-    expect(ctx.ports.sidecarPort).toBe(assigned);
+    const step = new RegistrationStep(runOptions({ agent }), { ports: picked(ports) });
+    await step.start();
+    expect(step.registration.ports.sidecarPort).toBe(assigned);
     expect((await agent.service('shop-orders')).Meta[HELPER_PID_META]).toBe(String(process.pid));
-    await registrationStep.stop(ctx);
+    await step.stop();
     expect(calls).toEqual(['register shop-orders', 'deregister shop-orders']);
   });
 
@@ -48,10 +47,9 @@ describe('registration step', () => {
     const other = await standInHelper();
     try {
       const { agent, calls } = fakeAgent({ Meta: { [HELPER_PID_META]: String(other.pid) } });
-      const ctx = bootContext({ agent });
-      ctx.ports = ports;
-      await expect(registrationStep.start(ctx)).rejects.toThrow(new InstanceConflict(`already running: shop-orders is registered with the agent by helper pid ${other.pid}; stop it first (this run changed nothing)`));
-      await registrationStep.stop(ctx);
+      const step = new RegistrationStep(runOptions({ agent }), { ports: picked(ports) });
+      await expect(step.start()).rejects.toThrow(new InstanceConflict(`already running: shop-orders is registered with the agent by helper pid ${other.pid}; stop it first (this run changed nothing)`));
+      await step.stop();
       expect(calls).toEqual([]);
     } finally {
       other.kill('SIGKILL');
@@ -60,9 +58,8 @@ describe('registration step', () => {
 
   test('a registration left by a helper that is gone is replaced', async () => {
     const { agent, calls } = fakeAgent({ Meta: { [HELPER_PID_META]: String(spawnSync('true').pid) } });
-    const ctx = bootContext({ agent });
-    ctx.ports = ports;
-    await registrationStep.start(ctx);
+    const step = new RegistrationStep(runOptions({ agent }), { ports: picked(ports) });
+    await step.start();
     expect(calls).toEqual(['register shop-orders']);
   });
 });
