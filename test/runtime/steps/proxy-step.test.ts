@@ -43,6 +43,34 @@ describe('proxy step', () => {
     expect(o.logs.filter((l) => /restarting/.test(l))).toEqual([]);
   });
 
+  test('after a new login: registered again (the agent syncs with the new token), the proxy restarted to read it', async () => {
+    const registrations: any[] = [];
+    const o = runOptions({ agent: { baseUrl: 'http://127.0.0.1:1', registerService: async (d: any) => void registrations.push(d) } });
+    const up = await probeFreePort('127.0.0.2');
+    const pub = await probeFreePort('0.0.0.0');
+    const ports = { distPort: 9100, sidecarPort: pub, upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }] };
+    let renewed: () => Promise<void> = async () => undefined;
+    const token = { tokenFile: o.stateDir.tokenPath, onRenewed: (then: () => Promise<void>) => void (renewed = then) };
+    const step = new ProxyStep(o, { token, ports: picked(ports), register: registered(o, ports), epmd: serving({ setPeers: () => undefined }) });
+    const fake = path.join(path.dirname(o.stateDir.dir), 'consul');
+    const listen = `n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0')`;
+    fs.writeFileSync(fake, `#!/bin/sh\nexec "${process.execPath}" -e "const n = require('net'); ${listen}"\n`, { mode: 0o755 });
+    (o as any).consulBin = fake;
+    (o as any).readyTimeoutMs = 10000;
+    await step.start(new AbortController().signal);
+    const first = step.server.pid!;
+    try {
+      await renewed();
+      expect(registrations.map((d) => [d.ID, d.Connect.SidecarService.Port])).toEqual([['shop-orders', pub]]);
+      expect(o.logs).toContain('registered shop-orders again with the new token');
+      expect(isAlive(first)).toBe(false);
+      expect(step.server.pid).not.toBe(first);
+      expect(step.server.running).toBe(true);
+    } finally {
+      await step.stop();
+    }
+  });
+
   test('a public port taken by another process after it was proven free: the sidecar moves and the proxy starts again', async () => {
     const up = await probeFreePort('127.0.0.2');
     // Someone else holds the port the agent gave the sidecar.
