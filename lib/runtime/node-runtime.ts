@@ -65,7 +65,9 @@ export class NodeRuntime {
 
   private async finish(sig: NodeJS.Signals | undefined): Promise<number> {
     const { beam } = this.boot;
-    if (!sig && beam.exitCode !== undefined) this.o.log(`${this.o.command[0]} exited (${beam.process.signalCode ?? `code ${beam.process.exitCode}`})`);
+    if (!sig && beam.exitCode !== undefined) {
+      this.o.log(`${this.o.command[0]} exited (${beam.process.signalCode ?? `code ${beam.process.exitCode}`})`);
+    }
     await this.runner.stop();
     const code = beam.exitCode ?? 1;
     this.o.log(`stopped; exit ${code}`);

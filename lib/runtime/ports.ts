@@ -121,11 +121,17 @@ export async function resolvePort(field: string, address: string, port: number, 
   return r.port;
 }
 
+/** A port resolved for a field; `held` when it was picked (bound until its consumer binds it). */
+export interface PortReserved {
+  readonly port: number;
+  readonly held?: Reservation;
+}
+
 /**
  * As resolvePort, but a picked port stays held (`held`) until its consumer is about to bind it;
  * a fixed one is only proven free (the manifest chose it: no other helper draws it).
  */
-export async function reservePort(field: string, address: string, port: number, taken = new Set<string>()): Promise<{ port: number; held?: Reservation }> {
+export async function reservePort(field: string, address: string, port: number, taken = new Set<string>()): Promise<PortReserved> {
   try {
     if (port === 0) {
       const held = await reserveFreePort(address, taken);

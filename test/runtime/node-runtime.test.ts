@@ -6,7 +6,12 @@ import { validManifest } from '../fixtures/manifests';
 /** Fake steps around a fake BEAM: what the runtime does with them, without real processes. */
 function fakes(opts: { proxyWaits?: boolean } = {}) {
   const events: string[] = [];
-  const process = Object.assign(new EventEmitter(), { pid: 1, exitCode: null as number | null, signalCode: null, kill: (sig: string) => void events.push(`kill ${sig}`) });
+  const process = Object.assign(new EventEmitter(), {
+    pid: 1,
+    exitCode: null as number | null,
+    signalCode: null,
+    kill: (sig: string) => void events.push(`kill ${sig}`),
+  });
   const epmd = new EventEmitter();
   const step = (name: string, start: BootStep['start'] = async () => undefined, stop: BootStep['stop'] = async () => undefined): BootStep => ({
     name,

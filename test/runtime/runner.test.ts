@@ -32,7 +32,16 @@ describe('boot step runner', () => {
   test('a failing step is named; it and the steps before it are undone in reverse; later steps never start', async () => {
     const { events, step } = recorder();
     const log: string[] = [];
-    const runner = new Runner([step('a'), step('b', async () => { throw new Error('port taken'); }), step('c')], (m) => log.push(m));
+    const runner = new Runner(
+      [
+        step('a'),
+        step('b', async () => {
+          throw new Error('port taken');
+        }),
+        step('c'),
+      ],
+      (m) => log.push(m),
+    );
     await expect(runner.start()).rejects.toThrow(new RuntimeFailure('port taken'));
     await runner.stop();
     expect(log).toEqual(["boot step 'b' failed: port taken; undoing b, a"]);
@@ -43,7 +52,16 @@ describe('boot step runner', () => {
     const { events, step } = recorder();
     const log: string[] = [];
     let sawAbort = false;
-    const waits = step('proxy-ready', (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => { sawAbort = true; resolve(); })));
+    const waits = step(
+      'proxy-ready',
+      (signal) =>
+        new Promise<void>((resolve) =>
+          signal.addEventListener('abort', () => {
+            sawAbort = true;
+            resolve();
+          }),
+        ),
+    );
     const runner = new Runner([step('a'), waits, step('beam')], (m) => log.push(m));
     const started = runner.start();
     setImmediate(() => runner.abort('SIGTERM'));
@@ -58,7 +76,13 @@ describe('boot step runner', () => {
   test('a stop that fails is logged and the others still run', async () => {
     const { events, step } = recorder();
     const log: string[] = [];
-    const broken: BootStep = { name: 'broken', start: async () => undefined, stop: async () => { throw new Error('agent gone'); } };
+    const broken: BootStep = {
+      name: 'broken',
+      start: async () => undefined,
+      stop: async () => {
+        throw new Error('agent gone');
+      },
+    };
     const runner = new Runner([step('a'), broken, step('c')], (m) => log.push(m));
     await runner.start();
     await runner.stop();
@@ -71,7 +95,14 @@ describe('boot step runner', () => {
     let finishRegistering: () => void = () => undefined;
     const registering: BootStep = {
       name: 'register',
-      start: () => new Promise<void>((resolve) => (finishRegistering = () => { events.push('registered'); resolve(); })),
+      start: () =>
+        new Promise<void>(
+          (resolve) =>
+            (finishRegistering = () => {
+              events.push('registered');
+              resolve();
+            }),
+        ),
       stop: async () => void events.push('deregistered'),
     };
     const runner = new Runner([registering], () => undefined);

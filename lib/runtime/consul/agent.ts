@@ -43,6 +43,14 @@ export interface AgentAnswer {
 
 export type CheckStatus = 'passing' | 'warning' | 'critical';
 
+/** One request's overrides: `token` (null: none), `renew: false` skips the renewal on 403, its own timeout, an abort. */
+export interface RequestOptions {
+  readonly token?: string | null;
+  readonly renew?: boolean;
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
 /** Normalises CONSUL_HTTP_ADDR-style addresses to a base URL. */
 export function agentBaseUrl(address: string, ssl = false): string {
   if (address.startsWith('unix://')) throw new Error(`unix socket agent addresses are not supported: ${address}`);
@@ -99,7 +107,7 @@ export class ConsulAgent {
    * One request; `body` is sent as JSON, or as is when it is a string and `raw` is set.
    * `opts.token` overrides the agent's token (null: none); `opts.renew: false` skips the renewal on 403.
    */
-  public async request(method: string, path: string, body?: unknown, raw = false, opts: { token?: string | null; renew?: boolean; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<AgentAnswer> {
+  public async request(method: string, path: string, body?: unknown, raw = false, opts: RequestOptions = {}): Promise<AgentAnswer> {
     const token = opts.token === null ? undefined : opts.token ?? this.token;
     const r = await this.send(method, path, body, raw, token, opts);
     if (r.status !== 403 || opts.token !== undefined || opts.renew === false || !this.renew || !/ACL not found/i.test(r.text)) return r;
@@ -119,7 +127,7 @@ export class ConsulAgent {
     return this.send(method, path, body, raw, this.token, opts);
   }
 
-  private async send(method: string, path: string, body: unknown, raw: boolean, token: string | undefined, o: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<AgentAnswer> {
+  private async send(method: string, path: string, body: unknown, raw: boolean, token?: string, o: RequestOptions = {}): Promise<AgentAnswer> {
     const headers: Record<string, string> = {};
     if (token) headers['X-Consul-Token'] = token;
     if (body !== undefined && !raw) headers['Content-Type'] = 'application/json';
@@ -133,7 +141,8 @@ export class ConsulAgent {
       const e = err as NodeJS.ErrnoException;
       if (e.name === 'AbortError') throw e; // a stop, not a failure of the agent
       const why = this.secure ? explainTlsError(e, this.tls) : undefined;
-      throw Object.assign(new Error(`request to ${this.baseUrl}${path} failed`), { cause: why ? Object.assign(new Error(why), { code: e.code }) : e });
+      const cause = why ? Object.assign(new Error(why), { code: e.code }) : e;
+      throw Object.assign(new Error(`request to ${this.baseUrl}${path} failed`), { cause });
     }
   }
 
@@ -239,7 +248,10 @@ export class ConsulAgent {
         lastError = whyFailed(e);
       }
       const left = until - Date.now();
-      if (left <= 0) throw new Error(`cannot reach the Consul agent at ${this.baseUrl} within ${Math.round(deadlineMs / 1000)}s (${attempt} attempts): ${lastError}`);
+      if (left <= 0) {
+        const within = `within ${Math.round(deadlineMs / 1000)}s (${attempt} attempts)`;
+        throw new Error(`cannot reach the Consul agent at ${this.baseUrl} ${within}: ${lastError}`);
+      }
       if (attempt === 1 || attempt % 5 === 0) log(`waiting for the Consul agent at ${this.baseUrl}: ${lastError}`);
       await new Promise((r) => setTimeout(r, Math.min(delay, left)));
       delay = Math.min(delay * 2, 5000);

@@ -33,15 +33,31 @@ export class HttpClient {
   constructor(public readonly baseUrl: string, tls: HttpTlsOptions = {}) {
     this.secure = baseUrl.startsWith('https:');
     this.agent = this.secure
-      ? new (https().Agent)({ keepAlive: true, maxSockets: 8, ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.servername, rejectUnauthorized: tls.rejectUnauthorized ?? true })
+      ? new (https().Agent)({
+          keepAlive: true,
+          maxSockets: 8,
+          ca: tls.ca,
+          cert: tls.cert,
+          key: tls.key,
+          servername: tls.servername,
+          rejectUnauthorized: tls.rejectUnauthorized ?? true,
+        })
       : new http.Agent({ keepAlive: true, maxSockets: 8 });
   }
 
   /** Sends one request; rejects on a network error, when no answer came within timeoutMs, or on `signal`. */
-  public request(method: string, path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<HttpResponse> {
+  public request(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<HttpResponse> {
     const send = this.secure ? https().request : http.request;
+    const withLength = body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) };
     return new Promise((resolve, reject) => {
-      const req = send(this.baseUrl + path, { method, headers: body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, agent: this.agent }, (res) => {
+      const req = send(this.baseUrl + path, { method, headers: withLength, agent: this.agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));

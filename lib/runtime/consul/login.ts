@@ -55,13 +55,18 @@ export function loginRefusal(method: string, status: number, body: string): stri
   const text = body.trim().slice(0, 300);
   const why = (() => {
     if (/token is expired|\(exp\)/i.test(text)) return 'the JWT has expired (exp): mint a new one';
-    if (/not valid yet|\(nbf\)|\(iat\)/i.test(text)) return 'the JWT is not valid yet (nbf): check the clocks, and that it carries iat or nbf (Consul 1.8.7 refuses a JWT with neither this way)';
+    if (/not valid yet|\(nbf\)|\(iat\)/i.test(text)) {
+      return 'the JWT is not valid yet (nbf): check the clocks, and that it carries iat or nbf (Consul 1.8.7 refuses a JWT with neither this way)';
+    }
     if (/no known key|signature/i.test(text)) return 'the JWT is not signed by a key the auth method trusts (a JWT of another issuer?)';
     if (/aud claim|audience/i.test(text)) return "the JWT's audience (aud) is not one the auth method accepts";
     if (/issuer|\(iss\)/i.test(text)) return "the JWT's issuer (iss) is not the auth method's";
     if (/error parsing token|malformed|invalid character/i.test(text)) return 'the agent cannot parse the JWT';
     if (/auth method .*not found|ACL not found/i.test(text)) return `the auth method '${method}' does not exist (--login-method)`;
-    if (status === 403 && /permission denied/i.test(text)) return `the JWT is valid, but no binding rule of '${method}' matches it: its service claim names no node of this mesh (a JWT for another node?)`;
+    if (status === 403 && /permission denied/i.test(text)) {
+      const why = 'its service claim names no node of this mesh (a JWT for another node?)';
+      return `the JWT is valid, but no binding rule of '${method}' matches it: ${why}`;
+    }
     if (/ACL support disabled|ACLs? (are )?disabled/i.test(text)) return 'the agent has ACLs disabled: run without --login-method';
     return 'refused';
   })();
@@ -98,7 +103,8 @@ export class AclLogin {
     const bearer = readBearerToken(this.o.bearerTokenFile);
     let r: { status: number; text: string };
     try {
-      r = await agent.request('POST', '/v1/acl/login', { AuthMethod: method, BearerToken: bearer, Meta: { meshx_node: this.o.node, host: os.hostname() } }, false, { token: null });
+      const body = { AuthMethod: method, BearerToken: bearer, Meta: { meshx_node: this.o.node, host: os.hostname() } };
+      r = await agent.request('POST', '/v1/acl/login', body, false, { token: null });
     } catch (e) {
       throw new RuntimeFailure(`login to auth method '${method}' failed: ${whyFailed(e)}`);
     }

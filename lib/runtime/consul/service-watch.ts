@@ -46,7 +46,9 @@ export class ServiceWatch extends BlockingLoop {
         failures++;
         const maxMs = this.o.backoffMaxMs ?? 5000;
         // Once per outage, then every tenth try: an agent down for minutes does not flood the log.
-        if (failures === 1 || failures % 10 === 0) this.o.log(`agent watch of ${this.o.serviceId}: ${whyFailed(e)}; trying again, at most ${maxMs / 1000} s apart`);
+        if (failures === 1 || failures % 10 === 0) {
+          this.o.log(`agent watch of ${this.o.serviceId}: ${whyFailed(e)}; trying again, at most ${maxMs / 1000} s apart`);
+        }
         const wait = backoffMs(failures, this.o.backoffBaseMs ?? 500, maxMs);
         await this.sleep(wait);
         hash = '';
@@ -58,7 +60,8 @@ export class ServiceWatch extends BlockingLoop {
       failures = 0;
       hash = answer.hash;
       // The handlers log their own failures; the next answer tries again.
-      await (answer.present ? this.o.onPresent(resumed) : this.o.onMissing()).catch((e) => this.o.log(`agent watch of ${this.o.serviceId}: ${whyFailed(e)}`));
+      const handled = answer.present ? this.o.onPresent(resumed) : this.o.onMissing();
+      await handled.catch((e) => this.o.log(`agent watch of ${this.o.serviceId}: ${whyFailed(e)}`));
       // Re-registered: ask again soon without a hash. An agent that sends no hash cannot block:
       // then this is a poll once per wait.
       if (!answer.present) await this.sleep(this.o.backoffBaseMs ?? 500);

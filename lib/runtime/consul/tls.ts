@@ -39,7 +39,9 @@ export interface AgentTlsFlags {
 export function agentTlsOptions(flags: AgentTlsFlags, env: NodeJS.ProcessEnv): AgentTlsOptions {
   const pick = (flag: string | undefined, name: string) => flag ?? (env[name] || undefined);
   const verifyEnv = env.CONSUL_HTTP_SSL_VERIFY;
-  if (verifyEnv !== undefined && verifyEnv !== '' && !/^(true|false|1|0)$/i.test(verifyEnv)) throw new InputError(`$CONSUL_HTTP_SSL_VERIFY must be true or false, got '${verifyEnv}'`);
+  if (verifyEnv !== undefined && verifyEnv !== '' && !/^(true|false|1|0)$/i.test(verifyEnv)) {
+    throw new InputError(`$CONSUL_HTTP_SSL_VERIFY must be true or false, got '${verifyEnv}'`);
+  }
   const o: AgentTlsOptions = {
     caFile: pick(flags.caFile, 'CONSUL_CACERT'),
     caPath: pick(flags.caPath, 'CONSUL_CAPATH'),
@@ -109,7 +111,19 @@ export function tlsCliEnv(o: AgentTlsOptions): Record<string, string> {
   return env;
 }
 
-const UNTRUSTED = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED']);
+const UNTRUSTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+]);
+
+/** A TLS alert that says the server wanted (another) client certificate, by OpenSSL code or in the message. */
+const CLIENT_CERT_ALERT = /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|HANDSHAKE_FAILURE|CERTIFICATE_UNKNOWN)/;
+const CLIENT_CERT_ALERT_TEXT = /alert (certificate required|bad certificate|unknown ca|certificate unknown)/i;
 
 /**
  * Says in words which TLS setting a connection error points at, or undefined when it is not a
@@ -119,18 +133,30 @@ const UNTRUSTED = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_
 export function explainTlsError(e: NodeJS.ErrnoException & { reason?: string }, o: AgentTlsOptions): string | undefined {
   const code = e.code ?? '';
   const msg = e.message ?? '';
-  if (UNTRUSTED.has(code)) return `the agent's certificate is not trusted by the CA given (--ca-file/--ca-path, $CONSUL_CACERT/$CONSUL_CAPATH${o.caFile || o.caPath ? '' : ': none given'}): ${code}`;
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `the agent's certificate does not name the host dialled (set --tls-server-name or $CONSUL_TLS_SERVER_NAME): ${e.reason ?? msg}`;
+  if (UNTRUSTED.has(code)) {
+    const given = o.caFile || o.caPath ? '' : ': none given';
+    return `the agent's certificate is not trusted by the CA given (--ca-file/--ca-path, $CONSUL_CACERT/$CONSUL_CAPATH${given}): ${code}`;
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `the agent's certificate does not name the host dialled (set --tls-server-name or $CONSUL_TLS_SERVER_NAME): ${e.reason ?? msg}`;
+  }
   if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return `the agent's certificate is not valid now: ${code}`;
-  const alert = /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|HANDSHAKE_FAILURE|CERTIFICATE_UNKNOWN)/.exec(code) ?? /alert (certificate required|bad certificate|unknown ca|certificate unknown)/i.exec(msg);
+  const alert = CLIENT_CERT_ALERT.exec(code) ?? CLIENT_CERT_ALERT_TEXT.exec(msg);
   if (alert) {
+    const which = `TLS alert ${alert[1].toLowerCase().replace(/_/g, ' ')}`;
     return o.clientCert
-      ? `the agent refused our client certificate (--client-cert, $CONSUL_CLIENT_CERT; is it signed by the agent's CA?): TLS alert ${alert[1].toLowerCase().replace(/_/g, ' ')}`
-      : `the agent requires a client certificate (verify_incoming): set --client-cert and --client-key (or $CONSUL_CLIENT_CERT and $CONSUL_CLIENT_KEY): TLS alert ${alert[1].toLowerCase().replace(/_/g, ' ')}`;
+      ? `the agent refused our client certificate (--client-cert, $CONSUL_CLIENT_CERT; is it signed by the agent's CA?): ${which}`
+      : 'the agent requires a client certificate (verify_incoming): set --client-cert and --client-key ' +
+          `(or $CONSUL_CLIENT_CERT and $CONSUL_CLIENT_KEY): ${which}`;
   }
   // Some servers close without an alert the client gets to read (TLS 1.3 checks the client's
   // certificate after the client finished its handshake).
-  if (code === 'ECONNRESET' || /socket hang up/.test(msg)) return `the agent closed the TLS connection: with verify_incoming it does so for a missing or untrusted client certificate (--client-cert/--client-key, $CONSUL_CLIENT_CERT/$CONSUL_CLIENT_KEY${o.clientCert ? '' : ': none given'})`;
-  if (code === 'EPROTO' && /wrong version number|packet length too long/i.test(msg)) return 'the agent does not speak TLS on this port (use an http:// address, or the agent\'s HTTPS port)';
+  if (code === 'ECONNRESET' || /socket hang up/.test(msg)) {
+    const flags = `--client-cert/--client-key, $CONSUL_CLIENT_CERT/$CONSUL_CLIENT_KEY${o.clientCert ? '' : ': none given'}`;
+    return `the agent closed the TLS connection: with verify_incoming it does so for a missing or untrusted client certificate (${flags})`;
+  }
+  if (code === 'EPROTO' && /wrong version number|packet length too long/i.test(msg)) {
+    return 'the agent does not speak TLS on this port (use an http:// address, or the agent\'s HTTPS port)';
+  }
   return undefined;
 }

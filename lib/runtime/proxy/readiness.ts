@@ -38,7 +38,8 @@ async function listening(targets: Array<{ address: string; port: number }>, pid:
 export async function waitProxyReady(ports: ResolvedPorts, o: ReadyOptions): Promise<void> {
   const until = Date.now() + o.timeoutMs;
   // The public listener binds every address (0.0.0.0).
-  const targets = [...ports.upstreams.map((u) => ({ address: u.address, port: u.port, what: `upstream ${u.service}` })), { address: '0.0.0.0', port: ports.sidecarPort, what: 'public listener' }];
+  const upstreams = ports.upstreams.map((u) => ({ address: u.address, port: u.port, what: `upstream ${u.service}` }));
+  const targets = [...upstreams, { address: '0.0.0.0', port: ports.sidecarPort, what: 'public listener' }];
   let pending = targets;
   for (;;) {
     if (o.signal?.aborted) throw new RuntimeFailure('proxy readiness: stopped');

@@ -78,7 +78,8 @@ export class BeamStep implements BootStep {
   private async spawn(distPort: number, epmdPort: number): Promise<void> {
     const { o } = this;
     const m = o.manifest;
-    const env = beamEnvironment(withoutTokens(o.env), { node: m.node, epmdPort, distPort, inetrcPath: o.stateDir.inetrcPath, stateDir: o.stateDir.dir });
+    const { inetrcPath, dir: stateDir } = o.stateDir;
+    const env = beamEnvironment(withoutTokens(o.env), { node: m.node, epmdPort, distPort, inetrcPath, stateDir });
     const beam = spawnTied(o.command, { env, stdio: 'inherit' });
     this.beam = beam;
     this.startedAt = Date.now();

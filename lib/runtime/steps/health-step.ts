@@ -200,8 +200,8 @@ export class HealthStep implements BootStep {
 
   public async start(): Promise<void> {
     const { from } = this;
-    const node = { registration: from.register.registration, epmd: from.epmd.server, proxy: from.proxy.server, adminBind: from.ports.picks.adminBind };
-    this.health = new Health(this.o, node);
+    const { registration } = from.register;
+    this.health = new Health(this.o, { registration, epmd: from.epmd.server, proxy: from.proxy.server, adminBind: from.ports.picks.adminBind });
     await this.health.start();
   }
 

@@ -8,7 +8,10 @@ import { sidecarId } from '../registration';
 import { RunOptions } from '../run-options';
 import { BootStep, made, Picked, Registered, Serving, TokenSource } from './boot-step';
 
-type ProxyOptions = Pick<RunOptions, 'agent' | 'consulBin' | 'env' | 'envoyBin' | 'grpcAddr' | 'log' | 'manifest' | 'proxyKind' | 'proxyOutput' | 'readyTimeoutMs'>;
+type ProxyOptions = Pick<
+  RunOptions,
+  'agent' | 'consulBin' | 'env' | 'envoyBin' | 'grpcAddr' | 'log' | 'manifest' | 'proxyKind' | 'proxyOutput' | 'readyTimeoutMs'
+>;
 
 /** What the proxy step reads of the steps before it. */
 export interface ProxyInputs {

@@ -48,8 +48,8 @@ export class RegistrationStep implements BootStep {
     const existing = await o.agent.service<{ Meta?: Record<string, string> }>(o.manifest.service.id);
     const pid = Number(existing?.Meta?.[HELPER_PID_META]);
     if (pid && pid !== process.pid && helperAlive(pid)) {
-      const id = o.manifest.service.id;
-      throw new InstanceConflict(`already running: ${id} is registered with the agent by helper pid ${pid}; stop it first (this run changed nothing)`);
+      const why = `${o.manifest.service.id} is registered with the agent by helper pid ${pid}; stop it first (this run changed nothing)`;
+      throw new InstanceConflict(`already running: ${why}`);
     }
   }
 }

@@ -4,7 +4,9 @@ import { fakeAgent } from '../../util';
 
 describe('ConsulAgent', () => {
   test('kvWatch: a blocking query with index and wait, the X-Consul-Index answered, 404 as a deleted key', async () => {
-    const fake = await fakeAgent((req) => (req.url!.includes('gone') ? [404, '', { 'X-Consul-Index': '77' }] : [200, '{"m":1}', { 'X-Consul-Index': '42' }]));
+    const fake = await fakeAgent((req) =>
+      req.url!.includes('gone') ? [404, '', { 'X-Consul-Index': '77' }] : [200, '{"m":1}', { 'X-Consul-Index': '42' }],
+    );
     const agent = new ConsulAgent({ address: fake.url, token: 'secret-token' });
     expect(await agent.kvWatch('meshx/m/nodes/a', 40, 300)).toEqual({ index: 42, value: '{"m":1}' });
     expect(await agent.kvWatch('meshx/m/nodes/gone', 0, 5)).toEqual({ index: 77, value: undefined });
@@ -29,7 +31,11 @@ describe('ConsulAgent', () => {
     expect(await agent.serviceWatch('gone', 'h1', 5)).toEqual({ present: false, hash: '' });
     await expect(agent.serviceWatch('a', '', 1, AbortSignal.abort())).rejects.toThrow(/abort/i);
     fake.close();
-    expect(fake.seen.map((s) => s.url)).toEqual(['/v1/agent/service/shop%3Aa', '/v1/agent/service/shop%3Aa?hash=h1&wait=100s', '/v1/agent/service/gone?hash=h1&wait=5s']);
+    expect(fake.seen.map((s) => s.url)).toEqual([
+      '/v1/agent/service/shop%3Aa',
+      '/v1/agent/service/shop%3Aa?hash=h1&wait=100s',
+      '/v1/agent/service/gone?hash=h1&wait=5s',
+    ]);
     expect(fake.seen.every((s) => s.token === 'secret-token')).toBe(true);
   });
 
@@ -43,7 +49,11 @@ describe('ConsulAgent', () => {
   });
 
   test('sends the token header, JSON bodies, raw KV values; 404s are "absent"', async () => {
-    const fake = await fakeAgent((req) => (req.url!.startsWith('/v1/kv/missing') || req.url!.startsWith('/v1/agent/service/nope') ? [404, ''] : [200, req.url!.startsWith('/v1/kv/') ? 'value' : '{}']));
+    const fake = await fakeAgent((req) =>
+      req.url!.startsWith('/v1/kv/missing') || req.url!.startsWith('/v1/agent/service/nope')
+        ? [404, '']
+        : [200, req.url!.startsWith('/v1/kv/') ? 'value' : '{}'],
+    );
     const agent = new ConsulAgent({ address: fake.url, token: 'secret-token' });
     await agent.registerService({ ID: 'a' });
     await agent.updateTtl('a:beam', 'passing', 'ok');
@@ -71,14 +81,21 @@ describe('ConsulAgent', () => {
     const fake = await fakeAgent(() => [403, 'Permission denied']);
     const agent = new ConsulAgent({ address: fake.url });
     await expect(agent.registerService({})).rejects.toThrow(ConsulError);
-    await expect(agent.registerService({})).rejects.toThrow('Consul agent answered 403 to /v1/agent/service/register?replace-existing-checks=true (permission denied: check the token): Permission denied');
+    await expect(agent.registerService({})).rejects.toThrow(
+      'Consul agent answered 403 to /v1/agent/service/register?replace-existing-checks=true (permission denied: check the token): Permission denied',
+    );
     // /agent/self needs agent:read, which a node token may lack: the agent is reachable all the same.
     await expect(agent.waitReachable(1000, () => undefined)).resolves.toEqual({ nodeName: '', version: '' });
     fake.close();
   });
 
   test('waitReachable retries with backoff, then names the address, the deadline and the attempts', async () => {
-    const port = await new Promise<number>((r) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => r(p)); }); });
+    const port = await new Promise<number>((r) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => r(p));
+      });
+    });
     const logs: string[] = [];
     const t0 = Date.now();
     await expect(new ConsulAgent({ address: `127.0.0.1:${port}` }).waitReachable(1500, (m) => logs.push(m))).rejects.toThrow(
@@ -114,10 +131,19 @@ describe('ConsulAgent over HTTPS with verify_incoming (as Consul agents with TLS
 
   beforeAll(async () => {
     const https = await import('node:https');
-    server = https.createServer({ cert: read('dc1-server-consul-0.pem'), key: read('dc1-server-consul-0-key.pem'), ca: read('consul-agent-ca.pem'), requestCert: true, rejectUnauthorized: true }, (_req, res) => {
-      res.writeHead(200);
-      res.end(JSON.stringify({ Config: { NodeName: 'tls-agent', Version: '1.14.11' } }));
-    });
+    server = https.createServer(
+      {
+        cert: read('dc1-server-consul-0.pem'),
+        key: read('dc1-server-consul-0-key.pem'),
+        ca: read('consul-agent-ca.pem'),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (_req, res) => {
+        res.writeHead(200);
+        res.end(JSON.stringify({ Config: { NodeName: 'tls-agent', Version: '1.14.11' } }));
+      },
+    );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `https://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
   });
@@ -149,7 +175,9 @@ describe('ConsulAgent over HTTPS with verify_incoming (as Consul agents with TLS
   test('a wrong CA, a missing or foreign client certificate, a wrong server name: each says which', async () => {
     expect(await failure(client({ ...good, caFile: f('other/consul-agent-ca.pem') }))).toMatch(/not trusted by the CA given/);
     expect(await failure(client({ caFile: good.caFile }))).toMatch(/requires a client certificate/);
-    expect(await failure(client({ ...good, clientCert: f('other/dc1-cli-consul-0.pem'), clientKey: f('other/dc1-cli-consul-0-key.pem') }))).toMatch(/refused our client certificate|closed the TLS connection: .* untrusted client certificate/);
+    expect(await failure(client({ ...good, clientCert: f('other/dc1-cli-consul-0.pem'), clientKey: f('other/dc1-cli-consul-0-key.pem') }))).toMatch(
+      /refused our client certificate|closed the TLS connection: .* untrusted client certificate/,
+    );
     expect(await failure(client({ ...good, serverName: 'client.dc9.consul' }))).toMatch(/does not name the host dialled \(set --tls-server-name/);
   });
 

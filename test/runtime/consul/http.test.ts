@@ -66,13 +66,64 @@ describe('HttpClient', () => {
     let tlsPort: number;
     beforeAll(async () => {
       const ossl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-      ossl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=test CA']);
-      for (const [n, san] of [['server', 'DNS:server.dc1.consul'], ['client', 'DNS:client.dc1.consul']]) {
-        ossl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${n}.key`, '-out', `${n}.csr`, '-subj', `/CN=${n}`]);
+      ossl([
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.pem',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=test CA',
+      ]);
+      for (const [n, san] of [
+        ['server', 'DNS:server.dc1.consul'],
+        ['client', 'DNS:client.dc1.consul'],
+      ]) {
+        ossl([
+          'req',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          `${n}.key`,
+          '-out',
+          `${n}.csr`,
+          '-subj',
+          `/CN=${n}`,
+        ]);
         fs.writeFileSync(path.join(dir, `${n}.cnf`), `subjectAltName=${san}\nextendedKeyUsage=serverAuth,clientAuth\n`);
-        ossl(['x509', '-req', '-in', `${n}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${n}.pem`, '-days', '1', '-extfile', `${n}.cnf`]);
+        ossl([
+          'x509',
+          '-req',
+          '-in',
+          `${n}.csr`,
+          '-CA',
+          'ca.pem',
+          '-CAkey',
+          'ca.key',
+          '-CAcreateserial',
+          '-out',
+          `${n}.pem`,
+          '-days',
+          '1',
+          '-extfile',
+          `${n}.cnf`,
+        ]);
       }
-      tlsServer = https.createServer({ key: file('server.key'), cert: file('server.pem'), ca: file('ca.pem'), requestCert: true, rejectUnauthorized: true }, (_req, res) => res.end('secure'));
+      tlsServer = https.createServer(
+        { key: file('server.key'), cert: file('server.pem'), ca: file('ca.pem'), requestCert: true, rejectUnauthorized: true },
+        (_req, res) => res.end('secure'),
+      );
       tlsPort = await listen(tlsServer);
     });
     afterAll(() => {
@@ -81,23 +132,41 @@ describe('HttpClient', () => {
     });
 
     it('verifies the server against the CA and the server name, and presents the client certificate', async () => {
-      const c = new HttpClient(`https://127.0.0.1:${tlsPort}`, { ca: file('ca.pem'), cert: file('client.pem'), key: file('client.key'), servername: 'server.dc1.consul' });
+      const c = new HttpClient(`https://127.0.0.1:${tlsPort}`, {
+        ca: file('ca.pem'),
+        cert: file('client.pem'),
+        key: file('client.key'),
+        servername: 'server.dc1.consul',
+      });
       const r = await c.request('GET', '/', {}, undefined, 5000);
       expect([r.status, r.text]).toEqual([200, 'secure']);
       c.close();
     });
 
     it('refuses a server whose certificate does not match the server name', async () => {
-      const c = new HttpClient(`https://127.0.0.1:${tlsPort}`, { ca: file('ca.pem'), cert: file('client.pem'), key: file('client.key'), servername: 'other.dc1.consul' });
+      const c = new HttpClient(`https://127.0.0.1:${tlsPort}`, {
+        ca: file('ca.pem'),
+        cert: file('client.pem'),
+        key: file('client.key'),
+        servername: 'other.dc1.consul',
+      });
       await expect(c.request('GET', '/', {}, undefined, 5000)).rejects.toThrow(/other\.dc1\.consul/);
       c.close();
     });
 
     it('refuses a server signed by another CA unless verification is off', async () => {
-      const wrongCa = new HttpClient(`https://127.0.0.1:${tlsPort}`, { cert: file('client.pem'), key: file('client.key'), servername: 'server.dc1.consul' });
+      const wrongCa = new HttpClient(`https://127.0.0.1:${tlsPort}`, {
+        cert: file('client.pem'),
+        key: file('client.key'),
+        servername: 'server.dc1.consul',
+      });
       await expect(wrongCa.request('GET', '/', {}, undefined, 5000)).rejects.toThrow(/certificate/i);
       wrongCa.close();
-      const noVerify = new HttpClient(`https://127.0.0.1:${tlsPort}`, { cert: file('client.pem'), key: file('client.key'), rejectUnauthorized: false });
+      const noVerify = new HttpClient(`https://127.0.0.1:${tlsPort}`, {
+        cert: file('client.pem'),
+        key: file('client.key'),
+        rejectUnauthorized: false,
+      });
       expect((await noVerify.request('GET', '/', {}, undefined, 5000)).text).toBe('secure');
       noVerify.close();
     });

@@ -11,7 +11,6 @@ import { fakeAgent } from '../../util';
 const b64u = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const JWT = `${b64u({ alg: 'RS256', typ: 'JWT' })}.${b64u({ sub: 'x' })}.c2ln`;
 
-
 let dir: string;
 beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-login-'))));
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -55,7 +54,7 @@ describe('loginRefusal (messages of Consul 1.8.7, seen live)', () => {
     [500, 'no known key successfully validated the token signature', 'not signed by a key the auth method trusts'],
     [500, 'error validating claims: aud claim does not match any bound audience', 'audience (aud)'],
     [500, 'error validating claims: square/go-jose/jwt: validation failed, invalid issuer claim (iss)', 'issuer (iss)'],
-    [403, 'Permission denied', 'no binding rule of \'m\' matches it'],
+    [403, 'Permission denied', "no binding rule of 'm' matches it"],
     [500, "error parsing token: invalid character 'i' looking for beginning of value", 'cannot parse the JWT'],
   ])('%i %s', (status, body, says) => {
     const msg = loginRefusal('m', status, body);
@@ -77,8 +76,18 @@ describe('loginOptions', () => {
     ['method alone', { loginMethod: 'm' }, {}, '--login-method needs --bearer-token-file'],
     ['file alone', { bearerTokenFile: 'JWT' }, {}, '--bearer-token-file needs --login-method'],
     ['with --token-file', { loginMethod: 'm', bearerTokenFile: 'JWT', tokenFile: '/x' }, {}, '--login-method cannot be combined with --token-file'],
-    ['with CONSUL_HTTP_TOKEN', { loginMethod: 'm', bearerTokenFile: 'JWT' }, { CONSUL_HTTP_TOKEN: 's' }, 'cannot be combined with $CONSUL_HTTP_TOKEN'],
-    ['with CONSUL_HTTP_TOKEN_FILE', { loginMethod: 'm', bearerTokenFile: 'JWT' }, { CONSUL_HTTP_TOKEN_FILE: '/x' }, 'cannot be combined with $CONSUL_HTTP_TOKEN_FILE'],
+    [
+      'with CONSUL_HTTP_TOKEN',
+      { loginMethod: 'm', bearerTokenFile: 'JWT' },
+      { CONSUL_HTTP_TOKEN: 's' },
+      'cannot be combined with $CONSUL_HTTP_TOKEN',
+    ],
+    [
+      'with CONSUL_HTTP_TOKEN_FILE',
+      { loginMethod: 'm', bearerTokenFile: 'JWT' },
+      { CONSUL_HTTP_TOKEN_FILE: '/x' },
+      'cannot be combined with $CONSUL_HTTP_TOKEN_FILE',
+    ],
     ['bad method name', { loginMethod: 'a b', bearerTokenFile: 'JWT' }, {}, "--login-method: 'a b' is not an auth method name"],
     ['empty bearer file', { loginMethod: 'm', bearerTokenFile: 'EMPTY' }, {}, 'is empty'],
   ])('%s: usage error (exit 2)', (_what, flags, env, message) => {
@@ -92,7 +101,9 @@ describe('loginOptions', () => {
 
 describe('AclLogin', () => {
   test('login posts method, JWT and meta without a token; the agent then uses the secret; logout destroys it', async () => {
-    const fake = await fakeAgent((req) => (req.url === '/v1/acl/login' ? [200, JSON.stringify({ AccessorID: 'acc-1', SecretID: 'sec-1' })] : [200, 'true']));
+    const fake = await fakeAgent((req) =>
+      req.url === '/v1/acl/login' ? [200, JSON.stringify({ AccessorID: 'acc-1', SecretID: 'sec-1' })] : [200, 'true'],
+    );
     const agent = new ConsulAgent({ address: fake.url });
     const logs: string[] = [];
     const login = new AclLogin({ agent, method: 'm', bearerTokenFile: file('jwt', JWT), node: 'a@h', log: (l) => logs.push(l) });
@@ -114,7 +125,13 @@ describe('AclLogin', () => {
 
   test('a refused login is a RuntimeFailure that says why', async () => {
     const fake = await fakeAgent(() => [500, 'error validating claims: square/go-jose/jwt: validation failed, token is expired (exp)']);
-    const login = new AclLogin({ agent: new ConsulAgent({ address: fake.url }), method: 'm', bearerTokenFile: file('jwt', JWT), node: 'a@h', log: () => undefined });
+    const login = new AclLogin({
+      agent: new ConsulAgent({ address: fake.url }),
+      method: 'm',
+      bearerTokenFile: file('jwt', JWT),
+      node: 'a@h',
+      log: () => undefined,
+    });
     const err = await login.login().catch((e) => e);
     fake.close();
     expect(err).toBeInstanceOf(RuntimeFailure);

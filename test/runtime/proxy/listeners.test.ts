@@ -13,7 +13,15 @@ describe('listeners from the kernel socket table', () => {
       const mine = listeningSockets().filter((l) => l.port === port);
       expect(mine.map((l) => l.address)).toEqual(['127.0.0.3']);
       expect(socketInodes(process.pid)!.has(mine[0].inode)).toBe(true);
-      expect(boundListeners([{ address: '127.0.0.3', port }, { address: '127.0.0.4', port }], process.pid)).toEqual([true, false]);
+      expect(
+        boundListeners(
+          [
+            { address: '127.0.0.3', port },
+            { address: '127.0.0.4', port },
+          ],
+          process.pid,
+        ),
+      ).toEqual([true, false]);
     } finally {
       s.close();
     }
@@ -34,7 +42,9 @@ describe('listeners from the kernel socket table', () => {
     // Rows as the kernel writes /proc/net/tcp: padded to 149 characters, LISTEN is state 0A.
     const hex = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, '0');
     const row = (i: number, st: string, port: number, inode: number) =>
-      `${String(i).padStart(4)}: 0100007F:${hex(port, 4)} ${st === '0A' ? '00000000:0000' : '0200007F:1F90'} ${st} 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0`.padEnd(149) + '\n';
+      `${String(i).padStart(4)}: 0100007F:${hex(port, 4)} ${
+        st === '0A' ? '00000000:0000' : '0200007F:1F90'
+      } ${st} 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0`.padEnd(149) + '\n';
     const lines = ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode'.padEnd(149) + '\n'];
     // Rows 400-1400 hold the first two 64 KiB read boundaries, whatever was carried over.
     const listen = new Set([0, ...Array.from({ length: 1001 }, (_, k) => 400 + k), 20000, 39999]);

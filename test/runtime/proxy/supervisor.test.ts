@@ -54,7 +54,14 @@ describe('ProxySupervisor', () => {
 
   test('a run longer than stableAfterMs resets the backoff', async () => {
     const delays: number[] = [];
-    const sup = new ProxySupervisor({ argv: ['sh', '-c', 'sleep 0.15; exit 1'], env: process.env, output: () => undefined, log: () => undefined, initialBackoffMs: 20, stableAfterMs: 100 });
+    const sup = new ProxySupervisor({
+      argv: ['sh', '-c', 'sleep 0.15; exit 1'],
+      env: process.env,
+      output: () => undefined,
+      log: () => undefined,
+      initialBackoffMs: 20,
+      stableAfterMs: 100,
+    });
     sup.on('restart', (_n: number, d: number) => delays.push(d));
     sup.start();
     await until(() => delays.length >= 3);
@@ -70,7 +77,12 @@ describe('ProxySupervisor', () => {
     const spawn = ((argv: string[], options: SpawnOptions) => {
       attempts++;
       if (attempts === 1 || attempts === 3) {
-        const failed = Object.assign(new EventEmitter(), { pid: undefined, exitCode: null, signalCode: null, kill: () => false }) as unknown as ChildProcess;
+        const failed = Object.assign(new EventEmitter(), {
+          pid: undefined,
+          exitCode: null,
+          signalCode: null,
+          kill: () => false,
+        }) as unknown as ChildProcess;
         const code = attempts === 1 ? 'EAGAIN' : 'EMFILE';
         process.nextTick(() => failed.emit('error', Object.assign(new Error(`spawn ${argv[0]} ${code}`), { code })));
         return failed;
@@ -79,7 +91,14 @@ describe('ProxySupervisor', () => {
       return spawnTied(['sleep', '60'], options);
     }) as NonNullable<ConstructorParameters<typeof ProxySupervisor>[0]['spawn']>;
     const delays: number[] = [];
-    const sup = new ProxySupervisor({ argv: ['envoy'], env: process.env, output: () => undefined, log: (l) => logs.push(l), initialBackoffMs: 30, spawn });
+    const sup = new ProxySupervisor({
+      argv: ['envoy'],
+      env: process.env,
+      output: () => undefined,
+      log: (l) => logs.push(l),
+      initialBackoffMs: 30,
+      spawn,
+    });
     sup.on('restart', (_n: number, d: number) => delays.push(d));
     const spawned = new Promise<number>((r) => sup.once('spawn', r));
     sup.start();

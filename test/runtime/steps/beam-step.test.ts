@@ -43,7 +43,9 @@ describe('beam step', () => {
     const port = (s.address() as net.AddressInfo).port;
     const { o, step } = ready(['sh', '-c', 'exit 0'], port);
     try {
-      await expect(step.start()).rejects.toThrow(new RuntimeFailure(`service.distPort: port ${port} on 127.0.0.1 was taken by another process during boot; run again`));
+      await expect(step.start()).rejects.toThrow(
+        new RuntimeFailure(`service.distPort: port ${port} on 127.0.0.1 was taken by another process during boot; run again`),
+      );
       expect(() => step.process).toThrow(/has not started/);
     } finally {
       s.close();

@@ -53,7 +53,16 @@ function setup(ttl = '15s') {
 }
 
 describe('health', () => {
-  const reg = (name: string, port: number) => ({ name, port, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5, creation: 4, extra: Buffer.alloc(0) });
+  const reg = (name: string, port: number) => ({
+    name,
+    port,
+    nodeType: 77,
+    protocol: 0,
+    highestVersion: 6,
+    lowestVersion: 5,
+    creation: 4,
+    extra: Buffer.alloc(0),
+  });
 
   test("passes only when the node's own name registered with the manifest's distribution port", async () => {
     const { ctx, epmd, beamStatus, next } = setup();
@@ -125,7 +134,14 @@ describe('health', () => {
       await until(() => pending.length === 1);
       answer({ present: true, hash: 'h1' });
       await until(() => calls.some((c) => c.startsWith('watch h1')));
-      expect(calls).toEqual(['watch - 100s', 'check shop-orders:dist 127.0.0.1:9100 passing', 'update shop-orders:beam passing', 'update shop-orders:beam critical', 'update shop-orders:beam passing', 'watch h1 100s']);
+      expect(calls).toEqual([
+        'watch - 100s',
+        'check shop-orders:dist 127.0.0.1:9100 passing',
+        'update shop-orders:beam passing',
+        'update shop-orders:beam critical',
+        'update shop-orders:beam passing',
+        'watch h1 100s',
+      ]);
     } finally {
       await h.stop();
     }
@@ -155,7 +171,8 @@ describe('health', () => {
     }
   });
 
-  test('the agent lost the service: registered again with both checks, the status in force sent; a 404 on an update at the same time shares that registration', async () => {
+  test('the agent lost the service: registered again with both checks, the status in force sent; ' +
+    'a 404 on an update at the same time shares that registration', async () => {
     const { ctx, epmd, calls, until, answer, pending } = setup();
     const update = ctx.o.agent.updateTtl;
     let lost = true;
@@ -182,7 +199,8 @@ describe('health', () => {
     }
   });
 
-  test('after an outage the first answer sends the status at once (an agent restarted with its state restores an expired TTL as critical)', async () => {
+  test('after an outage the first answer sends the status at once ' +
+    '(an agent restarted with its state restores an expired TTL as critical)', async () => {
     const { ctx, epmd, calls, until, answer, pending } = setup('5m');
     const clock = jest.spyOn(Date, 'now').mockImplementation(() => 1_000_000); // no time passes: no refresh is due
     const watch = ctx.o.agent.serviceWatch;
@@ -210,7 +228,7 @@ describe('health', () => {
     }
   });
 
-  test('the refresh interval: a third of the TTL, at least 1 s, at most a blocking query\'s longest wait (10 min)', () => {
+  test("the refresh interval: a third of the TTL, at least 1 s, at most a blocking query's longest wait (10 min)", () => {
     expect(refreshInterval(300_000)).toBe(100_000);
     expect(refreshInterval(15_000)).toBe(5_000);
     expect(refreshInterval(1_000)).toBe(1_000);

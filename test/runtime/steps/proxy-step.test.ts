@@ -17,15 +17,25 @@ function proxyStep(o: RunOptions, ports: ResolvedPorts, routes: unknown[] = []) 
   return { step, registration: register.registration };
 }
 
+/** A stand-in for `consul connect proxy`: node running `statements`, with the proxy's arguments. */
+function standIn(file: string, ...statements: string[]): void {
+  fs.writeFileSync(file, `#!/bin/sh\nexec "${process.execPath}" -e "${statements.join('; ')}" -- "$@"\n`, { mode: 0o755 });
+}
+
 describe('proxy step', () => {
   test('ready once the proxy itself listens on the upstream and public ports; preStop ends supervision; stop ends the proxy', async () => {
     const o = runOptions();
     const up = await probeFreePort('127.0.0.2');
     const pub = await probeFreePort('0.0.0.0');
-    const { step } = proxyStep(o, { distPort: 9100, sidecarPort: pub, upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }] });
+    const { step } = proxyStep(o, {
+      distPort: 9100,
+      sidecarPort: pub,
+      upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }],
+    });
     // A stand-in for `consul connect proxy`: the same pid binds the listeners, after a moment.
     const fake = path.join(path.dirname(o.stateDir.dir), 'consul');
-    fs.writeFileSync(fake, `#!/bin/sh\nexec "${process.execPath}" -e "const n = require('net'); setTimeout(() => { n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0'); }, 200)"\n`, { mode: 0o755 });
+    const listen = `n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0');`;
+    standIn(fake, "const n = require('net')", `setTimeout(() => { ${listen} }, 200)`);
     (o as any).consulBin = fake;
     (o as any).readyTimeoutMs = 10000;
     await step.start(new AbortController().signal);
@@ -48,13 +58,17 @@ describe('proxy step', () => {
     const o = runOptions({ agent: { baseUrl: 'http://127.0.0.1:1', registerService: async (d: any) => void registrations.push(d) } });
     const up = await probeFreePort('127.0.0.2');
     const pub = await probeFreePort('0.0.0.0');
-    const ports = { distPort: 9100, sidecarPort: pub, upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }] };
+    const ports = {
+      distPort: 9100,
+      sidecarPort: pub,
+      upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }],
+    };
     let renewed: () => Promise<void> = async () => undefined;
     const token = { tokenFile: o.stateDir.tokenPath, onRenewed: (then: () => Promise<void>) => void (renewed = then) };
     const step = new ProxyStep(o, { token, ports: picked(ports), register: registered(o, ports), epmd: serving({ setPeers: () => undefined }) });
     const fake = path.join(path.dirname(o.stateDir.dir), 'consul');
     const listen = `n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0')`;
-    fs.writeFileSync(fake, `#!/bin/sh\nexec "${process.execPath}" -e "const n = require('net'); ${listen}"\n`, { mode: 0o755 });
+    standIn(fake, "const n = require('net')", listen);
     (o as any).consulBin = fake;
     (o as any).readyTimeoutMs = 10000;
     await step.start(new AbortController().signal);
@@ -87,10 +101,21 @@ describe('proxy step', () => {
       service: async () => ({ Port: Number(fs.readFileSync(portFile, 'utf8')), Address: '', Proxy: { Upstreams: [] } }),
     };
     const o = runOptions({ agent });
-    const { step, registration } = proxyStep(o, { distPort: 9100, sidecarPort: taken, upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }] });
+    const { step, registration } = proxyStep(o, {
+      distPort: 9100,
+      sidecarPort: taken,
+      upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }],
+    });
     const fake = path.join(dir, 'consul');
     // Like the built-in proxy: a listener that fails to bind is logged, the process stays up.
-    fs.writeFileSync(fake, `#!/bin/sh\nexec "${process.execPath}" -e "const n = require('net'); const p = Number(require('fs').readFileSync('${portFile}', 'utf8')); for (const [port, host] of [[${up}, '127.0.0.2'], [p, '0.0.0.0']]) n.createServer().on('error', (e) => console.log('listen error ' + e.code)).listen(port, host); setInterval(() => undefined, 1000)"\n`, { mode: 0o755 });
+    standIn(
+      fake,
+      "const n = require('net')",
+      `const p = Number(require('fs').readFileSync('${portFile}', 'utf8'))`,
+      `for (const [port, host] of [[${up}, '127.0.0.2'], [p, '0.0.0.0']]) ` +
+        "n.createServer().on('error', (e) => console.log('listen error ' + e.code)).listen(port, host)",
+      'setInterval(() => undefined, 1000)',
+    );
     (o as any).consulBin = fake;
     (o as any).readyTimeoutMs = 20000;
     const t0 = Date.now();
@@ -106,16 +131,32 @@ describe('proxy step', () => {
     }
   });
 
-  test('an https agent: the proxy child gets the helper\'s TLS settings as the variables consul reads', async () => {
+  test("an https agent: the proxy child gets the helper's TLS settings as the variables consul reads", async () => {
     const up = await probeFreePort('127.0.0.2');
     const pub = await probeFreePort('0.0.0.0');
     const dir = fs.mkdtempSync(path.join(process.env.MESHX_TEST_TMP || os.tmpdir(), 'meshx-proxy-tls-'));
     const seen = path.join(dir, 'env.json');
-    const agent = { baseUrl: 'https://127.0.0.1:8501', cliEnv: () => ({ CONSUL_CACERT: '/etc/consul/ca.pem', CONSUL_CLIENT_CERT: '/etc/consul/cli.pem', CONSUL_CLIENT_KEY: '/etc/consul/cli-key.pem' }) };
+    const agent = {
+      baseUrl: 'https://127.0.0.1:8501',
+      cliEnv: () => ({
+        CONSUL_CACERT: '/etc/consul/ca.pem',
+        CONSUL_CLIENT_CERT: '/etc/consul/cli.pem',
+        CONSUL_CLIENT_KEY: '/etc/consul/cli-key.pem',
+      }),
+    };
     const o = runOptions({ agent });
-    const { step } = proxyStep(o, { distPort: 9100, sidecarPort: pub, upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }] });
+    const { step } = proxyStep(o, {
+      distPort: 9100,
+      sidecarPort: pub,
+      upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }],
+    });
     const fake = path.join(dir, 'consul');
-    fs.writeFileSync(fake, `#!/bin/sh\nexec "${process.execPath}" -e "require('fs').writeFileSync('${seen}', JSON.stringify({ env: process.env, argv: process.argv })); const n = require('net'); n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0')" -- "$@"\n`, { mode: 0o755 });
+    standIn(
+      fake,
+      `require('fs').writeFileSync('${seen}', JSON.stringify({ env: process.env, argv: process.argv }))`,
+      "const n = require('net')",
+      `n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0')`,
+    );
     (o as any).consulBin = fake;
     (o as any).readyTimeoutMs = 10000;
     try {
@@ -136,14 +177,27 @@ describe('proxy step', () => {
     const dir = fs.mkdtempSync(path.join(process.env.MESHX_TEST_TMP || os.tmpdir(), 'meshx-proxy-up-'));
     const portFile = path.join(dir, 'upstream-port');
     fs.writeFileSync(portFile, String(taken));
-    const agent = { baseUrl: 'http://127.0.0.1:1', registerService: async (def: any) => fs.writeFileSync(portFile, String(def.Connect.SidecarService.Proxy.Upstreams[0].LocalBindPort)) };
+    const agent = {
+      baseUrl: 'http://127.0.0.1:1',
+      registerService: async (def: any) => fs.writeFileSync(portFile, String(def.Connect.SidecarService.Proxy.Upstreams[0].LocalBindPort)),
+    };
     const manifest = validManifest();
     (manifest.upstreams[0] as any).port = 0;
     const o = runOptions({ agent, manifest });
     const routes: any[] = [];
-    const { step, registration } = proxyStep(o, { distPort: 9100, sidecarPort: pub, upstreams: [{ ...manifest.upstreams[0], address: '127.0.0.2', port: taken }] }, routes);
+    const { step, registration } = proxyStep(
+      o,
+      { distPort: 9100, sidecarPort: pub, upstreams: [{ ...manifest.upstreams[0], address: '127.0.0.2', port: taken }] },
+      routes,
+    );
     const fake = path.join(dir, 'consul');
-    fs.writeFileSync(fake, `#!/bin/sh\nexec "${process.execPath}" -e "const n = require('net'); const p = Number(require('fs').readFileSync('${portFile}', 'utf8')); for (const [port, host] of [[p, '127.0.0.2'], [${pub}, '0.0.0.0']]) n.createServer().on('error', () => undefined).listen(port, host); setInterval(() => undefined, 1000)"\n`, { mode: 0o755 });
+    standIn(
+      fake,
+      "const n = require('net')",
+      `const p = Number(require('fs').readFileSync('${portFile}', 'utf8'))`,
+      `for (const [port, host] of [[p, '127.0.0.2'], [${pub}, '0.0.0.0']]) n.createServer().on('error', () => undefined).listen(port, host)`,
+      'setInterval(() => undefined, 1000)',
+    );
     (o as any).consulBin = fake;
     (o as any).readyTimeoutMs = 20000;
     try {

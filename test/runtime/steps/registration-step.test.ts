@@ -23,7 +23,11 @@ function fakeAgent(existing?: { Meta: Record<string, string> }) {
       registerService: async (def: any) => {
         calls.push(`register ${def.ID}`);
         services.set(def.ID, def);
-        services.set(`${def.ID}-sidecar-proxy`, { Port: def.Connect.SidecarService.Port ?? assigned, Address: '', Proxy: { Upstreams: def.Connect.SidecarService.Proxy.Upstreams } });
+        services.set(`${def.ID}-sidecar-proxy`, {
+          Port: def.Connect.SidecarService.Port ?? assigned,
+          Address: '',
+          Proxy: { Upstreams: def.Connect.SidecarService.Proxy.Upstreams },
+        });
       },
       deregisterService: async (id: string) => void calls.push(`deregister ${id}`),
     },
@@ -31,7 +35,14 @@ function fakeAgent(existing?: { Meta: Record<string, string> }) {
 }
 
 describe('registration step', () => {
-  const ports = { distPort: 9100, sidecarPort: 0, upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: 19001 }, { node: 'stock@stock-1.shop.test', service: 'shop-stock', address: '127.0.0.3', port: 19002 }] };
+  const ports = {
+    distPort: 9100,
+    sidecarPort: 0,
+    upstreams: [
+      { node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: 19001 },
+      { node: 'stock@stock-1.shop.test', service: 'shop-stock', address: '127.0.0.3', port: 19002 },
+    ],
+  };
 
   test('registers with the helper pid and reads back the ports the agent put in force; stop deregisters', async () => {
     const { agent, calls } = fakeAgent();
@@ -48,7 +59,11 @@ describe('registration step', () => {
     try {
       const { agent, calls } = fakeAgent({ Meta: { [HELPER_PID_META]: String(other.pid) } });
       const step = new RegistrationStep(runOptions({ agent }), { ports: picked(ports) });
-      await expect(step.start()).rejects.toThrow(new InstanceConflict(`already running: shop-orders is registered with the agent by helper pid ${other.pid}; stop it first (this run changed nothing)`));
+      await expect(step.start()).rejects.toThrow(
+        new InstanceConflict(
+          `already running: shop-orders is registered with the agent by helper pid ${other.pid}; stop it first (this run changed nothing)`,
+        ),
+      );
       await step.stop();
       expect(calls).toEqual([]);
     } finally {

@@ -19,8 +19,7 @@ async function setup(opens: boolean) {
   const next = validateManifest(validManifest());
   const boot = { ...next, upstreams: next.upstreams.slice(0, 1) };
   const servers: net.Server[] = [];
-  const listen = (address: string, port: number) =>
-    new Promise<void>((r) => servers.push(net.createServer().listen(port, address, () => r())));
+  const listen = (address: string, port: number) => new Promise<void>((r) => servers.push(net.createServer().listen(port, address, () => r())));
   const registrations: any[] = [];
   const agent = {
     registerService: async (d: any) => {
@@ -73,7 +72,12 @@ describe('applyVersion', () => {
       const stock = node.registration.ports.upstreams[1];
       expect(stock).toMatchObject({ service: 'shop-stock', address: '127.0.0.3' });
       expect(stock.port).toBeGreaterThan(0);
-      expect(routes).toEqual([[{ address: '127.0.0.2', alive: 'billing', port: up }, { address: '127.0.0.3', alive: 'stock', port: stock.port }]]);
+      expect(routes).toEqual([
+        [
+          { address: '127.0.0.2', alive: 'billing', port: up },
+          { address: '127.0.0.3', alive: 'stock', port: stock.port },
+        ],
+      ]);
       expect(node.registration.manifest).toBe(next);
       expect(o.stateDir.readState().upstreams.map((u) => u.port)).toEqual([up, stock.port]);
       expect(fs.readFileSync(o.stateDir.hostsPath, 'utf8')).toContain('127.0.0.3 stock-1.shop.test');
@@ -89,7 +93,11 @@ describe('applyVersion', () => {
     try {
       await expect(applyVersion(node, next, plan)).rejects.toThrow(RuntimeFailure);
       expect(events).toEqual(['stop', 'start']);
-      expect(o.logs).toEqual([expect.stringMatching(/^the proxy did not open the new listeners \(proxy not ready .*upstream shop-stock 127\.0\.0\.3:\d+.*\); restarting the proxy$/)]);
+      expect(o.logs).toEqual([
+        expect.stringMatching(
+          /^the proxy did not open the new listeners \(proxy not ready .*upstream shop-stock 127\.0\.0\.3:\d+.*\); restarting the proxy$/,
+        ),
+      ]);
       expect(registrations.map(upstreamsOf)).toEqual([['shop-billing', 'shop-stock'], ['shop-billing']]);
       expect(registrations[1].Connect.SidecarService.Proxy.Upstreams[0].LocalBindPort).toBe(before.upstreams[0].port);
       expect(routes).toEqual([]);

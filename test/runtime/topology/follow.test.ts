@@ -34,7 +34,13 @@ describe('TopologyFollower', () => {
     boot = m;
     epmd = new EpmdServer({ port: 0, addresses: ['127.0.0.1', '127.0.0.2', '127.0.0.3'], peers: [] });
     await epmd.start();
-    const o = { manifest: m, agent: new ConsulAgent({ address: fake.url }), log: (l: string) => logs.push(l), proxyKind: 'builtin', readyTimeoutMs: 1000 } as unknown as RunOptions;
+    const o = {
+      manifest: m,
+      agent: new ConsulAgent({ address: fake.url }),
+      log: (l: string) => logs.push(l),
+      proxyKind: 'builtin',
+      readyTimeoutMs: 1000,
+    } as unknown as RunOptions;
     registration = new LiveRegistration(o, { distPort: 9100, sidecarPort: 21000, upstreams: m.upstreams.map((u, i) => ({ ...u, port: 30001 + i })) });
     const dns = { port: 5353, setHosts: () => undefined };
     files = new LiveFiles(new StateDir(dir), { registration, epmdPort: epmd.port, dns }, versionOf(m, SOURCE));
@@ -59,11 +65,13 @@ describe('TopologyFollower', () => {
   test.each([
     ['invalid JSON', '{"apiVersion":', /kv:meshx\/shop\/nodes\/shop-orders: manifest field '\(root\)' is not valid JSON/],
     ['a deleted key', undefined, /the key was deleted/],
-    ['another node\'s manifest', JSON.stringify({ ...validManifest(), node: 'audit@audit-1.shop.test' }), /manifest field 'node' changed/],
+    ["another node's manifest", JSON.stringify({ ...validManifest(), node: 'audit@audit-1.shop.test' }), /manifest field 'node' changed/],
   ])('%s is refused with a log line and state.json says so; the live version stays', async (_what, text, why) => {
     const f = new TopologyFollower(node, SOURCE);
     expect(await f.onVersion(text, 21)).toBe('refused');
-    expect(logs).toEqual([expect.stringMatching(new RegExp(`^manifest version 21 refused: .*${why.source}.*; still on the boot's version \\(sha256 [0-9a-f]{12}\\)$`))]);
+    expect(logs).toEqual([
+      expect.stringMatching(new RegExp(`^manifest version 21 refused: .*${why.source}.*; still on the boot's version \\(sha256 [0-9a-f]{12}\\)$`)),
+    ]);
     expect(state().refused).toMatchObject({ index: 21, reason: expect.stringMatching(why) });
     expect(state().version.sha256).toBe(files.version.sha256);
     expect(registration.manifest).toBe(boot);
@@ -75,11 +83,17 @@ describe('TopologyFollower', () => {
     const f = new TopologyFollower(node, SOURCE);
     const before = registration.ports;
     expect(await f.onVersion(JSON.stringify(next), 30)).toBe('failed');
-    expect(logs).toEqual([expect.stringMatching(/^manifest version 30 not applied: Consul agent answered 500 .*agent is sad; still on the boot's version .*, trying again$/)]);
+    expect(logs).toEqual([
+      expect.stringMatching(
+        /^manifest version 30 not applied: Consul agent answered 500 .*agent is sad; still on the boot's version .*, trying again$/,
+      ),
+    ]);
     expect(registration.ports).toBe(before);
     expect(registration.manifest).toBe(boot);
     // The registration was attempted with the new upstream, then the old one restored.
-    const regs = fake.seen.filter((s) => s.url.startsWith('/v1/agent/service/register')).map((s) => JSON.parse(s.body).Connect.SidecarService.Proxy.Upstreams.length);
+    const regs = fake.seen
+      .filter((s) => s.url.startsWith('/v1/agent/service/register'))
+      .map((s) => JSON.parse(s.body).Connect.SidecarService.Proxy.Upstreams.length);
     expect(regs).toEqual([3, 2]);
   });
 });

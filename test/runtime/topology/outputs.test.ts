@@ -15,7 +15,7 @@ describe('live outputs', () => {
     expect(versionOf(m, 'file.json')).not.toHaveProperty('index');
   });
 
-  test('LiveFiles: the DNS responder\'s host map, hosts, peers, state.json (with the live version) and upstreams.env from the version in force', () => {
+  test("LiveFiles: the DNS responder's host map, hosts, peers, state.json (with the live version), upstreams.env from the version in force", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-outputs-'));
     const m = validateManifest(validManifest());
     const stateDir = new StateDir(dir);
@@ -23,11 +23,25 @@ describe('live outputs', () => {
     const dns = { port: 5353, setHosts: (h: Map<string, string>) => maps.push(h) };
     const registration = { manifest: m, ports: { distPort: 9100, sidecarPort: 21000, upstreams: [{ ...m.upstreams[1], port: 30002 }] } };
     new LiveFiles(stateDir, { registration, epmdPort: 4370, dns }, versionOf(m, 'kv:k', 3)).write();
-    expect(maps.map((h) => [...h])).toEqual([[['orders-1.shop.test', '127.0.0.1'], ['stock-1.shop.test', '127.0.0.3']]]);
-    expect(fs.readFileSync(path.join(dir, 'hosts'), 'utf8')).toBe('# meshx-node: host map of orders@orders-1.shop.test\n127.0.0.1 orders-1.shop.test\n127.0.0.3 stock-1.shop.test\n');
+    expect(maps.map((h) => [...h])).toEqual([
+      [
+        ['orders-1.shop.test', '127.0.0.1'],
+        ['stock-1.shop.test', '127.0.0.3'],
+      ],
+    ]);
+    expect(fs.readFileSync(path.join(dir, 'hosts'), 'utf8')).toBe(
+      '# meshx-node: host map of orders@orders-1.shop.test\n127.0.0.1 orders-1.shop.test\n127.0.0.3 stock-1.shop.test\n',
+    );
     expect(fs.readFileSync(path.join(dir, 'peers'), 'utf8')).toBe('stock@stock-1.shop.test\n');
     const s = stateDir.readState();
-    expect(s).toMatchObject({ node: m.node, epmdPort: 4370, dnsPort: 5353, hosts: path.join(dir, 'hosts'), version: { index: 3 }, upstreams: [{ node: 'stock@stock-1.shop.test', port: 30002 }] });
+    expect(s).toMatchObject({
+      node: m.node,
+      epmdPort: 4370,
+      dnsPort: 5353,
+      hosts: path.join(dir, 'hosts'),
+      version: { index: 3 },
+      upstreams: [{ node: 'stock@stock-1.shop.test', port: 30002 }],
+    });
     expect(fs.readFileSync(path.join(dir, 'upstreams.env'), 'utf8')).toContain("MESHX_UPSTREAM_SHOP_STOCK_PORT='30002'");
     fs.rmSync(dir, { recursive: true, force: true });
   });
