@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { emptyNode, MeshFixture, startMesh } from './fixtures';
 import { cpuNanos, fmt, fmtCi, goalAtMost, log, Progress, rounds, rssMb, Section, table } from './lib';
 import { durationMs } from '../lib/manifest/rules';
-import { refreshInterval } from '../lib/runtime/health';
+import { refreshInterval } from '../lib/runtime/steps/health-step';
 import { meanCi, medianCi } from './stats';
 import { prose } from './results';
 

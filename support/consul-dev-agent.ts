@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnTied, stopChild, which } from '../lib/runtime/child';
-import { ConsulAgent } from '../lib/runtime/consul-agent';
+import { ConsulAgent } from '../lib/runtime/consul/agent';
 import { probeFreePort } from '../lib/runtime/ports';
 import { waitFor } from './wait';
 

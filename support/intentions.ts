@@ -1,6 +1,6 @@
 // Flips one intention on a live agent, as an operator would in an incident, for tests and the
 // demo that show a deny taking effect. Deploys change intentions through Terraform instead.
-import { ConsulAgent, ConsulError } from '../lib/runtime/consul-agent';
+import { ConsulAgent, ConsulError } from '../lib/runtime/consul/agent';
 
 async function ok(agent: ConsulAgent, method: string, path: string, body?: unknown): Promise<any> {
   const r = await agent.request(method, path, body);

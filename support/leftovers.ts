@@ -1,6 +1,6 @@
 // What a deploy of ours can leave on an agent: the "destroy leaves it empty" check of the tests
 // and the demo. The agent's own bootstrap tokens and built-in policies are not ours.
-import { ConsulAgent } from '../lib/runtime/consul-agent';
+import { ConsulAgent } from '../lib/runtime/consul/agent';
 
 export async function leftovers(api: ConsulAgent): Promise<string[]> {
   const get = async (p: string) => {

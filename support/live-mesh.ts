@@ -6,7 +6,7 @@ import { TerraformStack } from 'cdktf';
 import { BeamMesh, BeamNode, IntentionsMode, ProxyKind } from '../lib';
 import { manifestsInSynth } from '../lib/manifest/extract';
 import { NodeManifest } from '../lib/manifest/types';
-import { ConsulAgent, ConsulError } from '../lib/runtime/consul-agent';
+import { ConsulAgent, ConsulError } from '../lib/runtime/consul/agent';
 import { resourcesOfType } from '../lib/synth/reader';
 import { setIntention } from './intentions';
 import { synthToDir } from './synth';

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConsulAgent } from '../lib/runtime/consul-agent';
+import { ConsulAgent } from '../lib/runtime/consul/agent';
 
 export interface ToolPaths {
   /** The Terraform-compatible CLI (the machine's terraform, else an OpenTofu build). */

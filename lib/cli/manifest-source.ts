@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { FoundManifest, manifestsFrom } from '../manifest/extract';
 import { NodeManifest } from '../manifest/types';
 import { MAX_MANIFEST_BYTES, ManifestError, parseManifest } from '../manifest/validate';
-import { ConsulAgent } from '../runtime/consul-agent';
+import { ConsulAgent } from '../runtime/consul/agent';
 import { InputError, RuntimeFailure } from '../runtime/errors';
 
 /** Where `run` reads its manifest from: exactly one of file, synthesized output, or KV. */

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { NodeManifest, ProxyKind } from '../manifest/types';
-import { agentTlsOptions, AgentTlsOptions } from '../runtime/agent-tls';
-import { agentBaseUrl, ConsulAgent } from '../runtime/consul-agent';
+import { agentTlsOptions, AgentTlsOptions } from '../runtime/consul/tls';
+import { agentBaseUrl, ConsulAgent } from '../runtime/consul/agent';
 import { InputError, RuntimeFailure } from '../runtime/errors';
 import { createLogger } from '../runtime/log';
-import { AclLogin, readBearerToken } from '../runtime/login';
-import { NodeRuntime } from '../runtime/node';
+import { AclLogin, readBearerToken } from '../runtime/consul/login';
+import { NodeRuntime } from '../runtime/node-runtime';
 import { preflightCommand, preflightManifest, preflightProxy } from '../runtime/preflight';
 import { defaultStateDir, StateDir } from '../runtime/state-dir';
 import { checkSourceOptions, manifestFromFile, manifestFromKv, manifestsFromSynth, selectManifest } from './manifest-source';

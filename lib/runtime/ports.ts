@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import { ResolvedPorts } from './registration';
 
 /** Binds address:port (0 = any) to learn or prove a port free, then releases it. */
 export function probeFreePort(address: string, port = 0): Promise<number> {
@@ -52,9 +53,22 @@ export interface Reservation {
 }
 
 /** Picked ports held until their consumer binds them: the BEAM's, and the proxy's listeners. */
-export interface HeldPorts {
-  readonly dist: Reservation[];
-  readonly proxy: Reservation[];
+export class HeldPorts {
+  public readonly dist: Reservation[] = [];
+  public readonly proxy: Reservation[] = [];
+
+  /** Releases the picks held for one consumer, right before it binds them. */
+  public async release(which: 'dist' | 'proxy'): Promise<void> {
+    await Promise.all(this[which].splice(0).map((r) => r.release()));
+  }
+}
+
+/** What the ports step hands on: the ports resolved, Envoy's admin listener, the picks still held. */
+export interface PortPicks {
+  readonly ports: ResolvedPorts;
+  /** Envoy's admin listener (`127.0.0.1:<port>`); undefined for the built-in proxy. */
+  readonly adminBind?: string;
+  readonly held: HeldPorts;
 }
 
 /** Binds address:port exclusively and keeps it; rejects when it cannot be bound. */
@@ -107,11 +121,17 @@ export async function resolvePort(field: string, address: string, port: number, 
   return r.port;
 }
 
+/** A port resolved for a field; `held` when it was picked (bound until its consumer binds it). */
+export interface PortReserved {
+  readonly port: number;
+  readonly held?: Reservation;
+}
+
 /**
  * As resolvePort, but a picked port stays held (`held`) until its consumer is about to bind it;
  * a fixed one is only proven free (the manifest chose it: no other helper draws it).
  */
-export async function reservePort(field: string, address: string, port: number, taken = new Set<string>()): Promise<{ port: number; held?: Reservation }> {
+export async function reservePort(field: string, address: string, port: number, taken = new Set<string>()): Promise<PortReserved> {
   try {
     if (port === 0) {
       const held = await reserveFreePort(address, taken);

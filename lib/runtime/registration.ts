@@ -1,10 +1,9 @@
 import { SIDECAR_SUFFIX } from '../manifest/rules';
 import { ManifestUpstream, NodeManifest } from '../manifest/types';
-import { SidecarRegistration } from './consul-agent';
+import { SidecarRegistration } from './consul/agent';
 
-/** Ports in force for one boot (manifest zeros replaced). */
+/** Ports in force for one boot (manifest zeros replaced); the EPMD port is the EPMD step's. */
 export interface ResolvedPorts {
-  readonly epmdPort: number;
   readonly distPort: number;
   /** 0 until the agent's assignment is read back. */
   readonly sidecarPort: number;

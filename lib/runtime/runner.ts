@@ -1,6 +1,6 @@
-import { BootContext, BootStep } from './context';
 import { InputError, RuntimeFailure } from './errors';
 import { Logger } from './log';
+import { BootStep } from './steps/boot-step';
 
 /** Raised when a stop was asked for while the boot was still running. */
 export class BootAborted extends Error {
@@ -39,13 +39,13 @@ export class Runner {
     this.abortRejected?.(new BootAborted(reason));
   }
 
-  public async start(ctx: BootContext): Promise<void> {
+  public async start(): Promise<void> {
     for (const step of this.steps) {
       if (this.controller.signal.aborted) throw this.controller.signal.reason as BootAborted;
       const t0 = Date.now();
       // Pushed before start: a step that fails half-way is undone too.
       this.started.push(step);
-      const starting = step.start(ctx);
+      const starting = step.start(this.controller.signal);
       starting.catch(() => undefined);
       try {
         await Promise.race([starting, this.aborted]);
@@ -53,7 +53,7 @@ export class Runner {
         if (e instanceof BootAborted || this.controller.signal.aborted) {
           this.log(`boot step '${step.name}' interrupted (${(this.controller.signal.reason as BootAborted).reason}); undoing ${this.undoList()}`);
           // Its undo must come after its last effect (a registration still in flight): let it
-          // settle; waits that matter watch ctx.signal and end at once.
+          // settle; waits that matter watch the signal and end at once.
           await starting.catch(() => undefined);
           throw this.controller.signal.reason as BootAborted;
         }
@@ -65,18 +65,18 @@ export class Runner {
   }
 
   /** Undoes every started step in reverse; errors are logged, the rest still runs. */
-  public async stop(ctx: BootContext): Promise<void> {
+  public async stop(): Promise<void> {
     const steps = this.started.splice(0).reverse();
     for (const s of steps) {
       try {
-        s.preStop?.(ctx);
+        s.preStop?.();
       } catch (e) {
         this.log(`stop: ${s.name}: ${(e as Error).message}`);
       }
     }
     for (const s of steps) {
       try {
-        await s.stop(ctx);
+        await s.stop();
       } catch (e) {
         this.log(`stop: ${s.name} failed: ${(e as Error).message}`);
       }

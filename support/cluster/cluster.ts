@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { which } from '../../lib/runtime/child';
-import { ConsulAgent } from '../../lib/runtime/consul-agent';
+import { ConsulAgent } from '../../lib/runtime/consul/agent';
 import { MeshNode, MeshNodeOptions } from '../mesh-node';
 import { toolPaths } from '../terraform';
 import { waitFor } from '../wait';

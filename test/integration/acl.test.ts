@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { TerraformStack } from 'cdktf';
 import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
 import { BeamMesh, IntentionsMode, ProxyKind } from '../../lib';
-import { ConsulAgent } from '../../lib/runtime/consul-agent';
+import { ConsulAgent } from '../../lib/runtime/consul/agent';
 import { DevAgent, waitDiscoverable } from '../../support/consul-dev-agent';
 import { MeshNode } from '../../support/mesh-node';
 import { synthToDir } from '../../support/synth';

@@ -10,7 +10,7 @@ import { TerraformStack } from 'cdktf';
 import { BeamMesh, IntentionsMode, ProxyKind } from '../../lib';
 import { spawnTied } from '../../lib/runtime/child';
 import { decodePort2Response, encodeAlive2Request, encodePortPlease2Request } from '../../lib/runtime/epmd/codec';
-import { listeningSockets } from '../../lib/runtime/listeners';
+import { listeningSockets } from '../../lib/runtime/proxy/listeners';
 import { deploySynth } from '../../support/terraform';
 import { DevAgent, waitDiscoverable } from '../../support/consul-dev-agent';
 import { BIN, MeshNode, waitGone } from '../../support/mesh-node';

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { TerraformStack } from 'cdktf';
 import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
 import { BeamMesh, IntentionsMode, ProxyKind } from '../../lib';
-import { ConsulAgent } from '../../lib/runtime/consul-agent';
+import { ConsulAgent } from '../../lib/runtime/consul/agent';
 import { DevAgent, waitDiscoverable } from '../../support/consul-dev-agent';
 import { isAlive, MeshNode, waitGone } from '../../support/mesh-node';
 import { synthToDir } from '../../support/synth';

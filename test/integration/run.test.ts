@@ -13,7 +13,7 @@ import { deploySynth } from '../../support/terraform';
 import { DevAgent, waitDiscoverable } from '../../support/consul-dev-agent';
 import { BIN, isAlive, MeshNode, waitGone } from '../../support/mesh-node';
 import { synthToDir } from '../../support/synth';
-import { listeningSockets } from '../../lib/runtime/listeners';
+import { listeningSockets } from '../../lib/runtime/proxy/listeners';
 
 jest.setTimeout(180_000);
 

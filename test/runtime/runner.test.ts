@@ -1,15 +1,15 @@
-import { BootContext, BootStep } from '../../lib/runtime/context';
 import { RuntimeFailure } from '../../lib/runtime/errors';
 import { BootAborted, Runner } from '../../lib/runtime/runner';
+import { BootStep } from '../../lib/runtime/steps/boot-step';
 
 /** Steps that record what happens to them. */
 function recorder() {
   const events: string[] = [];
-  const step = (name: string, start: (ctx: BootContext) => Promise<void> = async () => undefined): BootStep => ({
+  const step = (name: string, start: (signal: AbortSignal) => Promise<void> = async () => undefined): BootStep => ({
     name,
-    async start(ctx) {
+    async start(signal) {
       events.push(`start ${name}`);
-      await start(ctx);
+      await start(signal);
     },
     preStop: () => void events.push(`preStop ${name}`),
     async stop() {
@@ -19,26 +19,31 @@ function recorder() {
   return { events, step };
 }
 
-const ctx = (signal: AbortSignal) => ({ o: {} as never, signal }) as BootContext;
-
 describe('boot step runner', () => {
   test('starts in order and times each step; stop runs every preStop, then stops in reverse', async () => {
     const { events, step } = recorder();
     const runner = new Runner([step('a'), step('b'), step('c')], () => undefined);
-    const c = ctx(runner.signal);
-    await runner.start(c);
+    await runner.start();
     expect(runner.timings.map(([n]) => n)).toEqual(['a', 'b', 'c']);
-    await runner.stop(c);
+    await runner.stop();
     expect(events).toEqual(['start a', 'start b', 'start c', 'preStop c', 'preStop b', 'preStop a', 'stop c', 'stop b', 'stop a']);
   });
 
   test('a failing step is named; it and the steps before it are undone in reverse; later steps never start', async () => {
     const { events, step } = recorder();
     const log: string[] = [];
-    const runner = new Runner([step('a'), step('b', async () => { throw new Error('port taken'); }), step('c')], (m) => log.push(m));
-    const c = ctx(runner.signal);
-    await expect(runner.start(c)).rejects.toThrow(new RuntimeFailure('port taken'));
-    await runner.stop(c);
+    const runner = new Runner(
+      [
+        step('a'),
+        step('b', async () => {
+          throw new Error('port taken');
+        }),
+        step('c'),
+      ],
+      (m) => log.push(m),
+    );
+    await expect(runner.start()).rejects.toThrow(new RuntimeFailure('port taken'));
+    await runner.stop();
     expect(log).toEqual(["boot step 'b' failed: port taken; undoing b, a"]);
     expect(events).toEqual(['start a', 'start b', 'preStop b', 'preStop a', 'stop b', 'stop a']);
   });
@@ -49,21 +54,20 @@ describe('boot step runner', () => {
     let sawAbort = false;
     const waits = step(
       'proxy-ready',
-      (c) =>
+      (signal) =>
         new Promise<void>((resolve) =>
-          c.signal.addEventListener('abort', () => {
+          signal.addEventListener('abort', () => {
             sawAbort = true;
             resolve();
           }),
         ),
     );
     const runner = new Runner([step('a'), waits, step('beam')], (m) => log.push(m));
-    const c = ctx(runner.signal);
-    const started = runner.start(c);
+    const started = runner.start();
     setImmediate(() => runner.abort('SIGTERM'));
     await expect(started).rejects.toBeInstanceOf(BootAborted);
     expect(sawAbort).toBe(true);
-    await runner.stop(c);
+    await runner.stop();
     expect(log[0]).toBe("boot step 'proxy-ready' interrupted (SIGTERM); undoing proxy-ready, a");
     expect(events).not.toContain('start beam');
     expect(events.slice(-2)).toEqual(['stop proxy-ready', 'stop a']);
@@ -72,11 +76,16 @@ describe('boot step runner', () => {
   test('a stop that fails is logged and the others still run', async () => {
     const { events, step } = recorder();
     const log: string[] = [];
-    const broken: BootStep = { name: 'broken', start: async () => undefined, stop: async () => { throw new Error('agent gone'); } };
+    const broken: BootStep = {
+      name: 'broken',
+      start: async () => undefined,
+      stop: async () => {
+        throw new Error('agent gone');
+      },
+    };
     const runner = new Runner([step('a'), broken, step('c')], (m) => log.push(m));
-    const c = ctx(runner.signal);
-    await runner.start(c);
-    await runner.stop(c);
+    await runner.start();
+    await runner.stop();
     expect(log).toEqual(['stop: broken failed: agent gone']);
     expect(events.filter((e) => e.startsWith('stop'))).toEqual(['stop c', 'stop a']);
   });
@@ -86,16 +95,22 @@ describe('boot step runner', () => {
     let finishRegistering: () => void = () => undefined;
     const registering: BootStep = {
       name: 'register',
-      start: () => new Promise<void>((resolve) => (finishRegistering = () => { events.push('registered'); resolve(); })),
+      start: () =>
+        new Promise<void>(
+          (resolve) =>
+            (finishRegistering = () => {
+              events.push('registered');
+              resolve();
+            }),
+        ),
       stop: async () => void events.push('deregistered'),
     };
     const runner = new Runner([registering], () => undefined);
-    const c = ctx(runner.signal);
-    const started = runner.start(c).catch((e) => e);
+    const started = runner.start().catch((e) => e);
     runner.abort('SIGTERM');
     setTimeout(() => finishRegistering(), 50);
     expect(await started).toBeInstanceOf(BootAborted);
-    await runner.stop(c);
+    await runner.stop();
     expect(events).toEqual(['registered', 'deregistered']);
   });
 });

@@ -1,12 +1,26 @@
-import { splitNodeName } from '../../manifest/names';
 import { ManifestUpstream, NodeManifest } from '../../manifest/types';
-import { BootContext, liveManifest } from '../context';
+import { epmdPeers } from '../epmd/peers';
+import { EpmdServer } from '../epmd/server';
 import { RuntimeFailure } from '../errors';
+import { LiveRegistration } from '../live-registration';
 import { resolvePort } from '../ports';
-import { waitProxyReady } from '../proxy-ready';
-import { portsFromSidecar, ResolvedPorts, serviceDefinition, sidecarId } from '../registration';
-import { writeLiveFiles } from './outputs';
+import { waitProxyReady } from '../proxy/readiness';
+import { ProxySupervisor } from '../proxy/supervisor';
+import { ResolvedPorts } from '../registration';
+import { RunOptions } from '../run-options';
+import { LiveFiles } from './outputs';
 import { UpstreamPlan } from './versions';
+
+/** What a new version changes on a running node, as the boot steps made it. */
+export interface LiveNode {
+  readonly o: Pick<RunOptions, 'log' | 'proxyKind' | 'readyTimeoutMs'>;
+  readonly registration: LiveRegistration;
+  readonly epmd: Pick<EpmdServer, 'addAddress' | 'setPeers'>;
+  readonly proxy: Pick<ProxySupervisor, 'start' | 'stop' | 'pid' | 'restartCount'>;
+  /** Envoy's admin listener, for readiness. */
+  readonly adminBind?: string;
+  readonly files: LiveFiles;
+}
 
 /**
  * Puts a planned version in force while the BEAM runs, in the order that never routes the BEAM
@@ -15,22 +29,23 @@ import { UpstreamPlan } from './versions';
  * it to the running proxy), its new listeners proven up, then EPMD routes, host map and files.
  * On a failure the previous registration is restored and the error thrown: nothing switched.
  */
-export async function applyVersion(ctx: BootContext, next: NodeManifest, plan: UpstreamPlan): Promise<void> {
-  const before = ctx.ports!;
+export async function applyVersion(node: LiveNode, next: NodeManifest, plan: UpstreamPlan): Promise<void> {
+  const { registration } = node;
+  const before = registration.ports;
   const upstreams = await portsForNew(plan);
-  for (const address of new Set(upstreams.map((u) => u.address))) await ctx.epmd!.addAddress(address);
+  for (const address of new Set(upstreams.map((u) => u.address))) await node.epmd.addAddress(address);
   let ports: ResolvedPorts = { ...before, upstreams };
   try {
-    ports = await registerSidecar(ctx, next, ports);
-    await waitListeners(ctx, ports);
+    // The sidecar with the new upstream list, and the ports the agent put in force.
+    ports = await registration.registerVersion(next, ports);
+    await waitListeners(node, ports);
   } catch (e) {
-    await ctx.o.agent.registerService(serviceDefinition(liveManifest(ctx), before, process.pid, ctx.distCheck)).catch(() => undefined);
+    await registration.register(registration.manifest, before).catch(() => undefined);
     throw e;
   }
-  ctx.epmd!.setPeers(ports.upstreams.map((u) => ({ address: u.address, alive: splitNodeName(u.node).alive, port: u.port })));
-  ctx.ports = ports;
-  ctx.manifest = next;
-  writeLiveFiles(ctx);
+  node.epmd.setPeers(epmdPeers(ports.upstreams));
+  registration.switchTo(next, ports);
+  node.files.write();
 }
 
 /** Free ports for the new upstreams that ask for one (0), fixed ones proven free. */
@@ -53,27 +68,19 @@ async function portsForNew(plan: UpstreamPlan): Promise<ManifestUpstream[]> {
   return out;
 }
 
-/** The sidecar with the new upstream list, and the ports the agent put in force. */
-async function registerSidecar(ctx: BootContext, next: NodeManifest, ports: ResolvedPorts): Promise<ResolvedPorts> {
-  await ctx.o.agent.registerService(serviceDefinition(next, ports, process.pid, ctx.distCheck));
-  const reg = await ctx.o.agent.service(sidecarId(next));
-  if (!reg) throw new RuntimeFailure(`the agent lost the sidecar ${sidecarId(next)}`);
-  return portsFromSidecar(ports, reg);
-}
-
 /**
  * The running proxy opens new upstream listeners from the agent's update. If it does not within
  * the ready timeout, the proxy alone is restarted (never the BEAM or the helper) and waited for.
  */
-async function waitListeners(ctx: BootContext, ports: ResolvedPorts): Promise<void> {
-  const { o } = ctx;
-  const wait = () => waitProxyReady(ports, { kind: o.proxyKind, adminBind: ctx.adminBind, timeoutMs: o.readyTimeoutMs, proxy: ctx.proxy! });
+async function waitListeners(node: LiveNode, ports: ResolvedPorts): Promise<void> {
+  const { o, proxy } = node;
+  const wait = () => waitProxyReady(ports, { kind: o.proxyKind, adminBind: node.adminBind, timeoutMs: o.readyTimeoutMs, proxy });
   try {
     await wait();
   } catch (e) {
     o.log(`the proxy did not open the new listeners (${(e as Error).message}); restarting the proxy`);
-    await ctx.proxy!.stop(5000);
-    ctx.proxy!.start();
+    await proxy.stop(5000);
+    proxy.start();
     await wait();
   }
 }

@@ -1,8 +1,8 @@
-import { BlockingLoop } from '../blocking-loop';
-import { ConsulAgent } from '../consul-agent';
+import { BlockingLoop } from '../consul/blocking-loop';
+import { ConsulAgent } from '../consul/agent';
 import { whyFailed } from '../errors';
 import { Logger } from '../log';
-import { backoffMs, nextIndex } from './index-rules';
+import { backoffMs, nextIndex } from '../consul/index-rules';
 
 /** What the handler made of one version: a failed apply is tried again after a backoff. */
 export type VersionOutcome = 'applied' | 'refused' | 'unchanged' | 'failed';

@@ -2,9 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { validateManifest } from '../../../lib/manifest/validate';
-import { BootContext } from '../../../lib/runtime/context';
 import { StateDir } from '../../../lib/runtime/state-dir';
-import { versionOf, writeLiveFiles } from '../../../lib/runtime/topology/outputs';
+import { LiveFiles, versionOf } from '../../../lib/runtime/topology/outputs';
 import { validManifest } from '../../fixtures/manifests';
 
 describe('live outputs', () => {
@@ -16,20 +15,14 @@ describe('live outputs', () => {
     expect(versionOf(m, 'file.json')).not.toHaveProperty('index');
   });
 
-  test("writeLiveFiles: the DNS responder's host map, hosts, peers, state.json (with the live version) " +
-    'and upstreams.env from the version in force', () => {
+  test("LiveFiles: the DNS responder's host map, hosts, peers, state.json (with the live version), upstreams.env from the version in force", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-outputs-'));
     const m = validateManifest(validManifest());
     const stateDir = new StateDir(dir);
     const maps: Array<Map<string, string>> = [];
     const dns = { port: 5353, setHosts: (h: Map<string, string>) => maps.push(h) };
-    const ctx = {
-      o: { manifest: m, stateDir },
-      dns,
-      ports: { epmdPort: 4370, distPort: 9100, sidecarPort: 21000, upstreams: [{ ...m.upstreams[1], port: 30002 }] },
-      version: versionOf(m, 'kv:k', 3),
-    } as unknown as BootContext;
-    writeLiveFiles(ctx);
+    const registration = { manifest: m, ports: { distPort: 9100, sidecarPort: 21000, upstreams: [{ ...m.upstreams[1], port: 30002 }] } };
+    new LiveFiles(stateDir, { registration, epmdPort: 4370, dns }, versionOf(m, 'kv:k', 3)).write();
     expect(maps.map((h) => [...h])).toEqual([
       [
         ['orders-1.shop.test', '127.0.0.1'],
@@ -43,6 +36,7 @@ describe('live outputs', () => {
     const s = stateDir.readState();
     expect(s).toMatchObject({
       node: m.node,
+      epmdPort: 4370,
       dnsPort: 5353,
       hosts: path.join(dir, 'hosts'),
       version: { index: 3 },

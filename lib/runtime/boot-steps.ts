@@ -1,0 +1,40 @@
+import { RunOptions } from './run-options';
+import { BeamStep } from './steps/beam-step';
+import { BootStep } from './steps/boot-step';
+import { DnsStep } from './steps/dns-step';
+import { EpmdStep } from './steps/epmd-step';
+import { HealthStep } from './steps/health-step';
+import { LoginStep } from './steps/login-step';
+import { PortsStep } from './steps/ports-step';
+import { ProxyStep } from './steps/proxy-step';
+import { RegistrationStep } from './steps/registration-step';
+import { StateDirStep } from './steps/state-dir-step';
+import { WatchStep } from './steps/watch-step';
+
+/** The steps of one run, and what the runtime reads of them. */
+export interface NodeBoot {
+  /** In order; undone in reverse. */
+  readonly steps: BootStep[];
+  /** The BEAM: the runtime waits for its exit and exits with its code. */
+  readonly beam: Pick<BeamStep, 'process' | 'spawnedAt' | 'exitCode'>;
+  /** Its `registered` event ends the boot's timing. */
+  readonly epmd: Pick<EpmdStep, 'server'>;
+}
+
+/**
+ * The steps of one run, each built for it and handed the steps whose results it reads. The login
+ * step only with --login-method (nor its name in logs), the watch only with --kv.
+ */
+export function bootSteps(o: RunOptions): NodeBoot {
+  const ports = new PortsStep(o);
+  const register = new RegistrationStep(o, { ports });
+  const epmd = new EpmdStep(o, { register });
+  const dns = new DnsStep(o, { register });
+  const login = o.login ? new LoginStep(o, o.login) : undefined;
+  const proxy = new ProxyStep(o, { token: login ?? { tokenFile: o.tokenFile }, ports, register, epmd });
+  const health = new HealthStep(o, { ports, register, epmd, proxy });
+  const beam = new BeamStep(o, { ports, register, epmd, dns });
+  const watch = o.kvKey ? new WatchStep(o, o.kvKey, { ports, register, epmd, proxy, beam }) : undefined;
+  const steps: Array<BootStep | undefined> = [new StateDirStep(o), login, ports, register, epmd, dns, proxy, health, beam, watch];
+  return { steps: steps.filter((s): s is BootStep => s !== undefined), beam, epmd };
+}

@@ -1,0 +1,30 @@
+import { NodeManifest, ProxyKind } from '../manifest/types';
+import { ConsulAgent } from './consul/agent';
+import { AclLogin } from './consul/login';
+import { Logger } from './log';
+import { StateDir } from './state-dir';
+
+/** Everything `meshx-node run` decided before booting: validated input only. */
+export interface RunOptions {
+  readonly manifest: NodeManifest;
+  /** Where the manifest came from (`kv:<key>`, a file, a synth dir), for state.json. */
+  readonly manifestSource?: string;
+  /** With --kv: the key the watch step follows after boot. */
+  readonly kvKey?: string;
+  readonly command: string[];
+  readonly agent: ConsulAgent;
+  /** Path of the token file, passed to the proxy as -token-file. */
+  readonly tokenFile?: string;
+  /** The node's token comes from an auth-method login (--login-method); exclusive with tokenFile. */
+  readonly login?: AclLogin;
+  readonly consulBin: string;
+  readonly proxyKind: ProxyKind;
+  readonly stateDir: StateDir;
+  readonly readyTimeoutMs: number;
+  readonly stopTimeoutMs: number;
+  readonly grpcAddr?: string;
+  readonly envoyBin?: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: Logger;
+  readonly proxyOutput: Logger;
+}

@@ -1,0 +1,106 @@
+import { ChildProcess } from 'node:child_process';
+import { beamEnvironment, inetrc } from '../beam-env';
+import { signalNumber, spawnTied, stopChild } from '../child';
+import { DnsServer } from '../dns/server';
+import { RuntimeFailure } from '../errors';
+import { isFree } from '../ports';
+import { RunOptions } from '../run-options';
+import { LiveFiles, versionOf } from '../topology/outputs';
+import { BootStep, made, Picked, Registered, Serving } from './boot-step';
+
+type BeamOptions = Pick<RunOptions, 'command' | 'env' | 'log' | 'manifest' | 'manifestSource' | 'stateDir' | 'stopTimeoutMs'>;
+
+/** What the beam step reads of the steps before it. */
+export interface BeamInputs {
+  readonly ports: Picked;
+  readonly register: Registered;
+  readonly epmd: Serving<{ readonly port: number }>;
+  readonly dns: Serving<Pick<DnsServer, 'port' | 'setHosts'>>;
+}
+
+/** Host map (DNS responder, hosts file and the inetrc naming both), peers and state for the BEAM and scripts, then the BEAM itself. */
+export class BeamStep implements BootStep {
+  public readonly name = 'beam';
+  /** The BEAM's exit code once it exited (127: it could not be started). */
+  public exitCode?: number;
+  private beam?: ChildProcess;
+  private startedAt?: number;
+  private files?: LiveFiles;
+  private killNow = false;
+
+  constructor(private readonly o: BeamOptions, private readonly from: BeamInputs) {}
+
+  /** The BEAM's process, once spawned. */
+  public get process(): ChildProcess {
+    return made(this.beam, this.name);
+  }
+
+  /** When the BEAM was spawned (Date.now()). */
+  public get spawnedAt(): number {
+    return made(this.startedAt, this.name);
+  }
+
+  /** The files the BEAM and scripts read, and the version in force they name. */
+  public get liveFiles(): LiveFiles {
+    return made(this.files, this.name);
+  }
+
+  public async start(): Promise<void> {
+    const { o, from } = this;
+    const m = o.manifest;
+    const ports = from.register.registration.ports;
+    // Held since the pick; released for the BEAM. A fixed port was only proven free at boot:
+    // another process on the host may have taken it since. Say so here rather than let the BEAM
+    // fail with a bare 'eaddrinuse'.
+    await from.ports.picks.held.release('dist');
+    if (!(await isFree('127.0.0.1', ports.distPort))) {
+      throw new RuntimeFailure(`service.distPort: port ${ports.distPort} on 127.0.0.1 was taken by another process during boot; run again`);
+    }
+    const sources = { registration: from.register.registration, epmdPort: from.epmd.server.port, dns: from.dns.server };
+    this.files = new LiveFiles(o.stateDir, sources, versionOf(m, o.manifestSource ?? 'manifest'));
+    this.files.write();
+    o.stateDir.writeInetrc(inetrc(o.stateDir.hostsPath, from.dns.server.port));
+    await this.spawn(ports.distPort, from.epmd.server.port);
+  }
+
+  public async stop(): Promise<void> {
+    const beam = this.beam;
+    if (!beam || beam.pid === undefined) return;
+    if (this.killNow) beam.kill('SIGKILL');
+    this.exitCode = await stopChild(beam, this.killNow ? 0 : this.o.stopTimeoutMs);
+  }
+
+  public kill(): void {
+    this.killNow = true;
+    this.beam?.kill('SIGKILL');
+  }
+
+  private async spawn(distPort: number, epmdPort: number): Promise<void> {
+    const { o } = this;
+    const m = o.manifest;
+    const { inetrcPath, dir: stateDir } = o.stateDir;
+    const env = beamEnvironment(withoutTokens(o.env), { node: m.node, epmdPort, distPort, inetrcPath, stateDir });
+    const beam = spawnTied(o.command, { env, stdio: 'inherit' });
+    this.beam = beam;
+    this.startedAt = Date.now();
+    beam.once('exit', (code, signal) => {
+      this.exitCode = code ?? 128 + (signal ? signalNumber(signal) : 0);
+    });
+    await new Promise<void>((resolve, reject) => {
+      beam.once('spawn', () => resolve());
+      beam.once('error', (e) => {
+        this.exitCode = 127;
+        reject(new RuntimeFailure(`cannot start ${o.command[0]}: ${e.message}`));
+      });
+    });
+    o.log(`started ${o.command[0]} (pid ${beam.pid}) as ${m.node}`);
+  }
+}
+
+/** The BEAM needs no Consul token: least privilege. */
+function withoutTokens(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  delete out.CONSUL_HTTP_TOKEN;
+  delete out.CONSUL_HTTP_TOKEN_FILE;
+  return out;
+}

@@ -1,0 +1,46 @@
+import { LiveRegistration } from '../live-registration';
+import { PortPicks } from '../ports';
+
+/**
+ * One boot step, in the manner of Nomad's task-runner hooks: built for one run, it holds its own
+ * state; start does its part of the boot, stop undoes it (and must cope with a start that failed
+ * half-way). preStop runs on every started step before any stop, for what must end before the
+ * BEAM drains (supervision, health). kill skips the grace periods of a step that runs a process.
+ * What later steps need, a step hands over as a typed result read after its start.
+ */
+export interface BootStep {
+  readonly name: string;
+  /** `signal` is aborted when a stop is asked for during boot: long waits give up. */
+  start(signal: AbortSignal): Promise<void>;
+  stop(): Promise<void>;
+  preStop?(): void;
+  kill?(): void;
+}
+
+/** A step's result; read before the step made it is a fault in the order of the steps. */
+export function made<T>(value: T | undefined, step: string): T {
+  if (value === undefined) throw new Error(`boot step '${step}' has not started: its result is not there yet`);
+  return value;
+}
+
+/** The ports step's result: ports resolved, picks held. */
+export interface Picked {
+  readonly picks: PortPicks;
+}
+
+/** The registration step's result: the registration in force. */
+export interface Registered {
+  readonly registration: LiveRegistration;
+}
+
+/** A step's listening server (EPMD, DNS) or supervised process (the proxy). */
+export interface Serving<T> {
+  readonly server: T;
+}
+
+/** Where the proxy reads the node's token: the login's file, or the one given (--token-file). */
+export interface TokenSource {
+  readonly tokenFile?: string;
+  /** `then` runs after each new login, until the node stops. */
+  onRenewed?(then: () => Promise<void>): void;
+}

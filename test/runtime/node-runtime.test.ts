@@ -1,0 +1,98 @@
+import { EventEmitter } from 'node:events';
+import { NodeRuntime } from '../../lib/runtime/node-runtime';
+import { BootStep } from '../../lib/runtime/steps/boot-step';
+import { validManifest } from '../fixtures/manifests';
+
+/** Fake steps around a fake BEAM: what the runtime does with them, without real processes. */
+function fakes(opts: { proxyWaits?: boolean } = {}) {
+  const events: string[] = [];
+  const process = Object.assign(new EventEmitter(), {
+    pid: 1,
+    exitCode: null as number | null,
+    signalCode: null,
+    kill: (sig: string) => void events.push(`kill ${sig}`),
+  });
+  const epmd = new EventEmitter();
+  const step = (name: string, start: BootStep['start'] = async () => undefined, stop: BootStep['stop'] = async () => undefined): BootStep => ({
+    name,
+    start: async (signal) => {
+      events.push(`start ${name}`);
+      await start(signal);
+    },
+    stop: async () => {
+      events.push(`stop ${name}`);
+      await stop();
+    },
+  });
+  let proxyStarted: () => void = () => undefined;
+  const proxyStarting = new Promise<void>((r) => (proxyStarted = r));
+  const beam = { process: process as never, spawnedAt: 0, exitCode: undefined as number | undefined, killNow: false };
+  const beamStep = step(
+    'beam',
+    async () => {
+      beam.spawnedAt = Date.now();
+      process.once('exit', (code: number) => (beam.exitCode = code));
+    },
+    async () => {
+      // As stopChild: the BEAM exits 0 on SIGTERM.
+      if (beam.exitCode === undefined) beam.exitCode = beam.killNow ? 137 : 0;
+    },
+  );
+  const kill = () => {
+    beam.killNow = true;
+    process.kill('SIGKILL');
+  };
+  const steps = [
+    step('epmd'),
+    step('proxy-ready', async (signal) => {
+      proxyStarted();
+      if (opts.proxyWaits) await new Promise((r) => signal.addEventListener('abort', r));
+    }),
+    { ...beamStep, kill },
+  ];
+  const logs: string[] = [];
+  const o = { manifest: validManifest(), command: ['erl'], log: (l: string) => logs.push(l) } as never;
+  const node = new NodeRuntime(o, { steps, beam, epmd: { server: epmd as never } });
+  return { node, events, beam: process, epmd, logs, proxyStarting };
+}
+
+describe('NodeRuntime', () => {
+  test('runs until the BEAM exits, then undoes every step in reverse and exits with its code', async () => {
+    const { node, events, beam, epmd, logs } = fakes();
+    const done = node.run();
+    await new Promise((r) => setImmediate(r));
+    epmd.emit('registered', { name: 'orders', port: 9100 });
+    expect(logs.find((l) => l.startsWith('boot steps:'))).toMatch(/^boot steps: epmd \d+ ms, proxy-ready \d+ ms, beam \d+ ms \(total \d+ ms\)$/);
+    beam.emit('exit', 3, null);
+    expect(await done).toBe(3);
+    expect(events).toEqual(['start epmd', 'start proxy-ready', 'start beam', 'stop beam', 'stop proxy-ready', 'stop epmd']);
+  });
+
+  test('a stop after boot stops the BEAM first and exits with its code', async () => {
+    const { node, events } = fakes();
+    const done = node.run();
+    await new Promise((r) => setImmediate(r));
+    node.stop('SIGTERM');
+    expect(await done).toBe(0);
+    expect(events.slice(3)).toEqual(['stop beam', 'stop proxy-ready', 'stop epmd']);
+  });
+
+  test('a stop during boot abandons the step in progress, undoes the started ones, exits 128+n', async () => {
+    const { node, events, logs, proxyStarting } = fakes({ proxyWaits: true });
+    const done = node.run();
+    await proxyStarting;
+    node.stop('SIGHUP');
+    expect(await done).toBe(128 + 1);
+    expect(events).toEqual(['start epmd', 'start proxy-ready', 'stop proxy-ready', 'stop epmd']);
+    expect(logs).toContain('SIGHUP during boot: undone; exit 129');
+  });
+
+  test('kill escalates: SIGKILL to the BEAM now, exit 137', async () => {
+    const { node, events } = fakes();
+    const done = node.run();
+    await new Promise((r) => setImmediate(r));
+    node.kill();
+    expect(await done).toBe(137);
+    expect(events).toContain('kill SIGKILL');
+  });
+});

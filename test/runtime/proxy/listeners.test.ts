@@ -1,0 +1,62 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { boundListeners, listeningSockets, socketInodes } from '../../../lib/runtime/proxy/listeners';
+
+describe('listeners from the kernel socket table', () => {
+  test('finds our listener with its address, port and inode, held by us; a free port is not listening', async () => {
+    const s = net.createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.3', () => r()));
+    try {
+      const port = (s.address() as net.AddressInfo).port;
+      const mine = listeningSockets().filter((l) => l.port === port);
+      expect(mine.map((l) => l.address)).toEqual(['127.0.0.3']);
+      expect(socketInodes(process.pid)!.has(mine[0].inode)).toBe(true);
+      expect(
+        boundListeners(
+          [
+            { address: '127.0.0.3', port },
+            { address: '127.0.0.4', port },
+          ],
+          process.pid,
+        ),
+      ).toEqual([true, false]);
+    } finally {
+      s.close();
+    }
+  });
+
+  test('a wildcard listener counts for any address on its port', async () => {
+    const s = net.createServer();
+    await new Promise<void>((r) => s.listen(0, '0.0.0.0', () => r()));
+    try {
+      const port = (s.address() as net.AddressInfo).port;
+      expect(boundListeners([{ address: '127.0.0.1', port }])).toEqual([true]);
+    } finally {
+      s.close();
+    }
+  });
+
+  test('a table of tens of thousands of TIME_WAIT rows: exactly its LISTEN rows, also across read chunks', () => {
+    // Rows as the kernel writes /proc/net/tcp: padded to 149 characters, LISTEN is state 0A.
+    const hex = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, '0');
+    const row = (i: number, st: string, port: number, inode: number) =>
+      `${String(i).padStart(4)}: 0100007F:${hex(port, 4)} ${
+        st === '0A' ? '00000000:0000' : '0200007F:1F90'
+      } ${st} 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0`.padEnd(149) + '\n';
+    const lines = ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode'.padEnd(149) + '\n'];
+    // Rows 400-1400 hold the first two 64 KiB read boundaries, whatever was carried over.
+    const listen = new Set([0, ...Array.from({ length: 1001 }, (_, k) => 400 + k), 20000, 39999]);
+    for (let i = 0; i < 40000; i++) lines.push(listen.has(i) ? row(i, '0A', 10000 + i, 900000 + i) : row(i, '06', 30000 + (i % 30000), 0));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-table-'));
+    try {
+      const file = path.join(dir, 'tcp');
+      fs.writeFileSync(file, lines.join(''));
+      const got = listeningSockets([file, path.join(dir, 'missing')]);
+      expect(got).toEqual([...listen].map((i) => ({ address: '127.0.0.1', port: 10000 + i, inode: String(900000 + i) })));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

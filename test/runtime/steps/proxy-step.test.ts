@@ -1,0 +1,215 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { probeFreePort } from '../../../lib/runtime/ports';
+import { ResolvedPorts } from '../../../lib/runtime/registration';
+import { RunOptions } from '../../../lib/runtime/run-options';
+import { ProxyStep } from '../../../lib/runtime/steps/proxy-step';
+import { isAlive, waitGone } from '../../../support/mesh-node';
+import { picked, registered, runOptions, serving } from '../../fixtures/run-options';
+import { validManifest } from '../../fixtures/manifests';
+
+/** A proxy step over `ports`, its registration through the options' agent; EPMD routes recorded. */
+function proxyStep(o: RunOptions, ports: ResolvedPorts, routes: unknown[] = []) {
+  const register = registered(o, ports);
+  const step = new ProxyStep(o, { token: {}, ports: picked(ports), register, epmd: serving({ setPeers: (p: unknown) => void routes.push(p) }) });
+  return { step, registration: register.registration };
+}
+
+/** A stand-in for `consul connect proxy`: node running `statements`, with the proxy's arguments. */
+function standIn(file: string, ...statements: string[]): void {
+  fs.writeFileSync(file, `#!/bin/sh\nexec "${process.execPath}" -e "${statements.join('; ')}" -- "$@"\n`, { mode: 0o755 });
+}
+
+describe('proxy step', () => {
+  test('ready once the proxy itself listens on the upstream and public ports; preStop ends supervision; stop ends the proxy', async () => {
+    const o = runOptions();
+    const up = await probeFreePort('127.0.0.2');
+    const pub = await probeFreePort('0.0.0.0');
+    const { step } = proxyStep(o, {
+      distPort: 9100,
+      sidecarPort: pub,
+      upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }],
+    });
+    // A stand-in for `consul connect proxy`: the same pid binds the listeners, after a moment.
+    const fake = path.join(path.dirname(o.stateDir.dir), 'consul');
+    const listen = `n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0');`;
+    standIn(fake, "const n = require('net')", `setTimeout(() => { ${listen} }, 200)`);
+    (o as any).consulBin = fake;
+    (o as any).readyTimeoutMs = 10000;
+    await step.start(new AbortController().signal);
+    const pid = step.server.pid!;
+    try {
+      expect(o.logs).toContain(`proxy ready (builtin, pid ${pid})`);
+      step.preStop();
+      process.kill(pid, 'SIGKILL');
+      expect(await waitGone([pid], 5000)).toBe(true);
+      expect(step.server.restartCount).toBe(0);
+    } finally {
+      await step.stop();
+    }
+    expect(isAlive(pid)).toBe(false);
+    expect(o.logs.filter((l) => /restarting/.test(l))).toEqual([]);
+  });
+
+  test('after a new login: registered again (the agent syncs with the new token), the proxy restarted to read it', async () => {
+    const registrations: any[] = [];
+    const o = runOptions({ agent: { baseUrl: 'http://127.0.0.1:1', registerService: async (d: any) => void registrations.push(d) } });
+    const up = await probeFreePort('127.0.0.2');
+    const pub = await probeFreePort('0.0.0.0');
+    const ports = {
+      distPort: 9100,
+      sidecarPort: pub,
+      upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }],
+    };
+    let renewed: () => Promise<void> = async () => undefined;
+    const token = { tokenFile: o.stateDir.tokenPath, onRenewed: (then: () => Promise<void>) => void (renewed = then) };
+    const step = new ProxyStep(o, { token, ports: picked(ports), register: registered(o, ports), epmd: serving({ setPeers: () => undefined }) });
+    const fake = path.join(path.dirname(o.stateDir.dir), 'consul');
+    const listen = `n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0')`;
+    standIn(fake, "const n = require('net')", listen);
+    (o as any).consulBin = fake;
+    (o as any).readyTimeoutMs = 10000;
+    await step.start(new AbortController().signal);
+    const first = step.server.pid!;
+    try {
+      await renewed();
+      expect(registrations.map((d) => [d.ID, d.Connect.SidecarService.Port])).toEqual([['shop-orders', pub]]);
+      expect(o.logs).toContain('registered shop-orders again with the new token');
+      expect(isAlive(first)).toBe(false);
+      expect(step.server.pid).not.toBe(first);
+      expect(step.server.running).toBe(true);
+    } finally {
+      await step.stop();
+    }
+  });
+
+  test('a public port taken by another process after it was proven free: the sidecar moves and the proxy starts again', async () => {
+    const up = await probeFreePort('127.0.0.2');
+    // Someone else holds the port the agent gave the sidecar.
+    const squatter = net.createServer();
+    await new Promise<void>((r) => squatter.listen(0, '0.0.0.0', () => r()));
+    const taken = (squatter.address() as net.AddressInfo).port;
+    const dir = fs.mkdtempSync(path.join(process.env.MESHX_TEST_TMP || os.tmpdir(), 'meshx-proxy-'));
+    const portFile = path.join(dir, 'sidecar-port');
+    fs.writeFileSync(portFile, String(taken));
+    // A fake agent that keeps the sidecar port where the proxy reads its config (as the agent API).
+    const agent = {
+      baseUrl: 'http://127.0.0.1:1',
+      registerService: async (def: any) => fs.writeFileSync(portFile, String(def.Connect.SidecarService.Port)),
+      service: async () => ({ Port: Number(fs.readFileSync(portFile, 'utf8')), Address: '', Proxy: { Upstreams: [] } }),
+    };
+    const o = runOptions({ agent });
+    const { step, registration } = proxyStep(o, {
+      distPort: 9100,
+      sidecarPort: taken,
+      upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }],
+    });
+    const fake = path.join(dir, 'consul');
+    // Like the built-in proxy: a listener that fails to bind is logged, the process stays up.
+    standIn(
+      fake,
+      "const n = require('net')",
+      `const p = Number(require('fs').readFileSync('${portFile}', 'utf8'))`,
+      `for (const [port, host] of [[${up}, '127.0.0.2'], [p, '0.0.0.0']]) ` +
+        "n.createServer().on('error', (e) => console.log('listen error ' + e.code)).listen(port, host)",
+      'setInterval(() => undefined, 1000)',
+    );
+    (o as any).consulBin = fake;
+    (o as any).readyTimeoutMs = 20000;
+    const t0 = Date.now();
+    try {
+      await step.start(new AbortController().signal);
+      expect(Date.now() - t0).toBeLessThan(15000);
+      expect(registration.ports.sidecarPort).not.toBe(taken);
+      expect(o.logs).toContain(`the proxy cannot listen on 0.0.0.0:${taken} (public listener): another process holds that port; moving the sidecar`);
+      expect(o.logs).toContain(`proxy ready (builtin, pid ${step.server.pid})`);
+    } finally {
+      await step.stop();
+      squatter.close();
+    }
+  });
+
+  test("an https agent: the proxy child gets the helper's TLS settings as the variables consul reads", async () => {
+    const up = await probeFreePort('127.0.0.2');
+    const pub = await probeFreePort('0.0.0.0');
+    const dir = fs.mkdtempSync(path.join(process.env.MESHX_TEST_TMP || os.tmpdir(), 'meshx-proxy-tls-'));
+    const seen = path.join(dir, 'env.json');
+    const agent = {
+      baseUrl: 'https://127.0.0.1:8501',
+      cliEnv: () => ({
+        CONSUL_CACERT: '/etc/consul/ca.pem',
+        CONSUL_CLIENT_CERT: '/etc/consul/cli.pem',
+        CONSUL_CLIENT_KEY: '/etc/consul/cli-key.pem',
+      }),
+    };
+    const o = runOptions({ agent });
+    const { step } = proxyStep(o, {
+      distPort: 9100,
+      sidecarPort: pub,
+      upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }],
+    });
+    const fake = path.join(dir, 'consul');
+    standIn(
+      fake,
+      `require('fs').writeFileSync('${seen}', JSON.stringify({ env: process.env, argv: process.argv }))`,
+      "const n = require('net')",
+      `n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0')`,
+    );
+    (o as any).consulBin = fake;
+    (o as any).readyTimeoutMs = 10000;
+    try {
+      await step.start(new AbortController().signal);
+      const got = JSON.parse(fs.readFileSync(seen, 'utf8'));
+      expect(got.env).toMatchObject(agent.cliEnv());
+      expect(got.argv).toEqual(expect.arrayContaining(['-http-addr', 'https://127.0.0.1:8501']));
+    } finally {
+      await step.stop();
+    }
+  });
+
+  test('an upstream port taken by another helper of the host after it was proven free: the upstream moves, EPMD follows', async () => {
+    const pub = await probeFreePort('0.0.0.0');
+    const squatter = net.createServer();
+    await new Promise<void>((r) => squatter.listen(0, '127.0.0.2', () => r()));
+    const taken = (squatter.address() as net.AddressInfo).port;
+    const dir = fs.mkdtempSync(path.join(process.env.MESHX_TEST_TMP || os.tmpdir(), 'meshx-proxy-up-'));
+    const portFile = path.join(dir, 'upstream-port');
+    fs.writeFileSync(portFile, String(taken));
+    const agent = {
+      baseUrl: 'http://127.0.0.1:1',
+      registerService: async (def: any) => fs.writeFileSync(portFile, String(def.Connect.SidecarService.Proxy.Upstreams[0].LocalBindPort)),
+    };
+    const manifest = validManifest();
+    (manifest.upstreams[0] as any).port = 0;
+    const o = runOptions({ agent, manifest });
+    const routes: any[] = [];
+    const { step, registration } = proxyStep(
+      o,
+      { distPort: 9100, sidecarPort: pub, upstreams: [{ ...manifest.upstreams[0], address: '127.0.0.2', port: taken }] },
+      routes,
+    );
+    const fake = path.join(dir, 'consul');
+    standIn(
+      fake,
+      "const n = require('net')",
+      `const p = Number(require('fs').readFileSync('${portFile}', 'utf8'))`,
+      `for (const [port, host] of [[p, '127.0.0.2'], [${pub}, '0.0.0.0']]) n.createServer().on('error', () => undefined).listen(port, host)`,
+      'setInterval(() => undefined, 1000)',
+    );
+    (o as any).consulBin = fake;
+    (o as any).readyTimeoutMs = 20000;
+    try {
+      await step.start(new AbortController().signal);
+      const moved = registration.ports.upstreams[0].port;
+      expect(moved).not.toBe(taken);
+      expect(Number(fs.readFileSync(portFile, 'utf8'))).toBe(moved);
+      expect(routes[0][0]).toMatchObject({ address: '127.0.0.2', port: moved });
+      expect(o.logs.join('\n')).toMatch(/upstream listener 127\.0\.0\.2:\d+ .* is in use on this host; registering with \d+/);
+    } finally {
+      await step.stop();
+      squatter.close();
+    }
+  });
+});
