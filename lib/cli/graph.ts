@@ -25,7 +25,9 @@ export function addGraphCommand(program: Command, out: (s: string) => void): voi
   program
     .command('graph')
     .summary('show who may talk to whom, from synthesized stacks or a Terraform plan')
-    .description('Read nodes, upstreams and intentions (both modes) from synthesized stacks and print the graph with its findings; with --diff the edges added and removed since an older synth; with --plan the edges a saved plan (terraform show -json) adds, removes and keeps against the deployed state.')
+    .description('Read nodes, upstreams and intentions (both modes) from synthesized stacks and print the graph with its findings; '
+      + 'with --diff the edges added and removed since an older synth; '
+      + 'with --plan the edges a saved plan (terraform show -json) adds, removes and keeps against the deployed state.')
     .option('--from <path>', 'cdktf output dir, stack dir or cdk.tf.json')
     .option('--plan <file>', 'JSON of a saved plan: terraform plan -out=PLAN && terraform show -json PLAN > FILE')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'mermaid', 'dot', 'json']).default('text'))

@@ -27,7 +27,11 @@ export function buildProgram(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
 }
 
 /** Runs the CLI; resolves with the process exit code. */
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  out: (s: string) => void = (s) => process.stdout.write(s),
+): Promise<number> {
   const result = { code: 0 };
   const program = buildProgram(argv, env, out, result);
   try {

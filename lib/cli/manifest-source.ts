@@ -15,7 +15,8 @@ export interface ManifestSourceOptions {
 
 export function checkSourceOptions(o: ManifestSourceOptions): void {
   const given = [o.manifest && '--manifest', o.from && '--from', o.kv && '--kv'].filter(Boolean);
-  if (given.length !== 1) throw new InputError(given.length === 0 ? 'give the manifest with one of --manifest FILE, --from CDKTF_OUT --node NAME, or --kv KEY' : `give only one of ${given.join(', ')}`);
+  if (given.length === 0) throw new InputError('give the manifest with one of --manifest FILE, --from CDKTF_OUT --node NAME, or --kv KEY');
+  if (given.length > 1) throw new InputError(`give only one of ${given.join(', ')}`);
   if (o.from && !o.node) throw new InputError('--from needs --node NAME (the Erlang node name or service name to boot)');
   if (o.node && !o.from) throw new InputError('--node goes with --from');
 }
@@ -44,7 +45,9 @@ export function selectManifest(found: FoundManifest[], node: string, from: strin
     const known = found.map((f) => f.manifest.node).join(', ') || 'none';
     throw new InputError(`--node: no node '${node}' in ${from} (nodes there: ${known})`);
   }
-  if (hits.length > 1) throw new InputError(`--node: '${node}' is in several stacks of ${from} (${hits.map((h) => h.stack).join(', ')}); point --from at one stack`);
+  if (hits.length > 1) {
+    throw new InputError(`--node: '${node}' is in several stacks of ${from} (${hits.map((h) => h.stack).join(', ')}); point --from at one stack`);
+  }
   return hits[0].manifest;
 }
 

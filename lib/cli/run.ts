@@ -61,15 +61,28 @@ const METHOD_RE = /^[A-Za-z0-9_-]{1,128}$/;
  * --login-method and --bearer-token-file (or MESHX_LOGIN_METHOD, MESHX_BEARER_TOKEN_FILE): both
  * or neither, and never with a static token. The bearer file is checked now (exit 2 when bad).
  */
-export function loginOptions(flags: { loginMethod?: string; bearerTokenFile?: string; tokenFile?: string }, env: NodeJS.ProcessEnv): { method: string; bearerTokenFile: string } | undefined {
+export function loginOptions(
+  flags: { loginMethod?: string; bearerTokenFile?: string; tokenFile?: string },
+  env: NodeJS.ProcessEnv,
+): { method: string; bearerTokenFile: string } | undefined {
   const method = flags.loginMethod ?? (env.MESHX_LOGIN_METHOD || undefined);
   const bearerTokenFile = flags.bearerTokenFile ?? (env.MESHX_BEARER_TOKEN_FILE || undefined);
   if (method === undefined && bearerTokenFile === undefined) return undefined;
   if (method === undefined) throw new InputError('--bearer-token-file needs --login-method (or $MESHX_LOGIN_METHOD): the auth method to log in to');
-  if (bearerTokenFile === undefined) throw new InputError(`--login-method needs --bearer-token-file (or $MESHX_BEARER_TOKEN_FILE): the file holding the JWT`);
-  if (!METHOD_RE.test(method)) throw new InputError(`--login-method: '${method}' is not an auth method name (1 to 128 characters of A-Z, a-z, 0-9, '_', '-')`);
-  const statics = [flags.tokenFile && '--token-file', env.CONSUL_HTTP_TOKEN_FILE && '$CONSUL_HTTP_TOKEN_FILE', env.CONSUL_HTTP_TOKEN && '$CONSUL_HTTP_TOKEN'].filter(Boolean);
-  if (statics.length) throw new InputError(`--login-method cannot be combined with ${statics.join(', ')}: the token comes from the login (unset the static token)`);
+  if (bearerTokenFile === undefined) {
+    throw new InputError('--login-method needs --bearer-token-file (or $MESHX_BEARER_TOKEN_FILE): the file holding the JWT');
+  }
+  if (!METHOD_RE.test(method)) {
+    throw new InputError(`--login-method: '${method}' is not an auth method name (1 to 128 characters of A-Z, a-z, 0-9, '_', '-')`);
+  }
+  const statics = [
+    flags.tokenFile && '--token-file',
+    env.CONSUL_HTTP_TOKEN_FILE && '$CONSUL_HTTP_TOKEN_FILE',
+    env.CONSUL_HTTP_TOKEN && '$CONSUL_HTTP_TOKEN',
+  ].filter(Boolean);
+  if (statics.length) {
+    throw new InputError(`--login-method cannot be combined with ${statics.join(', ')}: the token comes from the login (unset the static token)`);
+  }
   readBearerToken(bearerTokenFile);
   return { method, bearerTokenFile };
 }
@@ -96,7 +109,11 @@ function agentClient(flags: RunFlags, env: NodeJS.ProcessEnv, tls: AgentTlsOptio
   return { agent: new ConsulAgent({ address, ssl, token, tls }), tokenFile };
 }
 
-async function reachAgent(client: { agent: ConsulAgent; tokenFile?: string }, flags: RunFlags, label: string): Promise<{ agent: ConsulAgent; tokenFile?: string }> {
+async function reachAgent(
+  client: { agent: ConsulAgent; tokenFile?: string },
+  flags: RunFlags,
+  label: string,
+): Promise<{ agent: ConsulAgent; tokenFile?: string }> {
   const { agent, tokenFile } = client;
   const log = createLogger(label, 'helper');
   try {
@@ -171,7 +188,8 @@ export function addRunCommand(program: Command, argv: string[], env: NodeJS.Proc
   program
     .command('run')
     .summary('register a node, start its sidecar and EPMD, then run the BEAM command')
-    .description('Register the node with the local Consul agent, start and supervise its sidecar proxy, answer its EPMD lookups on loopback, and run the BEAM command given after --.')
+    .description('Register the node with the local Consul agent, start and supervise its sidecar proxy, '
+      + 'answer its EPMD lookups on loopback, and run the BEAM command given after --.')
     .usage('(--manifest FILE | --from CDKTF_OUT --node NAME | --kv KEY) [options] -- COMMAND...')
     .option('--manifest <file>', 'node manifest JSON file')
     .option('--from <path>', 'cdktf output dir, stack dir or cdk.tf.json to read the manifest from')
@@ -182,22 +200,26 @@ export function addRunCommand(program: Command, argv: string[], env: NodeJS.Proc
     .option('--ca-path <dir>', 'directory of CA certificates (PEM) to verify an https agent (default: $CONSUL_CAPATH)')
     .option('--client-cert <file>', 'client certificate (PEM) for an agent with verify_incoming (default: $CONSUL_CLIENT_CERT)')
     .option('--client-key <file>', 'key of --client-cert (default: $CONSUL_CLIENT_KEY)')
-    .option('--tls-server-name <name>', 'server name to verify the agent\'s certificate against (default: $CONSUL_TLS_SERVER_NAME; $CONSUL_HTTP_SSL_VERIFY=false skips verification)')
+    .option('--tls-server-name <name>', 'server name to verify the agent\'s certificate against '
+      + '(default: $CONSUL_TLS_SERVER_NAME; $CONSUL_HTTP_SSL_VERIFY=false skips verification)')
     .option('--token-file <file>', 'ACL token file (default: $CONSUL_HTTP_TOKEN_FILE, else $CONSUL_HTTP_TOKEN)')
-    .option('--login-method <name>', 'get the ACL token by logging in to this auth method (default: $MESHX_LOGIN_METHOD); excludes --token-file and CONSUL_HTTP_TOKEN*')
+    .option('--login-method <name>', 'get the ACL token by logging in to this auth method (default: $MESHX_LOGIN_METHOD); '
+      + 'excludes --token-file and CONSUL_HTTP_TOKEN*')
     .option('--bearer-token-file <file>', 'with --login-method: file holding the JWT, read again at every login (default: $MESHX_BEARER_TOKEN_FILE)')
     .option('--consul-bin <path>', 'consul binary', 'consul')
     .addOption(new Option('--proxy <kind>', 'sidecar proxy (default: the manifest\'s)').choices(['envoy', 'builtin']))
     .option('--envoy-bin <path>', 'Envoy binary (envoy proxy only)')
     .option('--grpc-addr <addr>', 'agent xDS gRPC address (envoy proxy only)')
-    .option('--state-dir <dir>', 'where resolved ports, the inetrc and upstream env go (default: /run/meshx-node/<service> for root, else $XDG_RUNTIME_DIR or ~/.local/state)')
+    .option('--state-dir <dir>', 'where resolved ports, the inetrc and upstream env go '
+      + '(default: /run/meshx-node/<service> for root, else $XDG_RUNTIME_DIR or ~/.local/state)')
     .option('--consul-timeout <seconds>', 'how long to retry reaching the agent', seconds('--consul-timeout'), 30)
     .option('--ready-timeout <seconds>', 'how long to wait for the proxy\'s listeners', seconds('--ready-timeout'), 60)
     .option('--stop-timeout <seconds>', 'grace period for the BEAM on stop, then SIGKILL', seconds('--stop-timeout'), 15)
     .argument('[command...]', 'the BEAM command (erl, iex, a release script), after --')
     .action(async (command: string[], flags: RunFlags) => {
       const dashdash = argv.indexOf('--');
-      if (dashdash < 0) throw new InputError(command.length ? `put the BEAM command after --: meshx-node run ... -- ${command.join(' ')}` : 'missing -- COMMAND: meshx-node run ... -- erl -name app@host');
+      if (dashdash < 0 && command.length) throw new InputError(`put the BEAM command after --: meshx-node run ... -- ${command.join(' ')}`);
+      if (dashdash < 0) throw new InputError('missing -- COMMAND: meshx-node run ... -- erl -name app@host');
       result.code = await runCommand(flags, argv.slice(dashdash + 1), env);
     });
 }

@@ -16,7 +16,8 @@ export function findEpmdBypass(command: string[], env: NodeJS.ProcessEnv): strin
 
 /** Where the BEAM's own flags can come from, by name. */
 function flagSources(command: string[], env: NodeJS.ProcessEnv): Array<[string, string]> {
-  return [['the command', command.join(' ')], ['ERL_AFLAGS', env.ERL_AFLAGS ?? ''], ['ERL_FLAGS', env.ERL_FLAGS ?? ''], ['ERL_ZFLAGS', env.ERL_ZFLAGS ?? ''], ['ELIXIR_ERL_OPTIONS', env.ELIXIR_ERL_OPTIONS ?? '']];
+  const vars = ['ERL_AFLAGS', 'ERL_FLAGS', 'ERL_ZFLAGS', 'ELIXIR_ERL_OPTIONS'].map((v): [string, string] => [v, env[v] ?? '']);
+  return [['the command', command.join(' ')], ...vars];
 }
 
 /**
@@ -29,12 +30,14 @@ export function findDistOverride(command: string[], env: NodeJS.ProcessEnv, dist
     for (const [, which, value] of text.matchAll(/\binet_dist_listen_(min|max)\s+(\S+)/g)) {
       if (Number(value) !== distPort || distPort === 0) {
         const want = distPort ? `service.distPort ${distPort}` : 'a port the helper picks at boot (service.distPort 0)';
-        return `${where} sets -kernel inet_dist_listen_${which} ${value}, which contradicts the helper's distribution port (${want}); remove it and set the port in the manifest`;
+        return `${where} sets -kernel inet_dist_listen_${which} ${value}, which contradicts the helper's distribution port (${want}); `
+          + 'remove it and set the port in the manifest';
       }
     }
     for (const [, value] of text.matchAll(/\binet_dist_use_interface\s+(\S+)/g)) {
       if (value.replace(/['"\s]/g, '') !== '{127,0,0,1}') {
-        return `${where} sets -kernel inet_dist_use_interface ${value}: the helper keeps distribution on 127.0.0.1, where only the local sidecar reaches it; remove it`;
+        return `${where} sets -kernel inet_dist_use_interface ${value}: `
+          + 'the helper keeps distribution on 127.0.0.1, where only the local sidecar reaches it; remove it';
       }
     }
   }

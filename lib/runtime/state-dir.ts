@@ -56,7 +56,12 @@ export const TOKEN_FILE = 'consul.token';
  * Default state dir, one folder per service: /run for root; else $XDG_RUNTIME_DIR (per user,
  * 0700), else ~/.local/state; never the shared, world-writable temp dir.
  */
-export function defaultStateDir(serviceId: string, env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? -1, home = os.homedir()): string {
+export function defaultStateDir(
+  serviceId: string,
+  env: NodeJS.ProcessEnv = process.env,
+  uid = process.getuid?.() ?? -1,
+  home = os.homedir(),
+): string {
   const base = uid === 0 ? '/run' : env.XDG_RUNTIME_DIR || path.join(env.HOME || home, '.local', 'state');
   return path.join(base, 'meshx-node', serviceId);
 }
@@ -148,7 +153,9 @@ export class StateDir {
     const reason = unsafeDirReason(this.dir);
     if (reason) throw new InputError(`--state-dir: refusing ${this.dir}: ${reason}`);
     const p = fs.statSync(parent);
-    if (p.mode & 0o002 && !(p.mode & 0o1000)) throw new InputError(`--state-dir: refusing ${this.dir}: its parent ${parent} is world-writable without the sticky bit`);
+    if (p.mode & 0o002 && !(p.mode & 0o1000)) {
+      throw new InputError(`--state-dir: refusing ${this.dir}: its parent ${parent} is world-writable without the sticky bit`);
+    }
   }
 
   /**
@@ -164,7 +171,9 @@ export class StateDir {
         this.locked = true;
         return;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new RuntimeFailure(`--state-dir: cannot create ${this.lockPath}: ${(e as Error).message}`);
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw new RuntimeFailure(`--state-dir: cannot create ${this.lockPath}: ${(e as Error).message}`);
+        }
       }
       const owner = this.lockOwner();
       if (owner !== undefined && helperAlive(owner)) {
@@ -191,7 +200,12 @@ export class StateDir {
 
   public writeState(s: NodeState): void {
     this.writeFile(STATE_FILE, JSON.stringify(s, null, 2) + '\n');
-    const vars = { ...companionEnvironment({ epmdPort: s.epmdPort, inetrcPath: this.inetrcPath, node: s.node }), MESHX_DIST_PORT: String(s.distPort), MESHX_SIDECAR_PORT: String(s.sidecarPort), ...upstreamEnv(s.upstreams) };
+    const vars = {
+      ...companionEnvironment({ epmdPort: s.epmdPort, inetrcPath: this.inetrcPath, node: s.node }),
+      MESHX_DIST_PORT: String(s.distPort),
+      MESHX_SIDECAR_PORT: String(s.sidecarPort),
+      ...upstreamEnv(s.upstreams),
+    };
     this.writeFile(ENV_FILE, shellExports(vars));
   }
 
@@ -226,7 +240,8 @@ export class StateDir {
   /** Removes what this helper wrote (the dir too when it is then empty); nothing unless it holds the lock. */
   public remove(): void {
     if (!this.locked) return;
-    for (const f of [TOKEN_FILE, STATE_FILE, ENV_FILE, INETRC_FILE, HOSTS_FILE, PEERS_FILE, LOCK_FILE]) fs.rmSync(path.join(this.dir, f), { force: true });
+    const files = [TOKEN_FILE, STATE_FILE, ENV_FILE, INETRC_FILE, HOSTS_FILE, PEERS_FILE, LOCK_FILE];
+    for (const f of files) fs.rmSync(path.join(this.dir, f), { force: true });
     this.locked = false;
     try {
       fs.rmdirSync(this.dir);

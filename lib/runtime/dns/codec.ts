@@ -53,7 +53,8 @@ export function decodeQuery(msg: Buffer): Query {
   if (typeof name === 'string') return { ok: false, header, rcode: RCODE_FORMERR, reason: name };
   if (name.end + 4 > msg.length) return { ok: false, header, rcode: RCODE_FORMERR, reason: 'question cut short' };
   const raw = msg.subarray(HEADER_BYTES, name.end + 4);
-  return { ok: true, header, question: { name: name.labels.join('.'), type: msg.readUInt16BE(name.end), klass: msg.readUInt16BE(name.end + 2), raw } };
+  const question = { name: name.labels.join('.'), type: msg.readUInt16BE(name.end), klass: msg.readUInt16BE(name.end + 2), raw };
+  return { ok: true, header, question };
 }
 
 /**

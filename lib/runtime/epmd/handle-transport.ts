@@ -184,7 +184,9 @@ function listen(address: string, port: number, handler: ConnectionHandler): Prom
 
 /** Whether Node would warn on process.binding (DEP0111 is a pending deprecation). */
 function pendingDeprecation(env: NodeJS.ProcessEnv): boolean {
-  return process.execArgv.includes('--pending-deprecation') || /--pending-deprecation\b/.test(env.NODE_OPTIONS ?? '') || env.NODE_PENDING_DEPRECATION === '1';
+  return process.execArgv.includes('--pending-deprecation')
+    || /--pending-deprecation\b/.test(env.NODE_OPTIONS ?? '')
+    || env.NODE_PENDING_DEPRECATION === '1';
 }
 
 /**

@@ -147,7 +147,8 @@ export class EpmdServer extends EventEmitter {
     this.peerIndex.clear();
     this.routedNames.clear();
     for (const p of peers) {
-      this.peerIndex.set(`${p.address}/${p.alive}`, encodePort2Response({ port: p.port, nodeType: NORMAL_NODE, protocol: 0, highestVersion: PEER_HIGHEST, lowestVersion: PEER_LOWEST, name: p.alive }));
+      const answer = { port: p.port, nodeType: NORMAL_NODE, protocol: 0, highestVersion: PEER_HIGHEST, lowestVersion: PEER_LOWEST, name: p.alive };
+      this.peerIndex.set(`${p.address}/${p.alive}`, encodePort2Response(answer));
       this.routedNames.add(p.alive);
     }
     this.peers = peers;
@@ -176,7 +177,8 @@ export class EpmdServer extends EventEmitter {
       }
     }
     const err = lastError as NodeJS.ErrnoException;
-    throw new Error(err.code === 'EADDRINUSE' ? `EPMD port ${this.options.port} is already in use (${err.message})` : `cannot start the EPMD server: ${err.message}`);
+    if (err.code === 'EADDRINUSE') throw new Error(`EPMD port ${this.options.port} is already in use (${err.message})`);
+    throw new Error(`cannot start the EPMD server: ${err.message}`);
   }
 
   /** Addresses the server listens on. */
@@ -195,7 +197,8 @@ export class EpmdServer extends EventEmitter {
       server = await this.transport.listen(address, this._port, this.handlerFor(address));
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new Error(err.code === 'EADDRINUSE' ? `EPMD port ${this._port} is already in use on ${address}` : `cannot listen on ${address}:${this._port}: ${err.message}`);
+      if (err.code === 'EADDRINUSE') throw new Error(`EPMD port ${this._port} is already in use on ${address}`);
+      throw new Error(`cannot listen on ${address}:${this._port}: ${err.message}`);
     }
     if (this.closed) {
       await server.close(); // closed while listening: nothing may outlive close()

@@ -18,7 +18,10 @@ export function refusal(live: NodeManifest, next: NodeManifest): string | undefi
     ['mesh', live.mesh, next.mesh],
   ];
   for (const [field, was, is] of same) {
-    if (was !== is) return `manifest field '${field}' changed from ${JSON.stringify(was)} to ${JSON.stringify(is)}: a running node cannot take it (restart the node to apply)`;
+    if (was !== is) {
+      return `manifest field '${field}' changed from ${JSON.stringify(was)} to ${JSON.stringify(is)}: `
+        + 'a running node cannot take it (restart the node to apply)';
+    }
   }
   return undefined;
 }
