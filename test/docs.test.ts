@@ -199,7 +199,8 @@ describe('the link checker', () => {
   });
 
   test('reads the Quick start and .ci/run as commands', () => {
-    expect(quickStartCommands('# X\n\n## Quick start\n\n```sh\nnpm run a   # one\n\nnpm b\n```\n\n## Next\n\n```sh\nc\n```\n')).toEqual(['npm run a', 'npm b']);
+    const readme = '# X\n\n## Quick start\n\n```sh\nnpm run a   # one\n\nnpm b\n```\n\n## Next\n\n```sh\nc\n```\n';
+    expect(quickStartCommands(readme)).toEqual(['npm run a', 'npm b']);
     expect(ciCommands('#!/bin/bash\nset -e\ncd "$x"\nexport A=1\n\nnpm run a\nPATH="/o:$PATH" B=2 npm b\n')).toEqual(['npm run a', 'npm b']);
   });
 });

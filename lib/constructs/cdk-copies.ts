@@ -21,7 +21,7 @@ export function checkCdkCopies(scope: IConstruct): void {
   fail(scope, `the stack is a ${terrain ?? 'CDK Terrain (cdktn)'} stack, but meshx-node and @cdktf/provider-consul load 'cdktf' as ${ownPackage()}, `
     + 'whose resources a CDK Terrain stack cannot synthesize (not even the stack\'s own ConsulProvider). '
     + `Make every 'cdktf' import load CDK Terrain: add "overrides": {"cdktf": "npm:cdktn@${version}"} to the app's package.json `
-    + 'and run npm install again (README: From CDK Terrain)');
+    + 'and run npm install again (docs/languages.md, "From CDK Terrain")');
 }
 
 function stackOf(scope: IConstruct): TerraformStack | undefined {
