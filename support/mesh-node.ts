@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnTied } from '../lib/runtime/child';
+import { processAlive } from '../lib/runtime/instance';
 import { poll } from './wait';
 
 let stateDirs = 0;
@@ -180,23 +181,9 @@ export class MeshNode {
   }
 }
 
-/**
- * True while a process with this pid exists (and is not a zombie). Any process (proxy, BEAM), so
- * not lib/runtime/instance.ts's helperAlive, which also wants a meshx-node command line.
- * TODO(habits): use a pid-only check exported by lib/runtime/instance.ts once it has one.
- */
+/** True while a process with this pid exists and is not a zombie (any process: proxy, BEAM). */
 export function isAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
+  return pid !== undefined && pid > 0 && processAlive(pid);
 }
 
 /** Waits until none of the pids is alive. */

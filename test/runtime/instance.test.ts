@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { helperAlive } from '../../lib/runtime/instance';
+import * as fs from 'node:fs';
+import { helperAlive, processAlive } from '../../lib/runtime/instance';
 import { spawnTied } from '../../lib/runtime/child';
 import { standInHelper } from '../util';
 
@@ -27,3 +28,33 @@ describe('helperAlive', () => {
     }
   });
 });
+
+describe('processAlive', () => {
+  test('a live process of any kind is alive; a gone pid and a zombie are not', async () => {
+    expect(processAlive(process.pid)).toBe(true);
+    expect(processAlive(spawnSync('true').pid!)).toBe(false);
+    const child = spawnTied(['sleep', '30'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => child.once('spawn', r));
+      expect(processAlive(child.pid!)).toBe(true);
+      // Exited but not yet reaped by us: a zombie.
+      const zombie = spawnTied(['sh', '-c', 'exit 0'], { stdio: 'ignore' });
+      zombie.removeAllListeners('exit');
+      const pid = zombie.pid!;
+      const until = Date.now() + 5000;
+      while (!/^\d+ \(.*\) Z/.test(readStat(pid)) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      expect(readStat(pid)).toMatch(/\) Z/);
+      expect(processAlive(pid)).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+function readStat(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return '';
+  }
+}
