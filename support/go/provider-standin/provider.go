@@ -104,6 +104,7 @@ func Provider() *schema.Provider {
 			"consul_acl_auth_method":  resourceConsulACLAuthMethod(),
 			"consul_acl_role":         resourceConsulACLRole(),
 			"consul_acl_binding_rule": resourceConsulACLBindingRule(),
+			"consul_prepared_query":   resourceConsulPreparedQuery(),
 		},
 	}
 	p.ConfigureContextFunc = configure

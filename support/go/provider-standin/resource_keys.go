@@ -18,12 +18,7 @@ func resourceConsulKeys() *schema.Resource {
 		SchemaVersion: 1,
 		Schema: map[string]*schema.Schema{
 			"datacenter": {Type: schema.TypeString, Optional: true, Computed: true, ForceNew: true},
-			"token": {
-				Type:       schema.TypeString,
-				Optional:   true,
-				Sensitive:  true,
-				Deprecated: "The token argument has been deprecated and will be removed in a future release.\nPlease use the token argument in the provider configuration",
-			},
+			"token":      deprecatedTokenSchema(""),
 			"key": {
 				Type:     schema.TypeSet,
 				Optional: true,

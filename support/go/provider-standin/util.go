@@ -108,3 +108,26 @@ func (o opts) write() *consulapi.WriteOptions {
 func (o opts) query() *consulapi.QueryOptions {
 	return &consulapi.QueryOptions{Datacenter: o.dc, Namespace: o.ns, Partition: o.partition, Token: o.token}
 }
+
+// deprecatedTokenSchema: a resource's own `token` attribute, which the real provider deprecates in
+// favour of the provider's.
+func deprecatedTokenSchema(desc string) *schema.Schema {
+	return &schema.Schema{
+		Type:        schema.TypeString,
+		Optional:    true,
+		Sensitive:   true,
+		Description: desc,
+		Deprecated: "The token argument has been deprecated and will be removed in a future release.\n" +
+			"Please use the token argument in the provider configuration",
+	}
+}
+
+// setAll writes read-back values into the state; the first failure names its attribute.
+func setAll(d *schema.ResourceData, values map[string]interface{}) error {
+	for k, v := range values {
+		if err := d.Set(k, v); err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return nil
+}
