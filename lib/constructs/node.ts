@@ -3,6 +3,7 @@ import { AclToken } from '@cdktf/provider-consul/lib/acl-token';
 import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
 import { Construct } from 'constructs';
 import { assignLoopbackAddresses } from '../manifest/loopback';
+import { LIMITS } from '../manifest/rules';
 import { MANIFEST_API_VERSION, ManifestUpstream, NodeManifest, ProxyKind } from '../manifest/types';
 import { validateManifest } from '../manifest/validate';
 import { NodeAcl } from './acl';
@@ -147,6 +148,13 @@ export class BeamNode extends Construct {
   /** The node manifest (v1), computed from the mesh's current connections. */
   public get manifest(): NodeManifest {
     const peers = this.peers;
+    // The binding limit: the loopback range (16,777,213 peer hosts) is never reached first.
+    if (peers.length > LIMITS.upstreams) {
+      fail(
+        this,
+        `too many peers: ${peers.length} exceed the ${LIMITS.upstreams} upstreams of a node manifest; split the mesh or connect fewer nodes`,
+      );
+    }
     let addresses: Map<string, string>;
     try {
       addresses = assignLoopbackAddresses(this.nodeName, peers.map((p) => p.nodeName));

@@ -5,8 +5,13 @@
 export const SERVICE_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
 /** Erlang node names: `alive@host`; alive as OTP accepts it, host as a DNS name (IP literals are fragile with inetrc). */
 export const NODE_NAME_PATTERN = '^[A-Za-z0-9_-]{1,255}@[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$';
-/** Loopback IPv4 addresses the routing uses. */
-export const LOOPBACK_PATTERN = '^127\\.0\\.0\\.([1-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-4])$';
+/** 0 to 255 in decimal, without leading zeros. */
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+/**
+ * Loopback IPv4 addresses the routing uses: any of 127.0.0.0/8 in dotted decimal without leading
+ * zeros, but its network (127.0.0.0) and broadcast (127.255.255.255) addresses.
+ */
+export const LOOPBACK_PATTERN = `^(?!127\\.0\\.0\\.0$|127\\.255\\.255\\.255$)127\\.${OCTET}\\.${OCTET}\\.${OCTET}$`;
 /** Consul duration strings such as `15s`, `1m`, `1m30s`. */
 export const DURATION_PATTERN = '^([0-9]+(ms|s|m|h))+$';
 /** Service meta keys as Consul accepts them. */

@@ -1,6 +1,6 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { splitNodeName } from './names';
-import { consulLimitProblems, LIMITS, SIDECAR_SUFFIX } from './rules';
+import { consulLimitProblems, LIMITS, LOOPBACK_PATTERN, SIDECAR_SUFFIX } from './rules';
 import { NODE_MANIFEST_SCHEMA } from './schema';
 import { NodeManifest } from './types';
 
@@ -38,6 +38,11 @@ function fieldOf(e: ErrorObject): string {
   return path || '(root)';
 }
 
+/** Patterns too long to read in a message, said in words. */
+const PATTERN_WORDS: Record<string, string> = {
+  [LOOPBACK_PATTERN]: 'be an address of 127.0.0.0/8 in dotted decimal without leading zeros, not 127.0.0.0 or 127.255.255.255',
+};
+
 function detailOf(e: ErrorObject): string {
   switch (e.keyword) {
     case 'required':
@@ -49,7 +54,7 @@ function detailOf(e: ErrorObject): string {
     case 'enum':
       return `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'pattern':
-      return `has an invalid value (must match ${e.params.pattern})`;
+      return `has an invalid value (must ${PATTERN_WORDS[e.params.pattern as string] ?? `match ${e.params.pattern}`})`;
     default:
       return e.message ?? 'is invalid';
   }

@@ -1,4 +1,5 @@
 import 'cdktf/lib/testing/adapters/jest';
+import { Testing } from 'cdktf';
 import { BeamMesh, ProxyKind } from '../../lib';
 import { validateManifest } from '../../lib/manifest/validate';
 import { kvManifests, newStack, resources, synthJson } from '../util';
@@ -83,6 +84,38 @@ describe('BeamNode', () => {
     expect(c.manifest.upstreams).toHaveLength(2);
   });
 
+  describe('peer hosts past 127.0.0.254 (the whole 127.0.0.0/8)', () => {
+    /** A hub dialling `n` nodes, each on its own host, named so that name order is creation order. */
+    function hub(n: number) {
+      const { stack, mesh: m } = mesh({ acl: false });
+      const h = m.addNode('Hub', { nodeName: 'hub@hub.x' });
+      for (let i = 0; i < n; i++) {
+        m.connect(h, m.addNode(`N${i}`, { nodeName: `app@h${String(i).padStart(4, '0')}.x` }), { bidirectional: false });
+      }
+      return { stack, hub: h };
+    }
+
+    test('254 peer hosts synthesize: the 254th is on 127.0.0.255', () => {
+      const { stack, hub: h } = hub(254);
+      const written = kvManifests(synthJson(stack))['meshx/shop/nodes/shop-hub'];
+      expect(written).toEqual(h.manifest);
+      expect(written.upstreams.map((u: any) => u.address).slice(-3)).toEqual(['127.0.0.253', '127.0.0.254', '127.0.0.255']);
+    });
+
+    test('1,000 peer hosts synthesize to 127.0.0.2 … 127.0.3.233, consecutive and the same every time', () => {
+      const first = hub(1000);
+      const json = Testing.synth(first.stack);
+      const written = kvManifests(JSON.parse(json))['meshx/shop/nodes/shop-hub'];
+      const addresses: string[] = written.upstreams.map((u: any) => u.address);
+      const numbers = addresses.map((a) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0));
+      expect(addresses[0]).toBe('127.0.0.2');
+      expect(addresses.slice(253, 256)).toEqual(['127.0.0.255', '127.0.1.0', '127.0.1.1']);
+      expect(addresses[999]).toBe('127.0.3.233');
+      expect(numbers.every((n, i) => i === 0 || n === numbers[i - 1] + 1)).toBe(true);
+      expect(Testing.synth(hub(1000).stack)).toBe(json);
+    });
+  });
+
   test('the KV entry is deleted on destroy and holds no Terraform reference', () => {
     const { stack, mesh: m } = mesh({ datacenter: 'dc9' });
     m.addNode('A', { nodeName: 'a@h.x' });
@@ -118,6 +151,15 @@ describe('BeamNode', () => {
     test('when no service name can be derived from the id', () => {
       expect(() => mesh().mesh.addNode('___', { nodeName: 'a@h.x' })).toThrow(/\[test\/Mesh\/___\] cannot derive a service name .* set serviceName/);
       expect(() => mesh().mesh.addNode('x'.repeat(70), { nodeName: 'a@h.x' })).toThrow(/cannot derive a service name/);
+    });
+
+    test('on more peers than a manifest carries (4,096 upstreams): the binding limit, not the 16,777,213 addresses', () => {
+      const { stack, mesh: m } = mesh({ acl: false });
+      const h = m.addNode('Hub', { nodeName: 'hub@hub.x' });
+      for (let i = 0; i <= 4096; i++) m.connect(h, m.addNode(`N${i}`, { nodeName: `app@h${i}.x` }), { bidirectional: false });
+      expect(() => Testing.synth(stack)).toThrow(
+        '[test/Mesh/Hub] too many peers: 4097 exceed the 4096 upstreams of a node manifest; split the mesh or connect fewer nodes',
+      );
     });
 
     test('on a duplicate node name, naming both paths', () => {

@@ -1,4 +1,4 @@
-import { assignLoopbackAddresses } from '../../lib/manifest/loopback';
+import { assignLoopbackAddresses, MAX_PEER_HOSTS, peerAddress } from '../../lib/manifest/loopback';
 import { isNodeName, isServiceName, splitNodeName, toServiceLabel } from '../../lib/manifest/names';
 
 describe('loopback assignment', () => {
@@ -9,10 +9,43 @@ describe('loopback assignment', () => {
     expect([...b.entries()].sort()).toEqual([...a.entries()].sort());
   });
 
-  test('253 peer hosts fit, 254 do not', () => {
-    const peers = (n: number) => Array.from({ length: n }, (_, i) => `app@h${i}.x`);
-    expect(assignLoopbackAddresses('me@me.x', peers(253)).size).toBe(254);
-    expect(() => assignLoopbackAddresses('me@me.x', peers(254))).toThrow(/254 distinct peer hosts exceed the 253 loopback addresses/);
+  test('past 127.0.0.254 the numbering carries on through 127.0.0.0/8, .0 and .255 included', () => {
+    const peers = (n: number) => Array.from({ length: n }, (_, i) => `app@h${String(i).padStart(4, '0')}.x`);
+    const a254 = assignLoopbackAddresses('me@me.x', peers(254));
+    expect(a254.get('h0000.x')).toBe('127.0.0.2');
+    expect(a254.get('h0252.x')).toBe('127.0.0.254');
+    expect(a254.get('h0253.x')).toBe('127.0.0.255');
+    const a1000 = assignLoopbackAddresses('me@me.x', peers(1000));
+    expect(a1000.size).toBe(1001);
+    expect(new Set(a1000.values()).size).toBe(1001);
+    expect(['h0253.x', 'h0254.x', 'h0255.x', 'h0509.x', 'h0999.x'].map((h) => a1000.get(h))).toEqual([
+      '127.0.0.255',
+      '127.0.1.0',
+      '127.0.1.1',
+      '127.0.1.255',
+      '127.0.3.233',
+    ]);
+    // the first 254 keep what they had with fewer hosts: growing a stack renumbers nothing below
+    for (const [h, a] of a254) expect(a1000.get(h)).toBe(a);
+  });
+
+  test('peerAddress: consecutive 32-bit addresses from 127.0.0.2 to 127.255.255.254, nothing outside', () => {
+    expect(MAX_PEER_HOSTS).toBe(16_777_213);
+    expect([0, 252, 253, 254, 65_533, 65_534, MAX_PEER_HOSTS - 1].map(peerAddress)).toEqual([
+      '127.0.0.2',
+      '127.0.0.254',
+      '127.0.0.255',
+      '127.0.1.0',
+      '127.0.255.255',
+      '127.1.0.0',
+      '127.255.255.254',
+    ]);
+    for (const bad of [-1, MAX_PEER_HOSTS, 1.5, NaN]) {
+      expect(() => peerAddress(bad)).toThrow(RangeError);
+    }
+    expect(() => peerAddress(MAX_PEER_HOSTS)).toThrow(
+      /peer host 16777213 is outside the 16777213 loopback addresses 127\.0\.0\.2-127\.255\.255\.254/,
+    );
   });
 });
 

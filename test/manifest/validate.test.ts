@@ -18,6 +18,31 @@ describe('manifest validation', () => {
     expect(() => validateManifest(m)).not.toThrow();
   });
 
+  test.each(['127.0.0.255', '127.0.1.0', '127.0.1.7', '127.0.1.255', '127.1.2.3', '127.255.255.254'])(
+    'accepts a peer host on %s (anywhere in 127.0.0.0/8)',
+    (address) => {
+      const m = validManifest();
+      m.upstreams[1].address = address;
+      expect(validateManifest(m).upstreams[1].address).toBe(address);
+    },
+  );
+
+  test.each([
+    [
+      '127.0.0.0',
+      'has an invalid value (must be an address of 127.0.0.0/8 in dotted decimal without leading zeros, ' + 'not 127.0.0.0 or 127.255.255.255)',
+    ],
+    ['127.255.255.255', 'has an invalid value (must be an address of 127.0.0.0/8'],
+    ['128.0.0.2', 'has an invalid value (must be an address of 127.0.0.0/8'],
+    ['127.0.1.07', 'has an invalid value (must be an address of 127.0.0.0/8'],
+    ['127.0.0.1', "must not be 127.0.0.1 for peer host 'stock-1.shop.test'"],
+    ['127.0.0.2', "is already the address of host 'billing-1.shop.test'"],
+  ])('refuses a peer host on %s, naming the field and why', (address, why) => {
+    const m = validManifest();
+    m.upstreams[1].address = address;
+    expect(() => validateManifest(m)).toThrow(`manifest field 'upstreams[1].address' ${why}`);
+  });
+
   test('has at least 30 malformed cases', () => {
     expect(BAD_MANIFESTS.length).toBeGreaterThanOrEqual(30);
   });

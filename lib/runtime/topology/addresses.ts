@@ -1,6 +1,4 @@
-import { MAX_PEER_HOSTS, OWN_HOST_ADDRESS } from '../../manifest/loopback';
-
-const FIRST_PEER = 2;
+import { MAX_PEER_HOSTS, OWN_HOST_ADDRESS, peerAddress } from '../../manifest/loopback';
 
 /**
  * The loopback address of every peer host this helper has routed, kept for its lifetime: once
@@ -8,12 +6,20 @@ const FIRST_PEER = 2;
  * host never moves another one (a running BEAM has open connections and cached lookups on it).
  * A removed host keeps its address reserved (it gets it back if it returns), so no other host
  * inherits a name a BEAM may still resolve; reserved addresses are reused only when no fresh one
- * is left.
+ * is left. New hosts take the lowest never-given address of 127.0.0.2 … 127.255.255.254 (the
+ * synth's numbering); `capacity` bounds that range (tests shrink it).
  */
 export class AddressBook {
   private readonly byHost = new Map<string, string>();
+  /** The reverse of byHost: the host each address is given or reserved to. */
+  private readonly holderOf = new Map<string, string>();
+  /** Index (as in peerAddress) below which every address is given or reserved. */
+  private nextFresh = 0;
 
-  constructor(private readonly ownHost: string) {}
+  constructor(
+    private readonly ownHost: string,
+    private readonly capacity: number = MAX_PEER_HOSTS,
+  ) {}
 
   /** The address of each host, in force now (the first call takes the manifest's own choices). */
   public assign(hosts: Array<{ host: string; preferred: string }>): Map<string, string> {
@@ -30,8 +36,7 @@ export class AddressBook {
     for (const { host, preferred } of hosts) {
       if (out.has(host)) continue;
       const address = this.isFresh(preferred, inUse) ? preferred : this.freeAddress(inUse, wanted);
-      this.forgetHolder(address);
-      this.byHost.set(host, address);
+      this.give(address, host);
       out.set(host, address);
       inUse.add(address);
     }
@@ -39,25 +44,26 @@ export class AddressBook {
   }
 
   private isFresh(address: string, inUse: Set<string>): boolean {
-    return address !== OWN_HOST_ADDRESS && !inUse.has(address) && ![...this.byHost.values()].includes(address);
+    return address !== OWN_HOST_ADDRESS && !inUse.has(address) && !this.holderOf.has(address);
   }
 
-  /** A never-given address first; else one reserved by a host that is gone now. */
+  /** A never-given address first (the lowest); else the lowest one reserved by a host that is gone now. */
   private freeAddress(inUse: Set<string>, wanted: Set<string>): string {
-    const reservedBy = new Map([...this.byHost].map(([h, a]) => [a, h]));
-    let reclaimable: string | undefined;
-    for (let i = FIRST_PEER; i < FIRST_PEER + MAX_PEER_HOSTS; i++) {
-      const a = `127.0.0.${i}`;
-      if (inUse.has(a)) continue;
-      const holder = reservedBy.get(a);
-      if (holder === undefined) return a;
-      if (!wanted.has(holder)) reclaimable ??= a;
+    // Addresses are never taken back, only passed on: everything below the cursor stays given.
+    while (this.nextFresh < this.capacity && this.holderOf.has(peerAddress(this.nextFresh))) this.nextFresh++;
+    if (this.nextFresh < this.capacity) return peerAddress(this.nextFresh);
+    for (let i = 0; i < this.capacity; i++) {
+      const a = peerAddress(i);
+      if (!inUse.has(a) && !wanted.has(this.holderOf.get(a)!)) return a;
     }
-    if (reclaimable) return reclaimable;
-    throw new RangeError(`more than ${MAX_PEER_HOSTS} distinct peer hosts: no loopback address left`);
+    throw new RangeError(`more than ${this.capacity} distinct peer hosts: no loopback address left`);
   }
 
-  private forgetHolder(address: string): void {
-    for (const [h, a] of this.byHost) if (a === address) this.byHost.delete(h);
+  /** Gives `address` to `host`, taking it from the gone host that held it. */
+  private give(address: string, host: string): void {
+    const previous = this.holderOf.get(address);
+    if (previous !== undefined) this.byHost.delete(previous);
+    this.byHost.set(host, address);
+    this.holderOf.set(address, host);
   }
 }

@@ -1,3 +1,4 @@
+import { peerAddress } from '../../../lib/manifest/loopback';
 import { AddressBook } from '../../../lib/runtime/topology/addresses';
 
 const hosts = (...pairs: Array<[string, string]>) => pairs.map(([host, preferred]) => ({ host, preferred }));
@@ -30,13 +31,42 @@ describe('AddressBook: a peer host keeps its loopback address for the helper\'s 
   });
 
   test('reserved addresses of gone hosts are reused only when no fresh one is left; the range is bounded', () => {
-    const book = new AddressBook('own.test');
-    const many = Array.from({ length: 253 }, (_, i) => [`h${i}.test`, `127.0.0.${i + 2}`] as [string, string]);
+    // A book with 300 addresses (127.0.0.2 … 127.0.1.45) stands for the 16,777,213 of 127.0.0.0/8.
+    const book = new AddressBook('own.test', 300);
+    const many = Array.from({ length: 300 }, (_, i) => [`h${i}.test`, peerAddress(i)] as [string, string]);
     book.assign(hosts(...many));
     const next = book.assign(hosts(...many.slice(1), ['new.test', '127.0.0.2']));
     expect(next.get('new.test')).toBe('127.0.0.2');
     expect(() => book.assign(hosts(...many.slice(1), ['new.test', '127.0.0.2'], ['more.test', '127.0.0.5']))).toThrow(
-      /more than 253 distinct peer hosts/,
+      /more than 300 distinct peer hosts: no loopback address left/,
     );
+  });
+
+  test('new hosts are numbered past 127.0.0.254 (127.0.0.255, 127.0.1.0, …), each keeps its address across versions', () => {
+    const book = new AddressBook('own.test');
+    // v1: 253 hosts, exactly the old range
+    const v1 = Array.from({ length: 253 }, (_, i) => [`h${i}.test`, peerAddress(i)] as [string, string]);
+    book.assign(hosts(...v1));
+    // v2: the synth renumbered (two hosts sort first) and one old host is gone; the newcomers get fresh addresses
+    const renumbered = v1.slice(1).map(([h]) => [h, '127.0.0.9'] as [string, string]);
+    const v2 = book.assign(hosts(['a.test', '127.0.0.2'], ['b.test', '127.0.0.3'], ...renumbered));
+    expect(v2.get('a.test')).toBe('127.0.0.255');
+    expect(v2.get('b.test')).toBe('127.0.1.0');
+    for (const [h, a] of v1.slice(1)) expect(v2.get(h)).toBe(a);
+    // v3: 1,000 more hosts, preferring addresses already given: numbered on from 127.0.1.1 to 127.0.4.232
+    const more = Array.from({ length: 1000 }, (_, i) => [`m${i}.test`, '127.0.0.3'] as [string, string]);
+    const v3 = book.assign(hosts(['a.test', '127.0.0.2'], ['b.test', '127.0.0.2'], ...more));
+    expect(v3.get('m0.test')).toBe('127.0.1.1');
+    expect(v3.get('m999.test')).toBe('127.0.4.232');
+    expect(new Set(v3.values()).size).toBe(1002);
+    expect([v3.get('a.test'), v3.get('b.test')]).toEqual(['127.0.0.255', '127.0.1.0']);
+    // v4: the gone h0 comes back to its address; a manifest's own pick far up the range is taken as it is
+    const v4 = book.assign(hosts(['h0.test', '127.0.9.9'], ['far.test', '127.200.0.1'], ['m5.test', '127.0.0.2']));
+    expect(Object.fromEntries(v4)).toEqual({ 'h0.test': '127.0.0.2', 'far.test': '127.200.0.1', 'm5.test': '127.0.1.6' });
+  });
+
+  test('the own host stays on 127.0.0.1 whatever the manifest says', () => {
+    const book = new AddressBook('own.test');
+    expect(book.assign(hosts(['own.test', '127.0.1.0'], ['p.test', '127.0.1.0'])).get('own.test')).toBe('127.0.0.1');
   });
 });
