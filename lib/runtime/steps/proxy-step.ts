@@ -2,7 +2,7 @@ import { epmdPeers } from '../epmd/peers';
 import { EpmdServer } from '../epmd/server';
 import { isFree } from '../ports';
 import { proxyCommand } from '../proxy/command';
-import { ListenerTaken, waitProxyReady } from '../proxy/readiness';
+import { ListenerTaken, ProxyNotReady, readyAttempts, waitProxyReady } from '../proxy/readiness';
 import { ProxySupervisor } from '../proxy/supervisor';
 import { sidecarId } from '../registration';
 import { RunOptions } from '../run-options';
@@ -83,28 +83,72 @@ export class ProxyStep implements BootStep {
     });
   }
 
+  /**
+   * Until the proxy holds every listener, within --ready-timeout. Two ways it can fail to, each
+   * handled by starting it again: a port it needs was taken (moved first, up to 3 times), or it
+   * hangs during its boot (seen once in ~12 boots on Consul 1.14.11: upstream listener bound, leaf
+   * certificate and roots fetched, public listener never bound), restarted at the end of each
+   * attempt but the last. A signal ends the wait at once, whatever the attempt.
+   */
   private async untilReady(proxy: ProxySupervisor, signal: AbortSignal): Promise<void> {
     const { o } = this;
-    const registration = this.from.register.registration;
-    for (let moves = 0; ; moves++) {
+    const { attempts, attemptMs } = readyAttempts(o.readyTimeoutMs);
+    const end = Date.now() + o.readyTimeoutMs;
+    let moves = 0;
+    for (let attempt = 1; ; ) {
+      // Each start of the proxy gets a whole attempt (a move starts it again too); the last
+      // attempt gets what is left, so the total stays within the ready timeout.
+      const timeoutMs = attempt < attempts ? Math.min(attemptMs, end - Date.now()) : end - Date.now();
       try {
-        const ready = { kind: o.proxyKind, adminBind: this.from.ports.picks.adminBind, timeoutMs: o.readyTimeoutMs, proxy, signal };
-        return await waitProxyReady(registration.ports, ready);
+        return await this.waitReady(proxy, signal, timeoutMs);
       } catch (e) {
-        // A port proven free before was bound since by another process: the sidecar port by
-        // another agent's proxy (agents all hand out ports from 21000), an upstream port by
-        // another helper of this host booting at the same moment. Move, a few times at most.
-        if (!(e instanceof ListenerTaken) || moves >= 3) throw e;
-        await proxy.stop();
-        if (e.what === 'public listener' && !o.manifest.sidecar.port) {
-          o.log(`${e.message}; moving the sidecar`);
-          await registration.moveSidecar();
-        } else if (!(e.what === 'upstream' && (await this.moveUpstream(e)))) {
-          throw e;
+        if (signal.aborted) throw e;
+        if (e instanceof ListenerTaken && moves < 3) {
+          moves++;
+          await this.moveAndRestart(proxy, e);
+        } else if (e instanceof ProxyNotReady && attempt < attempts) {
+          const after = `after ${Math.round(e.waitedMs / 1000)}s (attempt ${attempt} of ${attempts})`;
+          o.log(`proxy not ready ${after}: nothing listens on ${e.missing.join(', ')}; restarting it`);
+          attempt++;
+          await this.restartStuck(proxy, signal);
+        } else {
+          // The failure names the whole wait, as it did before attempts: --ready-timeout.
+          throw e instanceof ProxyNotReady ? e.within(o.readyTimeoutMs) : e;
         }
-        proxy.start();
       }
     }
+  }
+
+  private waitReady(proxy: ProxySupervisor, signal: AbortSignal, timeoutMs: number): Promise<void> {
+    const { o } = this;
+    const ready = { kind: o.proxyKind, adminBind: this.from.ports.picks.adminBind, timeoutMs, proxy, signal };
+    return waitProxyReady(this.from.register.registration.ports, ready);
+  }
+
+  /**
+   * A port proven free before was bound since by another process: the sidecar port by another
+   * agent's proxy (agents all hand out ports from 21000), an upstream port by another helper of
+   * this host booting at the same moment. The proxy started again once the port moved.
+   */
+  private async moveAndRestart(proxy: ProxySupervisor, e: ListenerTaken): Promise<void> {
+    const { o } = this;
+    await proxy.stop();
+    if (e.what === 'public listener' && !o.manifest.sidecar.port) {
+      o.log(`${e.message}; moving the sidecar`);
+      await this.from.register.registration.moveSidecar();
+    } else if (!(e.what === 'upstream' && (await this.moveUpstream(e)))) {
+      throw e;
+    }
+    proxy.start();
+  }
+
+  /**
+   * A proxy that never became ready carries no connection, and one that hangs may not act on
+   * SIGTERM (a stopped or deadlocked process): killed at once, so the next attempt has its time.
+   */
+  private async restartStuck(proxy: ProxySupervisor, signal: AbortSignal): Promise<void> {
+    await proxy.stop(0);
+    if (!signal.aborted) proxy.start();
   }
 
   /** The upstream registered again on a free port, and its EPMD route with it. */

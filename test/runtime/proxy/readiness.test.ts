@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { ProxyKind } from '../../../lib/manifest/types';
 import { spawnTied } from '../../../lib/runtime/child';
-import { ListenerTaken, waitProxyReady } from '../../../lib/runtime/proxy/readiness';
+import { ListenerTaken, ProxyNotReady, readyAttempts, waitProxyReady } from '../../../lib/runtime/proxy/readiness';
 
 describe('proxy readiness', () => {
   const servers: Array<net.Server | http.Server> = [];
@@ -96,5 +96,31 @@ describe('proxy readiness', () => {
     } finally {
       other.kill('SIGKILL');
     }
+  });
+
+  test('a timeout: ProxyNotReady names each missing listener, and names the whole wait when asked', async () => {
+    const freeUp = await listen(net.createServer(), '127.0.0.2');
+    servers.pop()!.close();
+    const freePub = await listen(net.createServer());
+    servers.pop()!.close();
+    const e = await waitProxyReady(ports(freeUp, freePub), { kind: ProxyKind.BUILTIN, timeoutMs: 300, proxy: { restartCount: 0 } }).catch((x) => x);
+    expect(e).toBeInstanceOf(ProxyNotReady);
+    expect(e.missing).toEqual([`upstream b 127.0.0.2:${freeUp}`, `public listener 0.0.0.0:${freePub}`]);
+    expect(e.waitedMs).toBe(300);
+    expect(e.within(30000).message).toBe(
+      `proxy not ready within 30s: nothing listens on upstream b 127.0.0.2:${freeUp}, public listener 0.0.0.0:${freePub}`,
+    );
+  });
+});
+
+describe('ready attempts', () => {
+  test('the ready timeout split into up to 3 attempts of at least the floor (5 s)', () => {
+    expect(readyAttempts(60000)).toEqual({ attempts: 3, attemptMs: 20000 });
+    expect(readyAttempts(30000)).toEqual({ attempts: 3, attemptMs: 10000 });
+    expect(readyAttempts(15000)).toEqual({ attempts: 3, attemptMs: 5000 });
+    expect(readyAttempts(12000)).toEqual({ attempts: 2, attemptMs: 6000 });
+    expect(readyAttempts(9999)).toEqual({ attempts: 1, attemptMs: 9999 });
+    expect(readyAttempts(1000)).toEqual({ attempts: 1, attemptMs: 1000 });
+    expect(readyAttempts(3000, 1000)).toEqual({ attempts: 3, attemptMs: 1000 });
   });
 });

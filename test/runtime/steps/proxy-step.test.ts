@@ -212,4 +212,116 @@ describe('proxy step', () => {
       squatter.close();
     }
   });
+  describe('a proxy that does not become ready', () => {
+    /**
+     * A stand-in that binds its upstream listener and, while `marker` holds a count below
+     * `stuckStarts`, never its public listener (as the built-in proxy stuck at boot on Consul
+     * 1.14.11); every start appends its pid to `marker`.
+     */
+    async function stuckProxy(stuckStarts: number, readyTimeoutMs: number) {
+      const up = await probeFreePort('127.0.0.2');
+      const pub = await probeFreePort('0.0.0.0');
+      const o = runOptions();
+      const { step } = proxyStep(o, {
+        distPort: 9100,
+        sidecarPort: pub,
+        upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }],
+      });
+      const dir = fs.mkdtempSync(path.join(process.env.MESHX_TEST_TMP || os.tmpdir(), 'meshx-proxy-stuck-'));
+      const starts = path.join(dir, 'starts');
+      fs.writeFileSync(starts, '');
+      const fake = path.join(dir, 'consul');
+      standIn(
+        fake,
+        "const n = require('net'), fs = require('fs')",
+        `const before = fs.readFileSync('${starts}', 'utf8').split(' ').filter(Boolean).length`,
+        `fs.appendFileSync('${starts}', process.pid + ' ')`,
+        `n.createServer().listen(${up}, '127.0.0.2')`,
+        `if (before >= ${stuckStarts}) n.createServer().listen(${pub}, '0.0.0.0')`,
+        'setInterval(() => undefined, 1000)',
+      );
+      (o as any).consulBin = fake;
+      (o as any).readyTimeoutMs = readyTimeoutMs;
+      const pids = () => fs.readFileSync(starts, 'utf8').split(' ').filter(Boolean).map(Number);
+      return { o, step, pub, pids };
+    }
+
+    test('stuck the first time: killed at the end of its attempt and started again; the boot completes', async () => {
+      // 15 s: three attempts of 5 s (the floor).
+      const { o, step, pub, pids } = await stuckProxy(1, 15000);
+      const t0 = Date.now();
+      try {
+        await step.start(new AbortController().signal);
+        const took = Date.now() - t0;
+        expect(took).toBeGreaterThanOrEqual(5000);
+        expect(took).toBeLessThan(9000);
+        expect(o.logs).toContain(`proxy not ready after 5s (attempt 1 of 3): nothing listens on public listener 0.0.0.0:${pub}; restarting it`);
+        const [first, second] = pids();
+        expect(pids()).toHaveLength(2);
+        expect(isAlive(first)).toBe(false);
+        expect(step.server.pid).toBe(second);
+        expect(o.logs).toContain(`proxy ready (builtin, pid ${second})`);
+        // The step's own restart is not an exit the supervisor restarted after.
+        expect(step.server.restartCount).toBe(0);
+      } finally {
+        await step.stop();
+      }
+    }, 20000);
+
+    test('stuck every time: the boot fails after the last attempt, within the ready timeout, with the message of before', async () => {
+      const { o, step, pub, pids } = await stuckProxy(99, 15000);
+      const t0 = Date.now();
+      try {
+        await expect(step.start(new AbortController().signal)).rejects.toThrow(
+          new Error(`proxy not ready within 15s: nothing listens on public listener 0.0.0.0:${pub}`),
+        );
+        const took = Date.now() - t0;
+        expect(took).toBeGreaterThanOrEqual(14500);
+        expect(took).toBeLessThan(17000);
+        expect(pids()).toHaveLength(3);
+        expect(o.logs.filter((l) => /^proxy not ready after/.test(l))).toEqual([
+          `proxy not ready after 5s (attempt 1 of 3): nothing listens on public listener 0.0.0.0:${pub}; restarting it`,
+          `proxy not ready after 5s (attempt 2 of 3): nothing listens on public listener 0.0.0.0:${pub}; restarting it`,
+        ]);
+      } finally {
+        await step.stop();
+      }
+      expect(await waitGone(pids(), 5000)).toBe(true);
+    }, 25000);
+
+    test('a ready timeout below two floors: one attempt, no restart', async () => {
+      const { o, step, pub, pids } = await stuckProxy(99, 2000);
+      try {
+        await expect(step.start(new AbortController().signal)).rejects.toThrow(
+          `proxy not ready within 2s: nothing listens on public listener 0.0.0.0:${pub}`,
+        );
+        expect(pids()).toHaveLength(1);
+        expect(o.logs.filter((l) => /restarting it/.test(l))).toEqual([]);
+      } finally {
+        await step.stop();
+      }
+    });
+
+    test('a stop asked for during a later attempt ends the wait at once, with no further restart', async () => {
+      const { o, step, pids } = await stuckProxy(99, 15000);
+      const stop = new AbortController();
+      const starting = step.start(stop.signal);
+      starting.catch(() => undefined);
+      try {
+        // Into the second attempt: the first proxy was killed and another started.
+        const t0 = Date.now();
+        while (pids().length < 2 && Date.now() - t0 < 8000) await new Promise((r) => setTimeout(r, 50));
+        expect(pids()).toHaveLength(2);
+        const aborted = Date.now();
+        stop.abort();
+        await expect(starting).rejects.toThrow('proxy readiness: stopped');
+        expect(Date.now() - aborted).toBeLessThan(1000);
+        expect(pids()).toHaveLength(2);
+        expect(o.logs.filter((l) => /restarting it/.test(l))).toHaveLength(1);
+      } finally {
+        await step.stop();
+      }
+      expect(await waitGone(pids(), 5000)).toBe(true);
+    }, 20000);
+  });
 });
