@@ -213,7 +213,12 @@ export function addRunCommand(program: Command, argv: string[], env: NodeJS.Proc
     .option('--state-dir <dir>', 'where resolved ports, the inetrc and upstream env go '
       + '(default: /run/meshx-node/<service> for root, else $XDG_RUNTIME_DIR or ~/.local/state)')
     .option('--consul-timeout <seconds>', 'how long to retry reaching the agent', seconds('--consul-timeout'), 30)
-    .option('--ready-timeout <seconds>', 'how long to wait for the proxy\'s listeners', seconds('--ready-timeout'), 60)
+    .option(
+      '--ready-timeout <seconds>',
+      'how long to wait for the proxy\'s listeners, in up to 3 attempts of at least 5 s (the proxy restarted after each but the last)',
+      seconds('--ready-timeout'),
+      60,
+    )
     .option('--stop-timeout <seconds>', 'grace period for the BEAM on stop, then SIGKILL', seconds('--stop-timeout'), 15)
     .argument('[command...]', 'the BEAM command (erl, iex, a release script), after --')
     .action(async (command: string[], flags: RunFlags) => {
