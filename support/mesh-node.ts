@@ -13,7 +13,7 @@ let stateDirs = 0;
 export const ROOT = path.resolve(__dirname, '..');
 export const BIN = path.join(ROOT, 'bin', 'meshx-node');
 
-const ERL_REPL =
+export const ERL_REPL =
   'L = fun Loop() -> case io:get_line("") of eof -> halt(0); {error,_} -> halt(0); Line -> [Id, Expr] = string:split(string:trim(Line), ":"), R = ' +
     'try {ok,Ts,_} = erl_scan:string(Expr), {ok,Es} = erl_parse:parse_exprs(Ts), {value,V,_} = erl_eval:exprs(Es, []), V catch C:E -> {C,E} end, ' +
     'io:format("~n@@~s ~0p~n", [Id, R]), Loop() end end, L().';

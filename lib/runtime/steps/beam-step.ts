@@ -1,9 +1,10 @@
 import { ChildProcess } from 'node:child_process';
 import { beamEnvironment, inetrc } from '../beam-env';
-import { signalNumber, spawnTied, stopChild } from '../child';
+import { signalNumber } from '../child';
 import { DnsServer } from '../dns/server';
 import { RuntimeFailure } from '../errors';
 import { isFree } from '../ports';
+import { groupSignal, GroupWatchdog, spawnGroup, stopGroup } from '../process-group';
 import { RunOptions } from '../run-options';
 import { LiveFiles, versionOf } from '../topology/outputs';
 import { BootStep, made, Picked, Registered, Serving } from './boot-step';
@@ -26,6 +27,7 @@ export class BeamStep implements BootStep {
   private beam?: ChildProcess;
   private startedAt?: number;
   private files?: LiveFiles;
+  private watchdog?: GroupWatchdog;
   private killNow = false;
 
   constructor(private readonly o: BeamOptions, private readonly from: BeamInputs) {}
@@ -66,13 +68,15 @@ export class BeamStep implements BootStep {
   public async stop(): Promise<void> {
     const beam = this.beam;
     if (!beam || beam.pid === undefined) return;
-    if (this.killNow) beam.kill('SIGKILL');
-    this.exitCode = await stopChild(beam, this.killNow ? 0 : this.o.stopTimeoutMs);
+    // The command's whole process group: a start script, the BEAM it runs, their children.
+    if (this.killNow) groupSignal(beam.pid, 'SIGKILL');
+    this.exitCode = await stopGroup(beam, this.killNow ? 0 : this.o.stopTimeoutMs);
+    this.watchdog?.disarm();
   }
 
   public kill(): void {
     this.killNow = true;
-    this.beam?.kill('SIGKILL');
+    if (this.beam?.pid !== undefined) groupSignal(this.beam.pid, 'SIGKILL');
   }
 
   private async spawn(distPort: number, epmdPort: number): Promise<void> {
@@ -80,7 +84,9 @@ export class BeamStep implements BootStep {
     const m = o.manifest;
     const { inetrcPath, dir: stateDir } = o.stateDir;
     const env = beamEnvironment(withoutTokens(o.env), { node: m.node, epmdPort, distPort, inetrcPath, stateDir });
-    const beam = spawnTied(o.command, { env, stdio: 'inherit' });
+    // Leader of its own process group (pgid = pid), stopped as a group; a watchdog kills the
+    // group if the helper dies without stopping it (lib/runtime/process-group.ts).
+    const beam = spawnGroup(o.command, { env, stdio: 'inherit' });
     this.beam = beam;
     this.startedAt = Date.now();
     beam.once('exit', (code, signal) => {
@@ -93,6 +99,7 @@ export class BeamStep implements BootStep {
         reject(new RuntimeFailure(`cannot start ${o.command[0]}: ${e.message}`));
       });
     });
+    this.watchdog = new GroupWatchdog(beam.pid!);
     o.log(`started ${o.command[0]} (pid ${beam.pid}) as ${m.node}`);
   }
 }

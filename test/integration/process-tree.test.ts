@@ -1,0 +1,138 @@
+// The command's whole process tree is the node's (issue 28): a start script that runs `erl`
+// without `exec` is stopped as a process group, by the helper's SIGTERM and, through the
+// watchdog, by a helper SIGKILL. Real BEAMs behind a real `sh`.
+import * as fs from 'node:fs';
+import { TwoNodesStack } from '../../examples/two-nodes/stack';
+import { IntentionsMode } from '../../lib';
+import { groupMembers } from '../../lib/runtime/process-group';
+import { deploySynth } from '../../support/terraform';
+import { DevAgent } from '../../support/consul-dev-agent';
+import { ERL_REPL, isAlive, MeshNode, waitGone } from '../../support/mesh-node';
+import { synthToDir } from '../../support/synth';
+import { poll } from '../../support/wait';
+
+jest.setTimeout(240_000);
+
+const COOKIE = 'tree-' + Math.random().toString(36).slice(2);
+const ORDERS = 'orders@orders-1.shop.test';
+/** What docs/reliability.md states: every process of the node gone this soon after a helper SIGKILL. */
+const SIGKILL_BOUND_MS = 1000;
+
+/**
+ * A start script that forks the BEAM (no `exec`) and does something after it, with a companion
+ * in the background (`sleep`): the companion shows the group is reached whatever the BEAM does
+ * when its EPMD goes away.
+ */
+const script = (after: string) => [
+  'sh', '-c', `sleep 600 & echo "companion pid $!"; erl "$@"${after}`,
+  'start-script', '-name', ORDERS, '-setcookie', COOKIE, '-noshell', '-eval', ERL_REPL,
+];
+
+/** Processes whose command line names the watchdog of group `pgid`. */
+function watchdogsOf(pgid: number): number[] {
+  const out: number[] = [];
+  for (const n of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const argv = fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0');
+      if (argv.includes('meshx-node-watchdog') && argv.includes(String(pgid)) && isAlive(Number(n))) out.push(Number(n));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+describe('a forking start script: the process group is the node', () => {
+  let agent: DevAgent;
+  let outdir: string;
+  const nodes: MeshNode[] = [];
+  const pgids: number[] = [];
+  const boot = async (after: string) => {
+    const n = await MeshNode.start({ from: outdir, node: ORDERS, consulAddr: agent.httpAddr, cookie: COOKIE, command: script(after) });
+    nodes.push(n);
+    const shell = n.pidOf('beam')!;
+    pgids.push(shell);
+    // The BEAM is the shell's child, not the helper's: another pid, the same process group.
+    const beam = Number(JSON.parse(await n.eval('os:getpid()')));
+    expect(beam).not.toBe(shell);
+    expect(groupMembers(shell)).toContain(beam);
+    const companion = Number((await n.waitForLog(/companion pid (\d+)/))[1]);
+    expect(groupMembers(shell)).toContain(companion);
+    return { n, shell, beam, companion, proxy: n.pidOf('proxy')! };
+  };
+  const deregistered = async () => {
+    expect(await agent.api.service('shop-orders')).toBeUndefined();
+    expect(await agent.api.service('shop-orders-sidecar-proxy')).toBeUndefined();
+  };
+
+  beforeAll(async () => {
+    agent = await DevAgent.start();
+    const synth = synthToDir((app) => new TwoNodesStack(app, 'two-nodes', { intentionsMode: IntentionsMode.LEGACY, acl: false }));
+    outdir = synth.outdir;
+    await deploySynth(outdir, 'two-nodes', agent);
+  });
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.stop('SIGKILL')));
+    // Whatever a failed test left of a group.
+    for (const pgid of pgids.splice(0)) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // empty
+      }
+    }
+  });
+  afterAll(async () => {
+    await agent?.stop();
+  });
+
+  test('helper SIGTERM: the BEAM behind `sh -c "erl …; echo done"` is stopped, the service deregistered', async () => {
+    const { n, shell, beam, companion, proxy } = await boot('; echo "script done $?"');
+    expect(watchdogsOf(shell)).toHaveLength(1);
+    // The shell dies of the group's SIGTERM (143, the command's code: the BEAM's is not the
+    // helper's to know); the helper waits for the BEAM to stop before it deregisters.
+    expect(await n.stop('SIGTERM')).toBe(128 + 15);
+    expect(isAlive(beam)).toBe(false);
+    expect(isAlive(companion)).toBe(false);
+    expect(groupMembers(shell)).toEqual([]);
+    await deregistered();
+    expect(await waitGone([proxy], 5000)).toBe(true);
+    expect(n.output).toMatch(/SIGTERM received - shutting down/);
+    // Disarmed on a normal stop: the watchdog exits.
+    expect((await poll(() => watchdogsOf(shell).length, (k) => k === 0, { timeoutMs: 2000 })).met).toBe(true);
+  });
+
+  test('the BEAM halts on its own: a script that ends with it exits with the BEAM\'s code', async () => {
+    const { n, shell } = await boot('; exit $?');
+    n.child.stdin!.write('x:halt(3).\n');
+    expect(await n.exited).toBe(3);
+    expect(groupMembers(shell)).toEqual([]);
+    await deregistered();
+  });
+
+  test(`helper SIGKILL: no process of the node within ${SIGKILL_BOUND_MS} ms (median of 3)`, async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { n, shell, beam, companion, proxy } = await boot('; echo "script done $?"');
+      const t0 = Date.now();
+      await n.stop('SIGKILL');
+      const noneLeft = () => groupMembers(shell).length === 0 && ![beam, companion, proxy].some(isAlive);
+      const gone = await poll(noneLeft, (g) => g, { timeoutMs: 10_000, intervalMs: 5 });
+      const ms = Date.now() - t0;
+      expect(gone.met).toBe(true);
+      expect(watchdogsOf(shell)).toEqual([]);
+      times.push(ms);
+      nodes.splice(nodes.indexOf(n), 1);
+      // The stale registration (nobody deregistered it) is replaced by the next boot.
+    }
+    const line = `helper SIGKILL with a forking start script -> no process of the node: median ${median(times)} ms (${times.join(', ')} ms)`;
+    process.stdout.write(`[reliability] ${line}\n`);
+    expect(Math.max(...times)).toBeLessThan(SIGKILL_BOUND_MS);
+  });
+});
