@@ -1,6 +1,6 @@
 import { ChildProcess } from 'node:child_process';
 import { beamEnvironment, inetrc } from '../beam-env';
-import { signalNumber } from '../child';
+import { signalNumber, spawnTied, stopChild } from '../child';
 import { DnsServer } from '../dns/server';
 import { RuntimeFailure } from '../errors';
 import { isFree } from '../ports';
@@ -28,6 +28,8 @@ export class BeamStep implements BootStep {
   private startedAt?: number;
   private files?: LiveFiles;
   private watchdog?: GroupWatchdog;
+  /** The command leads its own process group (not on a terminal: see spawn). */
+  private ownGroup = false;
   private killNow = false;
 
   constructor(private readonly o: BeamOptions, private readonly from: BeamInputs) {}
@@ -68,6 +70,11 @@ export class BeamStep implements BootStep {
   public async stop(): Promise<void> {
     const beam = this.beam;
     if (!beam || beam.pid === undefined) return;
+    if (!this.ownGroup) {
+      if (this.killNow) beam.kill('SIGKILL');
+      this.exitCode = await stopChild(beam, this.killNow ? 0 : this.o.stopTimeoutMs);
+      return;
+    }
     // The command's whole process group: a start script, the BEAM it runs, their children.
     if (this.killNow) groupSignal(beam.pid, 'SIGKILL');
     this.exitCode = await stopGroup(beam, this.killNow ? 0 : this.o.stopTimeoutMs);
@@ -76,7 +83,9 @@ export class BeamStep implements BootStep {
 
   public kill(): void {
     this.killNow = true;
-    if (this.beam?.pid !== undefined) groupSignal(this.beam.pid, 'SIGKILL');
+    if (this.beam?.pid === undefined) return;
+    if (this.ownGroup) groupSignal(this.beam.pid, 'SIGKILL');
+    else this.beam.kill('SIGKILL');
   }
 
   private async spawn(distPort: number, epmdPort: number): Promise<void> {
@@ -85,8 +94,12 @@ export class BeamStep implements BootStep {
     const { inetrcPath, dir: stateDir } = o.stateDir;
     const env = beamEnvironment(withoutTokens(o.env), { node: m.node, epmdPort, distPort, inetrcPath, stateDir });
     // Leader of its own process group (pgid = pid), stopped as a group; a watchdog kills the
-    // group if the helper dies without stopping it (lib/runtime/process-group.ts).
-    const beam = spawnGroup(o.command, { env, stdio: 'inherit' });
+    // group if the helper dies without stopping it (lib/runtime/process-group.ts). Not on a
+    // terminal: an interactive BEAM (iex) must stay in the terminal's foreground group, with it as
+    // controlling terminal, to get Ctrl-C (its BREAK menu) itself; there the direct child only,
+    // as before (docs/limits.md).
+    this.ownGroup = !process.stdin.isTTY;
+    const beam = this.ownGroup ? spawnGroup(o.command, { env, stdio: 'inherit' }) : spawnTied(o.command, { env, stdio: 'inherit' });
     this.beam = beam;
     this.startedAt = Date.now();
     beam.once('exit', (code, signal) => {
@@ -99,7 +112,7 @@ export class BeamStep implements BootStep {
         reject(new RuntimeFailure(`cannot start ${o.command[0]}: ${e.message}`));
       });
     });
-    this.watchdog = new GroupWatchdog(beam.pid!);
+    if (this.ownGroup) this.watchdog = new GroupWatchdog(beam.pid!);
     o.log(`started ${o.command[0]} (pid ${beam.pid}) as ${m.node}`);
   }
 }
