@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { RuntimeFailure } from '../../../lib/runtime/errors';
+import { processAlive } from '../../../lib/runtime/instance';
+import { groupMembers, parseStat } from '../../../lib/runtime/process-group';
 import { BeamStep } from '../../../lib/runtime/steps/beam-step';
 import { picked, registered, runOptions, serving, somePorts } from '../../fixtures/run-options';
 
@@ -51,5 +53,54 @@ describe('beam step', () => {
       s.close();
       o.stateDir.remove();
     }
+  });
+  /** The pid the command wrote to the state dir's `seen`. */
+  const seenPid = async (dir: string) => {
+    const seen = `${dir}/seen`;
+    const until = Date.now() + 5000;
+    while (!(fs.existsSync(seen) && fs.readFileSync(seen, 'utf8').endsWith('\n')) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    return Number(fs.readFileSync(seen, 'utf8').trim());
+  };
+  const pgrpOf = (pid: number) => parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))!.pgrp;
+  /** Starts the step as if the helper's stdin were (not) a terminal, whatever jest's is. */
+  const startWithTTY = async (step: BeamStep, tty: boolean) => {
+    const had = Object.getOwnPropertyDescriptor(process.stdin, 'isTTY');
+    Object.defineProperty(process.stdin, 'isTTY', { value: tty, configurable: true });
+    try {
+      await step.start();
+    } finally {
+      if (had) Object.defineProperty(process.stdin, 'isTTY', had);
+      else delete (process.stdin as { isTTY?: boolean }).isTTY;
+    }
+  };
+
+  test('the command leads its own process group; stop reaches a grandchild its shell forked', async () => {
+    const { o, step } = ready(['sh', '-c', 'sleep 30 & echo $! > "$MESHX_STATE_DIR/seen"; wait']);
+    await startWithTTY(step, false);
+    const shell = step.process.pid!;
+    let grandchild = 0;
+    try {
+      grandchild = await seenPid(o.stateDir.dir);
+      expect(pgrpOf(shell)).toBe(shell);
+      expect(pgrpOf(grandchild)).toBe(shell);
+    } finally {
+      await step.stop();
+      o.stateDir.remove();
+    }
+    expect(step.exitCode).toBe(128 + 15);
+    expect(groupMembers(shell)).toEqual([]);
+    expect(processAlive(grandchild)).toBe(false);
+  });
+
+  test('on a terminal the command stays in the helper\'s group (it keeps Ctrl-C); stop reaches the direct child', async () => {
+    const { o, step } = ready(['sh', '-c', 'sleep 30']);
+    await startWithTTY(step, true);
+    try {
+      expect(pgrpOf(step.process.pid!)).toBe(pgrpOf(process.pid));
+    } finally {
+      await step.stop();
+      o.stateDir.remove();
+    }
+    expect(step.exitCode).toBe(128 + 15);
   });
 });
