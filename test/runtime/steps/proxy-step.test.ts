@@ -252,9 +252,9 @@ describe('proxy step', () => {
       const t0 = Date.now();
       try {
         await step.start(new AbortController().signal);
-        const took = Date.now() - t0;
-        expect(took).toBeGreaterThanOrEqual(5000);
-        expect(took).toBeLessThan(9000);
+        // Not before the first attempt's 5 s ran out; one restart, not two.
+        expect(Date.now() - t0).toBeGreaterThanOrEqual(5000);
+        expect(o.logs.filter((l) => /restarting it/.test(l))).toHaveLength(1);
         expect(o.logs).toContain(`proxy not ready after 5s (attempt 1 of 3): nothing listens on public listener 0.0.0.0:${pub}; restarting it`);
         const [first, second] = pids();
         expect(pids()).toHaveLength(2);
@@ -275,9 +275,8 @@ describe('proxy step', () => {
         await expect(step.start(new AbortController().signal)).rejects.toThrow(
           new Error(`proxy not ready within 15s: nothing listens on public listener 0.0.0.0:${pub}`),
         );
-        const took = Date.now() - t0;
-        expect(took).toBeGreaterThanOrEqual(14500);
-        expect(took).toBeLessThan(17000);
+        // Not before the whole timeout ran out; no fourth start after it.
+        expect(Date.now() - t0).toBeGreaterThanOrEqual(14500);
         expect(pids()).toHaveLength(3);
         expect(o.logs.filter((l) => /^proxy not ready after/.test(l))).toEqual([
           `proxy not ready after 5s (attempt 1 of 3): nothing listens on public listener 0.0.0.0:${pub}; restarting it`,
@@ -312,10 +311,10 @@ describe('proxy step', () => {
         const t0 = Date.now();
         while (pids().length < 2 && Date.now() - t0 < 8000) await new Promise((r) => setTimeout(r, 50));
         expect(pids()).toHaveLength(2);
-        const aborted = Date.now();
         stop.abort();
         await expect(starting).rejects.toThrow('proxy readiness: stopped');
-        expect(Date.now() - aborted).toBeLessThan(1000);
+        // At once: the second attempt never reached its end.
+        expect(o.logs.some((l) => /attempt 2 of 3/.test(l))).toBe(false);
         expect(pids()).toHaveLength(2);
         expect(o.logs.filter((l) => /restarting it/.test(l))).toHaveLength(1);
       } finally {
