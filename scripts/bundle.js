@@ -45,8 +45,10 @@ function licences(inputs) {
 }
 
 async function main() {
-  if (!fs.existsSync(path.join(root, 'lib', 'manifest', 'schema-check.js'))) {
-    throw new Error('lib/manifest/schema-check.js is not built: run scripts/gen-manifest-check.js first');
+  for (const file of ['schema-check.js', 'group-schema-check.js']) {
+    if (!fs.existsSync(path.join(root, 'lib', 'manifest', file))) {
+      throw new Error(`lib/manifest/${file} is not built: run scripts/gen-manifest-check.js first`);
+    }
   }
   const result = await esbuild.build({
     absWorkingDir: root,

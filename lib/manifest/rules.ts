@@ -5,6 +5,10 @@
 export const SERVICE_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
 /** Erlang node names: `alive@host`; alive as OTP accepts it, host as a DNS name (IP literals are fragile with inetrc). */
 export const NODE_NAME_PATTERN = '^[A-Za-z0-9_-]{1,255}@[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$';
+/** The part of a node name before `@`, as NODE_NAME_PATTERN has it. */
+export const ALIVE_PATTERN = '^[A-Za-z0-9_-]{1,255}$';
+/** A mesh's prepared-query template name, `meshx~<mesh>~` (`~` occurs in no service or node name). */
+export const QUERY_TEMPLATE_PATTERN = '^meshx~[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?~$';
 /** 0 to 255 in decimal, without leading zeros. */
 const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
 /**

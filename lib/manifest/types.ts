@@ -61,6 +61,17 @@ export interface ManifestUpstream {
 }
 
 /**
+ * A replica group a member may dial: each passing instance of `service` is one peer, reached
+ * through the mesh's prepared-query template (`query` + `<service>~<node>`).
+ */
+export interface ManifestPeerGroup {
+  /** Consul service name of the group. */
+  readonly service: string;
+  /** Name of the mesh's prepared-query template, `meshx~<mesh>~`. */
+  readonly query: string;
+}
+
+/**
  * Node manifest v1: everything the runtime helper needs to put one BEAM node on the mesh.
  * Plain JSON with no Terraform references, so it can be read from Consul KV, a file, or the
  * synthesized `cdk.tf.json`.
@@ -78,6 +89,55 @@ export interface NodeManifest {
   readonly sidecar: ManifestSidecar;
   /** The peers this node may dial, sorted by node name. */
   readonly upstreams: ManifestUpstream[];
+  /**
+   * The replica groups this node may dial, sorted by service; their members come from the catalog.
+   * @default - none (the field is left out)
+   */
+  readonly peerGroups?: ManifestPeerGroup[];
   /** Port of the helper's EPMD server on every loopback address; 0 = pick a free port at boot. */
   readonly epmdPort: number;
+}
+
+/** What names a replica group's members: each is `<alive>@<its host>`. */
+export interface ManifestGroup {
+  /** The part of every member's node name before `@`. */
+  readonly alive: string;
+}
+
+/** The Consul service of a replica group: a node's, less the per-instance ID (chosen at boot). */
+export interface ManifestGroupService {
+  /** Consul service name (lowercase DNS label, unique in the mesh). */
+  readonly name: string;
+  readonly tags: string[];
+  /** Service meta; carries `meshx_mesh`, never `erlang_node` (each replica adds its own). */
+  readonly meta: Record<string, string>;
+  readonly distPort: number;
+  readonly ttl: string;
+  readonly deregisterCriticalAfter: string;
+}
+
+/**
+ * Group manifest v1: one manifest for every replica of a group. Each replica's helper turns it
+ * into its own node manifest (resolveReplica): node name, service ID and `erlang_node` meta.
+ */
+export interface GroupManifest {
+  /** Always `meshx-node/v1`. */
+  readonly apiVersion: string;
+  readonly mesh: string;
+  readonly group: ManifestGroup;
+  /** The group's service; its meta never carries `erlang_node` (each replica adds its own). */
+  readonly service: ManifestGroupService;
+  readonly sidecar: ManifestSidecar;
+  /** The single nodes the members may dial (addresses as for a node; a peer on a member's own host moves to 127.0.0.1). */
+  readonly upstreams: ManifestUpstream[];
+  /** The groups the members may dial, the own group included when its replicas reach each other. */
+  readonly peerGroups: ManifestPeerGroup[];
+  readonly epmdPort: number;
+}
+
+/** Either kind of manifest, as read from KV, a file or synthesized output. */
+export type AnyManifest = NodeManifest | GroupManifest;
+
+export function isGroupManifest(m: AnyManifest): m is GroupManifest {
+  return (m as GroupManifest).group !== undefined;
 }

@@ -1,8 +1,9 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { splitNodeName } from './names';
+import { queryTemplateName } from './replicas';
 import { consulLimitProblems, LIMITS, LOOPBACK_PATTERN, SIDECAR_SUFFIX } from './rules';
-import { NODE_MANIFEST_SCHEMA } from './schema';
-import { NodeManifest } from './types';
+import { GROUP_MANIFEST_SCHEMA, NODE_MANIFEST_SCHEMA } from './schema';
+import { AnyManifest, GroupManifest, ManifestPeerGroup, ManifestUpstream, NodeManifest } from './types';
 
 /** Largest manifest accepted, in bytes. */
 export const MAX_MANIFEST_BYTES = LIMITS.manifestBytes;
@@ -19,15 +20,16 @@ export class ManifestError extends Error {
  * The schema check compiled at build time (scripts/gen-manifest-check.js), so the runtime helper
  * does not load Ajv; compiled here with the same options when that file is not built yet.
  */
-function loadSchemaCheck(): ValidateFunction {
+function loadSchemaCheck(file: string, schema: object): ValidateFunction {
   try {
-    return require('./schema-check') as ValidateFunction;
+    return require(file) as ValidateFunction;
   } catch {
     const Ajv = require('ajv').default;
-    return new Ajv({ allErrors: false, strict: true }).compile(NODE_MANIFEST_SCHEMA);
+    return new Ajv({ allErrors: false, strict: true }).compile(schema);
   }
 }
-const schemaCheck = loadSchemaCheck();
+const schemaCheck = loadSchemaCheck('./schema-check', NODE_MANIFEST_SCHEMA);
+const groupSchemaCheck = loadSchemaCheck('./group-schema-check', GROUP_MANIFEST_SCHEMA);
 
 function fieldOf(e: ErrorObject): string {
   const parts = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
@@ -60,37 +62,31 @@ function detailOf(e: ErrorObject): string {
   }
 }
 
-/**
- * Checks a parsed value against the v1 schema and the rules a schema cannot say (unique
- * upstreams, one loopback address per peer host, distinct fixed ports). Throws ManifestError.
- */
-export function validateManifest(value: unknown, source?: string): NodeManifest {
-  if (!schemaCheck(value)) {
-    const e = schemaCheck.errors![0];
-    throw new ManifestError(fieldOf(e), detailOf(e), source);
+/** Fixed ports of one manifest: a second claim of `address:port` names the first. */
+class PortClaims {
+  private readonly byKey = new Map<string, string>();
+  constructor(private readonly source?: string) {}
+  public claim(key: string, field: string): void {
+    const prev = this.byKey.get(key);
+    if (prev) throw new ManifestError(field, `uses the same port as '${prev}'`, this.source);
+    this.byKey.set(key, field);
   }
-  const m = value as unknown as NodeManifest;
-  const own = splitNodeName(m.node).host;
+}
+
+/**
+ * The upstream rules a schema cannot say: unique nodes and services, one loopback address per
+ * peer host (127.0.0.1 for the node's own host; `own` is undefined for a group, whose replicas'
+ * hosts are known only at boot, so no upstream may have 127.0.0.1), distinct fixed ports.
+ */
+type UpstreamsOf = Pick<NodeManifest, 'upstreams' | 'epmdPort'> & { service: { name: string } };
+
+function checkUpstreams(m: UpstreamsOf, own: string | undefined, claims: PortClaims, source?: string): void {
   const seenNode = new Set<string>();
   const seenService = new Set<string>();
   const hostOfAddress = new Map<string, string>();
   const addressOfHost = new Map<string, string>();
-  const fixedPorts = new Map<string, string>();
-  const claim = (key: string, field: string) => {
-    const prev = fixedPorts.get(key);
-    if (prev) throw new ManifestError(field, `uses the same port as '${prev}'`, source);
-    fixedPorts.set(key, field);
-  };
-  if (m.service.distPort) claim(`127.0.0.1:${m.service.distPort}`, 'service.distPort');
-  if (m.epmdPort) claim(`127.0.0.1:${m.epmdPort}`, 'epmdPort');
-  if (m.service.id !== m.service.name && m.service.id.endsWith(SIDECAR_SUFFIX)) {
-    throw new ManifestError('service.id', `must not end in '${SIDECAR_SUFFIX}' (the sidecar's ID)`, source);
-  }
-  const consul = consulLimitProblems({ ...m.service, epmdPort: m.epmdPort, sidecarPort: m.sidecar.port });
-  if (consul.length) throw new ManifestError(consul[0][0], consul[0][1], source);
   m.upstreams.forEach((u, i) => {
     const f = `upstreams[${i}]`;
-    if (u.node === m.node) throw new ManifestError(`${f}.node`, 'is the node itself', source);
     if (u.service === m.service.name) throw new ManifestError(`${f}.service`, "is the node's own service", source);
     if (seenNode.has(u.node)) throw new ManifestError(`${f}.node`, `duplicates upstream '${u.node}'`, source);
     if (seenService.has(u.service)) throw new ManifestError(`${f}.service`, `duplicates upstream service '${u.service}'`, source);
@@ -98,11 +94,10 @@ export function validateManifest(value: unknown, source?: string): NodeManifest 
     seenService.add(u.service);
     const host = splitNodeName(u.node).host;
     if ((host === own) !== (u.address === '127.0.0.1')) {
-      throw new ManifestError(
-        `${f}.address`,
-        host === own ? "must be 127.0.0.1 for a peer on the node's own host" : `must not be 127.0.0.1 for peer host '${host}'`,
-        source,
-      );
+      const why = host === own ? "must be 127.0.0.1 for a peer on the node's own host"
+        : own === undefined ? "must not be 127.0.0.1 in a group's manifest (a replica's own host is known at boot)"
+          : `must not be 127.0.0.1 for peer host '${host}'`;
+      throw new ManifestError(`${f}.address`, why, source);
     }
     const otherHost = hostOfAddress.get(u.address);
     if (otherHost !== undefined && otherHost !== host) {
@@ -114,15 +109,93 @@ export function validateManifest(value: unknown, source?: string): NodeManifest 
     }
     hostOfAddress.set(u.address, host);
     addressOfHost.set(host, u.address);
-    if (u.port) claim(`${u.address}:${u.port}`, `${f}.port`);
+    if (u.port) claims.claim(`${u.address}:${u.port}`, `${f}.port`);
     if (u.port && m.epmdPort === u.port)
       throw new ManifestError(`${f}.port`, `uses the same port as 'epmdPort' (the EPMD server listens on ${u.address} too)`, source);
   });
+}
+
+/**
+ * Peer groups: unique, of this mesh's template, not also a single-node upstream. The own service
+ * may be one (a replica's own group: the helper leaves its own instance out).
+ */
+function checkPeerGroups(m: AnyManifest, groups: ManifestPeerGroup[], source?: string): void {
+  const seen = new Set<string>();
+  const single = new Set(m.upstreams.map((u) => u.service));
+  groups.forEach((g, i) => {
+    const f = `peerGroups[${i}]`;
+    if (seen.has(g.service)) throw new ManifestError(`${f}.service`, `duplicates peer group '${g.service}'`, source);
+    seen.add(g.service);
+    if (single.has(g.service)) throw new ManifestError(`${f}.service`, `is also the service of a single-node upstream`, source);
+    const template = queryTemplateName(m.mesh);
+    if (g.query !== template) throw new ManifestError(`${f}.query`, `must be '${template}', the mesh's template`, source);
+  });
+}
+
+function schemaChecked<T>(check: ValidateFunction, value: unknown, source?: string): T {
+  if (!check(value)) {
+    const e = check.errors![0];
+    throw new ManifestError(fieldOf(e), detailOf(e), source);
+  }
+  return value as unknown as T;
+}
+
+function checkFixedPorts(m: NodeManifest | GroupManifest, claims: PortClaims, source?: string): void {
+  if (m.service.distPort) claims.claim(`127.0.0.1:${m.service.distPort}`, 'service.distPort');
+  if (m.epmdPort) claims.claim(`127.0.0.1:${m.epmdPort}`, 'epmdPort');
+  const consul = consulLimitProblems({ ...m.service, epmdPort: m.epmdPort, sidecarPort: m.sidecar.port });
+  if (consul.length) throw new ManifestError(consul[0][0], consul[0][1], source);
+}
+
+/**
+ * Checks a parsed value against the v1 schema and the rules a schema cannot say (unique
+ * upstreams, one loopback address per peer host, distinct fixed ports). Throws ManifestError.
+ */
+export function validateManifest(value: unknown, source?: string): NodeManifest {
+  const m = schemaChecked<NodeManifest>(schemaCheck, value, source);
+  const claims = new PortClaims(source);
+  checkFixedPorts(m, claims, source);
+  if (m.service.id !== m.service.name && m.service.id.endsWith(SIDECAR_SUFFIX)) {
+    throw new ManifestError('service.id', `must not end in '${SIDECAR_SUFFIX}' (the sidecar's ID)`, source);
+  }
+  const self = m.upstreams.findIndex((u) => u.node === m.node);
+  if (self >= 0) throw new ManifestError(`upstreams[${self}].node`, 'is the node itself', source);
+  checkUpstreams(m, splitNodeName(m.node).host, claims, source);
+  checkPeerGroups(m, m.peerGroups ?? [], source);
   return m;
 }
 
-/** Parses JSON text (size-capped) and validates it. */
+/** Checks a group manifest: the group schema, then the rules of a node's manifest that apply to a group. */
+export function validateGroupManifest(value: unknown, source?: string): GroupManifest {
+  const m = schemaChecked<GroupManifest>(groupSchemaCheck, value, source);
+  const claims = new PortClaims(source);
+  checkFixedPorts(m, claims, source);
+  if (m.service.meta.erlang_node !== undefined) {
+    throw new ManifestError('service.meta.erlang_node', "must not be set in a group's manifest (each replica sets its own)", source);
+  }
+  if (m.sidecar.port) throw new ManifestError('sidecar.port', 'must be 0 in a group\'s manifest (replicas of one host would share it)', source);
+  checkUpstreams(m, undefined, claims, source);
+  checkPeerGroups(m, m.peerGroups, source);
+  return m;
+}
+
+/** Either kind: a value with a `group` field is a group's manifest. */
+export function validateAnyManifest(value: unknown, source?: string): AnyManifest {
+  const isGroup = typeof value === 'object' && value !== null && 'group' in value;
+  return isGroup ? validateGroupManifest(value, source) : validateManifest(value, source);
+}
+
+/** Parses JSON text (size-capped) and validates it as a node's manifest. */
 export function parseManifest(text: string, source?: string): NodeManifest {
+  return validateManifest(parseJson(text, source), source);
+}
+
+/** Parses JSON text (size-capped) and validates it as a node's or a group's manifest. */
+export function parseAnyManifest(text: string, source?: string): AnyManifest {
+  return validateAnyManifest(parseJson(text, source), source);
+}
+
+function parseJson(text: string, source?: string): unknown {
   if (Buffer.byteLength(text) > MAX_MANIFEST_BYTES) {
     throw new ManifestError('(root)', `is larger than ${MAX_MANIFEST_BYTES} bytes`, source);
   }
@@ -132,5 +205,5 @@ export function parseManifest(text: string, source?: string): NodeManifest {
   } catch (e) {
     throw new ManifestError('(root)', `is not valid JSON: ${(e as Error).message}`, source);
   }
-  return validateManifest(value, source);
+  return value;
 }
