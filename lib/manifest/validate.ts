@@ -3,7 +3,7 @@ import { splitNodeName } from './names';
 import { queryTemplateName } from './replicas';
 import { consulLimitProblems, LIMITS, LOOPBACK_PATTERN, SIDECAR_SUFFIX } from './rules';
 import { GROUP_MANIFEST_SCHEMA, NODE_MANIFEST_SCHEMA } from './schema';
-import { AnyManifest, GroupManifest, ManifestPeerGroup, ManifestUpstream, NodeManifest } from './types';
+import { AnyManifest, GroupManifest, ManifestPeerGroup, NodeManifest } from './types';
 
 /** Largest manifest accepted, in bytes. */
 export const MAX_MANIFEST_BYTES = LIMITS.manifestBytes;
