@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { FoundManifest, manifestsFrom } from '../manifest/extract';
-import { NodeManifest } from '../manifest/types';
-import { MAX_MANIFEST_BYTES, ManifestError, parseManifest } from '../manifest/validate';
+import { AnyManifest, NodeManifest } from '../manifest/types';
+import { MAX_MANIFEST_BYTES, ManifestError, parseAnyManifest } from '../manifest/validate';
 import { ConsulAgent } from '../runtime/consul/agent';
 import { InputError, RuntimeFailure } from '../runtime/errors';
 
@@ -21,8 +21,8 @@ export function checkSourceOptions(o: ManifestSourceOptions): void {
   if (o.node && !o.from) throw new InputError('--node goes with --from');
 }
 
-/** Reads a manifest file, size-capped, validated. */
-export function manifestFromFile(file: string): NodeManifest {
+/** Reads a manifest file (a node's or a group's), size-capped, validated. */
+export function manifestFromFile(file: string): AnyManifest {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
@@ -30,7 +30,7 @@ export function manifestFromFile(file: string): NodeManifest {
     throw new InputError(`--manifest: ${file} does not exist`);
   }
   if (stat.size > MAX_MANIFEST_BYTES) throw new InputError(`${file}: manifest field '(root)' is larger than ${MAX_MANIFEST_BYTES} bytes`);
-  return asInput(() => parseManifest(fs.readFileSync(file, 'utf8'), file));
+  return asInput(() => parseAnyManifest(fs.readFileSync(file, 'utf8'), file));
 }
 
 /** All manifests in synthesized output; a broken one is bad input. */
@@ -51,7 +51,8 @@ export function selectManifest(found: FoundManifest[], node: string, from: strin
   return hits[0].manifest;
 }
 
-export async function manifestFromKv(agent: ConsulAgent, key: string): Promise<NodeManifest> {
+/** Reads a manifest (a node's or a group's) from KV, validated. */
+export async function manifestFromKv(agent: ConsulAgent, key: string): Promise<AnyManifest> {
   let text: string | undefined;
   try {
     text = await agent.kvGet(key);
@@ -59,10 +60,10 @@ export async function manifestFromKv(agent: ConsulAgent, key: string): Promise<N
     throw new RuntimeFailure(`--kv ${key}: ${(e as Error).message}`);
   }
   if (text === undefined) throw new InputError(`--kv: no key ${key} in Consul KV`);
-  return asInput(() => parseManifest(text!, `kv:${key}`));
+  return asInput(() => parseAnyManifest(text!, `kv:${key}`));
 }
 
-function asInput<T>(fn: () => T): T {
+export function asInput<T>(fn: () => T): T {
   try {
     return fn();
   } catch (e) {

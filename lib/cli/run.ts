@@ -1,6 +1,9 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { Command, Option } from 'commander';
-import { NodeManifest, ProxyKind } from '../manifest/types';
+import { resolveReplica } from '../manifest/replicas';
+import { AnyManifest, isGroupManifest, NodeManifest, ProxyKind } from '../manifest/types';
+import { validateManifest } from '../manifest/validate';
 import { agentTlsOptions, AgentTlsOptions } from '../runtime/consul/tls';
 import { agentBaseUrl, ConsulAgent } from '../runtime/consul/agent';
 import { InputError, RuntimeFailure } from '../runtime/errors';
@@ -9,7 +12,8 @@ import { AclLogin, readBearerToken } from '../runtime/consul/login';
 import { NodeRuntime } from '../runtime/node-runtime';
 import { preflightCommand, preflightManifest, preflightProxy } from '../runtime/preflight';
 import { defaultStateDir, StateDir } from '../runtime/state-dir';
-import { checkSourceOptions, manifestFromFile, manifestFromKv, manifestsFromSynth, selectManifest } from './manifest-source';
+import { replicaNodeName } from '../runtime/replica-name';
+import { asInput, checkSourceOptions, manifestFromFile, manifestFromKv, manifestsFromSynth, selectManifest } from './manifest-source';
 import { handleSignals } from './signals';
 
 interface RunFlags {
@@ -17,6 +21,7 @@ interface RunFlags {
   from?: string;
   node?: string;
   kv?: string;
+  nodeName?: string;
   consulAddr?: string;
   caFile?: string;
   caPath?: string;
@@ -93,9 +98,24 @@ function preflight(m: NodeManifest, flags: RunFlags, command: string[], env: Nod
   preflightProxy({ consulBin: flags.consulBin, proxyKind: flags.proxy ?? m.sidecar.proxy, envoyBin: flags.envoyBin, env });
 }
 
+/**
+ * The node's manifest: a node's as read, or this replica's of a group's (its node name from
+ * --node-name, the command or the host name). --node-name with a node's manifest must be its name.
+ */
+export function nodeManifestOf(m: AnyManifest, flags: { nodeName?: string }, command: string[], env: NodeJS.ProcessEnv): NodeManifest {
+  if (!isGroupManifest(m)) {
+    if (flags.nodeName !== undefined && flags.nodeName !== m.node) {
+      throw new InputError(`--node-name: '${flags.nodeName}' is not the manifest's node '${m.node}' (--node-name is for a group's replicas)`);
+    }
+    return m;
+  }
+  const node = replicaNodeName(m, { nodeName: flags.nodeName, command, env, hostname: os.hostname() });
+  return asInput(() => validateManifest(resolveReplica(m, node)));
+}
+
 function localManifest(flags: RunFlags, command: string[], env: NodeJS.ProcessEnv): NodeManifest | undefined {
   let manifest: NodeManifest | undefined;
-  if (flags.manifest) manifest = manifestFromFile(flags.manifest);
+  if (flags.manifest) manifest = nodeManifestOf(manifestFromFile(flags.manifest), flags, command, env);
   if (flags.from) manifest = selectManifest(manifestsFromSynth(flags.from), flags.node!, flags.from);
   if (manifest) preflight(manifest, flags, command, env);
   return manifest;
@@ -152,7 +172,7 @@ export async function runCommand(flags: RunFlags, command: string[], env: NodeJS
     if (flags.kv) {
       // The manifest key is readable with the node's own token only: log in first.
       await login?.login();
-      manifest = await manifestFromKv(agent, flags.kv);
+      manifest = nodeManifestOf(await manifestFromKv(agent, flags.kv), flags, command, env);
       preflight(manifest, flags, command, env);
     }
     const m = manifest!;
@@ -190,11 +210,13 @@ export function addRunCommand(program: Command, argv: string[], env: NodeJS.Proc
     .summary('register a node, start its sidecar and EPMD, then run the BEAM command')
     .description('Register the node with the local Consul agent, start and supervise its sidecar proxy, '
       + 'answer its EPMD lookups on loopback, and run the BEAM command given after --.')
-    .usage('(--manifest FILE | --from CDKTF_OUT --node NAME | --kv KEY) [options] -- COMMAND...')
+    .usage('(--manifest FILE | --from CDKTF_OUT --node NAME | --kv KEY [--node-name ALIVE@HOST]) [options] -- COMMAND...')
     .option('--manifest <file>', 'node manifest JSON file')
     .option('--from <path>', 'cdktf output dir, stack dir or cdk.tf.json to read the manifest from')
     .option('--node <name>', 'with --from: the Erlang node name (or service name) to boot')
-    .option('--kv <key>', 'Consul KV key holding the manifest')
+    .option('--kv <key>', 'Consul KV key holding the manifest (a node\'s, or a group\'s: then this run is one replica)')
+    .option('--node-name <alive@host>', 'with a group\'s manifest: this replica\'s node name '
+      + '(default: the command\'s -name/-sname, else <alive>@<this host\'s name>, short with -sname)')
     .option('--consul-addr <url>', 'Consul agent HTTP address (default: $CONSUL_HTTP_ADDR or 127.0.0.1:8500)')
     .option('--ca-file <file>', 'CA certificate (PEM) to verify an https agent (default: $CONSUL_CACERT)')
     .option('--ca-path <dir>', 'directory of CA certificates (PEM) to verify an https agent (default: $CONSUL_CAPATH)')

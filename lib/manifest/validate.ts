@@ -20,16 +20,17 @@ export class ManifestError extends Error {
  * The schema check compiled at build time (scripts/gen-manifest-check.js), so the runtime helper
  * does not load Ajv; compiled here with the same options when that file is not built yet.
  */
-function loadSchemaCheck(file: string, schema: object): ValidateFunction {
+function loadSchemaCheck(built: () => unknown, schema: object): ValidateFunction {
   try {
-    return require(file) as ValidateFunction;
+    return built() as ValidateFunction;
   } catch {
     const Ajv = require('ajv').default;
     return new Ajv({ allErrors: false, strict: true }).compile(schema);
   }
 }
-const schemaCheck = loadSchemaCheck('./schema-check', NODE_MANIFEST_SCHEMA);
-const groupSchemaCheck = loadSchemaCheck('./group-schema-check', GROUP_MANIFEST_SCHEMA);
+// Literal requires: the bundler follows them (and so leaves Ajv out of the helper).
+const schemaCheck = loadSchemaCheck(() => require('./schema-check'), NODE_MANIFEST_SCHEMA);
+const groupSchemaCheck = loadSchemaCheck(() => require('./group-schema-check'), GROUP_MANIFEST_SCHEMA);
 
 function fieldOf(e: ErrorObject): string {
   const parts = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));

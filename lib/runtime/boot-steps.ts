@@ -23,7 +23,7 @@ export interface NodeBoot {
 
 /**
  * The steps of one run, each built for it and handed the steps whose results it reads. The login
- * step only with --login-method (nor its name in logs), the watch only with --kv.
+ * step only with --login-method (nor its name in logs), the watch only with --kv or peer groups.
  */
 export function bootSteps(o: RunOptions): NodeBoot {
   const ports = new PortsStep(o);
@@ -34,7 +34,8 @@ export function bootSteps(o: RunOptions): NodeBoot {
   const proxy = new ProxyStep(o, { token: login ?? { tokenFile: o.tokenFile }, ports, register, epmd });
   const health = new HealthStep(o, { ports, register, epmd, proxy });
   const beam = new BeamStep(o, { ports, register, epmd, dns });
-  const watch = o.kvKey ? new WatchStep(o, o.kvKey, { ports, register, epmd, proxy, beam }) : undefined;
+  const follows = o.kvKey !== undefined || (o.manifest.peerGroups ?? []).length > 0;
+  const watch = follows ? new WatchStep(o, o.kvKey, { ports, register, epmd, proxy, beam }) : undefined;
   const steps: Array<BootStep | undefined> = [new StateDirStep(o), login, ports, register, epmd, dns, proxy, health, beam, watch];
   return { steps: steps.filter((s): s is BootStep => s !== undefined), beam, epmd };
 }

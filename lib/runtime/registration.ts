@@ -2,12 +2,26 @@ import { SIDECAR_SUFFIX } from '../manifest/rules';
 import { ManifestUpstream, NodeManifest } from '../manifest/types';
 import { SidecarRegistration } from './consul/agent';
 
+/**
+ * An upstream as the helper routes it: a manifest's (to a peer's service), or one member of a
+ * peer group, reached through a prepared query that finds that one instance.
+ */
+export interface RoutedUpstream extends ManifestUpstream {
+  /** The prepared query naming the member (`meshx~<mesh>~<service>~<node>`); undefined for a single node. */
+  readonly query?: string;
+}
+
 /** Ports in force for one boot (manifest zeros replaced); the EPMD port is the EPMD step's. */
 export interface ResolvedPorts {
   readonly distPort: number;
   /** 0 until the agent's assignment is read back. */
   readonly sidecarPort: number;
-  readonly upstreams: ManifestUpstream[];
+  readonly upstreams: RoutedUpstream[];
+}
+
+/** What the sidecar's upstream names as its destination: the member's query, else the service. */
+export function destinationOf(u: RoutedUpstream): { DestinationType: string; DestinationName: string } {
+  return u.query ? { DestinationType: 'prepared_query', DestinationName: u.query } : { DestinationType: 'service', DestinationName: u.service };
 }
 
 /** Service meta key naming the pid of the helper that registered the node. */
@@ -46,8 +60,7 @@ export function serviceDefinition(m: NodeManifest, ports: ResolvedPorts, helperP
       LocalServiceAddress: '127.0.0.1',
       LocalServicePort: ports.distPort,
       Upstreams: ports.upstreams.map((u) => ({
-        DestinationType: 'service',
-        DestinationName: u.service,
+        ...destinationOf(u),
         LocalBindAddress: u.address,
         LocalBindPort: u.port,
         ...(u.datacenter ? { Datacenter: u.datacenter } : {}),
@@ -113,8 +126,9 @@ function distCheck(m: NodeManifest, ports: ResolvedPorts): Record<string, unknow
 export function portsFromSidecar(ports: ResolvedPorts, reg: SidecarRegistration): ResolvedPorts {
   const byName = new Map((reg.Proxy.Upstreams ?? []).map((u) => [u.DestinationName, u]));
   const upstreams = ports.upstreams.map((u) => {
-    const got = byName.get(u.service);
-    if (!got || !got.LocalBindPort) throw new Error(`the agent's sidecar registration has no upstream to '${u.service}'`);
+    const name = destinationOf(u).DestinationName;
+    const got = byName.get(name);
+    if (!got || !got.LocalBindPort) throw new Error(`the agent's sidecar registration has no upstream to '${name}'`);
     return { ...u, port: got.LocalBindPort, address: got.LocalBindAddress || u.address };
   });
   if (!reg.Port) throw new Error('the agent assigned no port to the sidecar');

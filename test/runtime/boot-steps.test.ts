@@ -1,9 +1,12 @@
 import { bootSteps } from '../../lib/runtime/boot-steps';
 import { AclLogin } from '../../lib/runtime/consul/login';
+import { validManifest } from '../fixtures/manifests';
+
+const manifest = validManifest();
 
 describe('bootSteps', () => {
   test('with --kv the manifest watch comes last (started after the BEAM, stopped first); --manifest and --from have none', () => {
-    expect(bootSteps({ kvKey: 'meshx/shop/nodes/shop-orders' } as never).steps.map((st) => st.name)).toEqual([
+    expect(bootSteps({ manifest, kvKey: 'meshx/shop/nodes/shop-orders' } as never).steps.map((st) => st.name)).toEqual([
       'state-dir',
       'ports',
       'register',
@@ -14,12 +17,17 @@ describe('bootSteps', () => {
       'beam',
       'watch',
     ]);
-    expect(bootSteps({} as never).steps.map((st) => st.name)).not.toContain('watch');
+    expect(bootSteps({ manifest } as never).steps.map((st) => st.name)).not.toContain('watch');
+  });
+
+  test('a manifest with peer groups is followed without --kv too (its members come and go)', () => {
+    const withGroups = { ...manifest, peerGroups: [{ service: 'shop-api', query: 'meshx~shop~' }] };
+    expect(bootSteps({ manifest: withGroups } as never).steps.map((st) => st.name).slice(-2)).toEqual(['beam', 'watch']);
   });
 
   test('the login step comes right after the state dir (undone last but one), and only with a login', () => {
     const login = {} as AclLogin;
-    expect(bootSteps({ login } as never).steps.map((s) => s.name)).toEqual([
+    expect(bootSteps({ manifest, login } as never).steps.map((s) => s.name)).toEqual([
       'state-dir',
       'login',
       'ports',
@@ -30,7 +38,7 @@ describe('bootSteps', () => {
       'health',
       'beam',
     ]);
-    expect(bootSteps({} as never).steps.map((s) => s.name)).toEqual([
+    expect(bootSteps({ manifest } as never).steps.map((s) => s.name)).toEqual([
       'state-dir',
       'ports',
       'register',

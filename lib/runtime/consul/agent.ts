@@ -225,6 +225,26 @@ export class ConsulAgent {
     return { index: r.index ?? 0, value: r.status === 200 ? r.text : undefined };
   }
 
+  /**
+   * A blocking query on the passing instances of `service` in `mesh` (catalog-wide, as the node's
+   * token may read them): the node names in their `erlang_node` meta, once each.
+   */
+  public async passingMembers(
+    service: string,
+    mesh: string,
+    index: number,
+    waitS: number,
+    signal?: AbortSignal,
+  ): Promise<{ index: number; nodes: string[] }> {
+    const filter = encodeURIComponent(`Service.Meta.meshx_mesh == "${mesh}"`);
+    const path = `/v1/health/service/${encodeURIComponent(service)}?passing&filter=${filter}&index=${index}&wait=${waitS}s`;
+    const r = await this.request('GET', path, undefined, false, { timeoutMs: Math.ceil((waitS + waitS / 16 + 10) * 1000), signal });
+    if (r.status !== 200) throw new ConsulError(r.status, path, r.text);
+    const entries = JSON.parse(r.text) as Array<{ Service?: { Meta?: Record<string, string> } }>;
+    const nodes = new Set(entries.map((e) => e.Service?.Meta?.erlang_node).filter((n): n is string => typeof n === 'string'));
+    return { index: r.index ?? 0, nodes: [...nodes].sort() };
+  }
+
   /** Writes a raw KV value. */
   public async kvPut(key: string, value: string): Promise<void> {
     const path = `/v1/kv/${key.split('/').map(encodeURIComponent).join('/')}`;

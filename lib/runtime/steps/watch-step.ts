@@ -1,8 +1,10 @@
+import { ManifestPeerGroup } from '../../manifest/types';
 import { EpmdServer } from '../epmd/server';
 import { RunOptions } from '../run-options';
 import { LiveNode } from '../topology/apply';
 import { TopologyFollower } from '../topology/follow';
 import { KvWatch } from '../topology/kv-watch';
+import { MemberWatch } from '../topology/member-watch';
 import { LiveFiles } from '../topology/outputs';
 import { BootStep, Picked, Registered, Serving } from './boot-step';
 
@@ -16,17 +18,21 @@ export interface WatchInputs {
 }
 
 /**
- * With --kv, after the BEAM is spawned: follows the manifest key with blocking queries and
- * applies each valid new version while the BEAM runs (topology/). Stopped first, so no version
- * is applied while the node goes down.
+ * After the BEAM is spawned: with --kv, follows the manifest key and applies each valid new
+ * version while the BEAM runs; for each peer group of the version in force, follows its passing
+ * members and routes each one (topology/). Stopped first, so nothing is applied while the node
+ * goes down.
  */
 export class WatchStep implements BootStep {
   public readonly name = 'watch';
-  private watch?: KvWatch;
+  private kv?: KvWatch;
+  private readonly members = new Map<string, MemberWatch>();
+  private follower?: TopologyFollower;
+  private stopping = false;
 
   constructor(
-    private readonly o: Pick<RunOptions, 'agent' | 'log' | 'proxyKind' | 'readyTimeoutMs'>,
-    private readonly key: string,
+    private readonly o: Pick<RunOptions, 'agent' | 'log' | 'proxyKind' | 'readyTimeoutMs' | 'manifest' | 'manifestSource'>,
+    private readonly key: string | undefined,
     private readonly from: WatchInputs,
   ) {}
 
@@ -40,17 +46,46 @@ export class WatchStep implements BootStep {
       adminBind: from.ports.picks.adminBind,
       files: from.beam.liveFiles,
     };
-    const follower = new TopologyFollower(node, `kv:${key}`);
-    this.watch = new KvWatch({ agent: o.agent, key, log: o.log, onVersion: (text, index) => follower.onVersion(text, index) });
-    this.watch.start();
+    const follower = new TopologyFollower(node, key ? `kv:${key}` : o.manifestSource ?? 'manifest', {
+      peerGroupsChanged: (groups) => this.syncMembers(groups),
+    });
+    this.follower = follower;
+    this.syncMembers(follower.peerGroups);
+    if (!key) return;
+    this.kv = new KvWatch({ agent: o.agent, key, log: o.log, onVersion: (text, index) => follower.onVersion(text, index) });
+    this.kv.start();
     o.log(`watching kv:${key} for new manifest versions`);
   }
 
   public preStop(): void {
-    void this.watch?.stop();
+    this.stopping = true;
+    void this.kv?.stop();
+    for (const w of this.members.values()) void w.stop();
   }
 
   public async stop(): Promise<void> {
-    await this.watch?.stop();
+    this.stopping = true;
+    await Promise.all([this.kv?.stop(), ...[...this.members.values()].map((w) => w.stop())]);
+  }
+
+  /** One member watch per peer group in force: new groups start theirs, dropped ones stop. */
+  private syncMembers(groups: ManifestPeerGroup[]): void {
+    if (this.stopping) return;
+    const { o } = this;
+    const wanted = new Set(groups.map((g) => g.service));
+    for (const [service, w] of this.members) {
+      if (wanted.has(service)) continue;
+      this.members.delete(service);
+      void w.stop();
+    }
+    for (const service of wanted) {
+      if (this.members.has(service)) continue;
+      const follower = this.follower!;
+      const onMembers = (s: string, nodes: string[]) => follower.onMembers(s, nodes);
+      const w = new MemberWatch({ agent: o.agent, service, mesh: o.manifest.mesh, log: o.log, onMembers });
+      this.members.set(service, w);
+      w.start();
+      o.log(`following the passing members of group ${service}`);
+    }
   }
 }

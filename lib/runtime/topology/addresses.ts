@@ -21,7 +21,10 @@ export class AddressBook {
     private readonly capacity: number = MAX_PEER_HOSTS,
   ) {}
 
-  /** The address of each host, in force now (the first call takes the manifest's own choices). */
+  /**
+   * The address of each host, in force now (the first call takes the manifest's own choices; a
+   * group member's host has none: preferred '').
+   */
   public assign(hosts: Array<{ host: string; preferred: string }>): Map<string, string> {
     const wanted = new Set(hosts.map((h) => h.host));
     const out = new Map<string, string>();
@@ -44,7 +47,7 @@ export class AddressBook {
   }
 
   private isFresh(address: string, inUse: Set<string>): boolean {
-    return address !== OWN_HOST_ADDRESS && !inUse.has(address) && !this.holderOf.has(address);
+    return address !== '' && address !== OWN_HOST_ADDRESS && !inUse.has(address) && !this.holderOf.has(address);
   }
 
   /** A never-given address first (the lowest); else the lowest one reserved by a host that is gone now. */

@@ -1,4 +1,4 @@
-import { ManifestUpstream, NodeManifest } from '../../manifest/types';
+import { NodeManifest } from '../../manifest/types';
 import { epmdPeers } from '../epmd/peers';
 import { EpmdServer } from '../epmd/server';
 import { RuntimeFailure } from '../errors';
@@ -6,7 +6,7 @@ import { LiveRegistration } from '../live-registration';
 import { resolvePort } from '../ports';
 import { waitProxyReady } from '../proxy/readiness';
 import { ProxySupervisor } from '../proxy/supervisor';
-import { ResolvedPorts } from '../registration';
+import { ResolvedPorts, RoutedUpstream } from '../registration';
 import { RunOptions } from '../run-options';
 import { LiveFiles } from './outputs';
 import { UpstreamPlan } from './versions';
@@ -49,11 +49,11 @@ export async function applyVersion(node: LiveNode, next: NodeManifest, plan: Ups
 }
 
 /** Free ports for the new upstreams that ask for one (0), fixed ones proven free. */
-async function portsForNew(plan: UpstreamPlan): Promise<ManifestUpstream[]> {
+async function portsForNew(plan: UpstreamPlan): Promise<RoutedUpstream[]> {
   const fresh = new Set(plan.added);
   // Kept and fixed listeners stay as they are; new picks must not land on one of them.
   const taken = new Set(plan.upstreams.filter((u) => !fresh.has(u) || u.port).map((u) => `${u.address}:${u.port}`));
-  const out: ManifestUpstream[] = [];
+  const out: RoutedUpstream[] = [];
   for (const [i, u] of plan.upstreams.entries()) {
     if (!fresh.has(u)) {
       out.push(u);

@@ -1,36 +1,80 @@
 import { splitNodeName } from '../../manifest/names';
-import { NodeManifest } from '../../manifest/types';
-import { parseManifest } from '../../manifest/validate';
+import { resolveReplica } from '../../manifest/replicas';
+import { isGroupManifest, ManifestPeerGroup, NodeManifest } from '../../manifest/types';
+import { parseAnyManifest, validateManifest } from '../../manifest/validate';
 import { AddressBook } from './addresses';
 import { applyVersion, LiveNode } from './apply';
 import { VersionOutcome } from './kv-watch';
+import { MembersOutcome } from './member-watch';
+import { withMembers } from './members';
 import { versionOf } from './outputs';
-import { planUpstreams, refusal } from './versions';
+import { planUpstreams, refusal, UpstreamPlan } from './versions';
 
-/** A running node's follower of new manifest versions: validates, refuses or applies each. */
+/** What the follower tells its owner: the peer groups in force changed (start or stop their watches). */
+export interface FollowerHooks {
+  peerGroupsChanged?(groups: ManifestPeerGroup[]): void;
+}
+
+const names = (us: Array<{ node: string }>) => us.map((u) => u.node).join(', ') || 'none';
+const groupsKey = (m: NodeManifest) => JSON.stringify(m.peerGroups ?? []);
+
+/**
+ * A running node's follower of its topology: new manifest versions (validated, refused or
+ * applied) and the members of its peer groups. The node runs the manifest plus one upstream per
+ * member (withMembers); both sources go through one queue, so one change is applied at a time.
+ */
 export class TopologyFollower {
   private readonly book: AddressBook;
+  /** The manifest in force without its members: the boot's, then each version applied. */
+  private base: NodeManifest;
+  private readonly members = new Map<string, string[]>();
+  private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly node: LiveNode, private readonly source: string) {
+  constructor(private readonly node: LiveNode, private readonly source: string, private readonly hooks: FollowerHooks = {}) {
     const { registration } = node;
+    this.base = registration.manifest;
     this.book = new AddressBook(splitNodeName(registration.manifest.node).host);
     // The boot's addresses are the first ones given: they stay with their hosts.
     this.book.assign(registration.ports.upstreams.map((u) => ({ host: splitNodeName(u.node).host, preferred: u.address })));
   }
 
+  /** The peer groups of the manifest in force. */
+  public get peerGroups(): ManifestPeerGroup[] {
+    return this.base.peerGroups ?? [];
+  }
+
   /** One version as read from the source (undefined: the key is gone). */
-  public async onVersion(text: string | undefined, index: number): Promise<VersionOutcome> {
-    const { node } = this;
-    const { files, registration } = node;
+  public onVersion(text: string | undefined, index: number): Promise<VersionOutcome> {
+    return this.serial(() => this.version(text, index));
+  }
+
+  /** The passing members of one peer group, as the catalog lists them now. */
+  public onMembers(service: string, nodes: string[]): Promise<MembersOutcome> {
+    return this.serial(() => this.membersOf(service, nodes));
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A version of a group's key is this replica's manifest of it. */
+  private read(text: string | undefined): NodeManifest {
+    if (text === undefined) throw new Error(`${this.source}: the key was deleted`);
+    const m = parseAnyManifest(text, this.source);
+    return isGroupManifest(m) ? validateManifest(resolveReplica(m, this.base.node), this.source) : m;
+  }
+
+  private async version(text: string | undefined, index: number): Promise<VersionOutcome> {
+    const { files } = this.node;
     let next: NodeManifest;
     try {
-      if (text === undefined) throw new Error(`${this.source}: the key was deleted`);
-      next = parseManifest(text, this.source);
+      next = this.read(text);
     } catch (e) {
       return this.refuse(index, (e as Error).message);
     }
-    const live = registration.manifest;
-    if (JSON.stringify(next) === JSON.stringify(live)) {
+    if (JSON.stringify(next) === JSON.stringify(this.base)) {
       // The version the node runs (the boot read it without its index): record the index.
       if (index && !files.version.index) {
         files.version = { ...files.version, index };
@@ -38,21 +82,56 @@ export class TopologyFollower {
       }
       return 'unchanged';
     }
-    const why = refusal(live, next);
+    const why = refusal(this.base, next);
     if (why) return this.refuse(index, `${this.source}: ${why}`, next);
-    const plan = planUpstreams(live, registration.ports.upstreams, next, this.book);
+    const groupsChanged = groupsKey(next) !== groupsKey(this.base);
+    let plan: UpstreamPlan;
     try {
-      await applyVersion(node, next, plan);
+      plan = await this.apply(next);
     } catch (e) {
-      node.o.log(`manifest version ${index} not applied: ${(e as Error).message}; still on ${this.liveName()}, trying again`);
+      this.node.o.log(`manifest version ${index} not applied: ${(e as Error).message}; still on ${this.liveName()}, trying again`);
       return 'failed';
     }
     files.version = versionOf(next, this.source, index);
     files.refused = undefined;
     files.write();
-    const names = (us: Array<{ node: string }>) => us.map((u) => u.node).join(', ') || 'none';
-    node.o.log(`manifest version ${index} applied: added ${names(plan.added)}; removed ${names(plan.removed)}; ${plan.upstreams.length} upstreams`);
+    const what = `added ${names(plan.added)}; removed ${names(plan.removed)}; ${plan.upstreams.length} upstreams`;
+    this.node.o.log(`manifest version ${index} applied: ${what}`);
+    if (groupsChanged) this.hooks.peerGroupsChanged?.(this.peerGroups);
     return 'applied';
+  }
+
+  private async membersOf(service: string, nodes: string[]): Promise<MembersOutcome> {
+    // A group the version in force no longer lists: its watch is being stopped.
+    if (!this.peerGroups.some((g) => g.service === service)) return 'applied';
+    const before = this.members.get(service);
+    this.members.set(service, nodes);
+    let plan: UpstreamPlan;
+    try {
+      plan = await this.apply(this.base);
+    } catch (e) {
+      if (before) this.members.set(service, before);
+      else this.members.delete(service);
+      this.node.o.log(`members of ${service} not applied: ${(e as Error).message}; trying again`);
+      return 'failed';
+    }
+    if (plan.added.length || plan.removed.length) {
+      this.node.o.log(`members of ${service}: added ${names(plan.added)}; removed ${names(plan.removed)}; ${plan.upstreams.length} upstreams`);
+    }
+    return 'applied';
+  }
+
+  /** Puts `base` and the members in force; a plan with nothing to change touches nothing. */
+  private async apply(base: NodeManifest): Promise<UpstreamPlan> {
+    const { registration, o } = this.node;
+    for (const g of [...this.members.keys()]) if (!base.peerGroups?.some((p) => p.service === g)) this.members.delete(g);
+    const { manifest, dropped } = withMembers(base, this.members);
+    if (dropped) o.log(`${dropped} group members left out: more than the manifest's limit of upstreams`);
+    const plan = planUpstreams(registration.manifest, registration.ports.upstreams, manifest, this.book);
+    const same = plan.added.length === 0 && plan.removed.length === 0 && base === this.base;
+    if (!same) await applyVersion(this.node, manifest, plan);
+    this.base = base;
+    return plan;
   }
 
   private refuse(index: number, reason: string, m?: NodeManifest): VersionOutcome {

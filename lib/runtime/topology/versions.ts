@@ -1,5 +1,6 @@
 import { splitNodeName } from '../../manifest/names';
-import { ManifestUpstream, NodeManifest } from '../../manifest/types';
+import { NodeManifest } from '../../manifest/types';
+import { RoutedUpstream } from '../registration';
 import { AddressBook } from './addresses';
 
 /**
@@ -29,26 +30,26 @@ export function refusal(live: NodeManifest, next: NodeManifest): string | undefi
 /** What the upstreams of a version become, next to the ones in force. */
 export interface UpstreamPlan {
   /** Every upstream of the new version: kept ones with their port in force, new ones with the manifest's (0: pick one). */
-  readonly upstreams: ManifestUpstream[];
-  readonly added: ManifestUpstream[];
-  readonly removed: ManifestUpstream[];
+  readonly upstreams: RoutedUpstream[];
+  readonly added: RoutedUpstream[];
+  readonly removed: RoutedUpstream[];
 }
 
 /** An upstream is the same when everything but its address (ours to keep) is. */
-function identity(u: ManifestUpstream): string {
-  return JSON.stringify([u.node, u.service, u.datacenter ?? '', u.port]);
+function identity(u: RoutedUpstream): string {
+  return JSON.stringify([u.node, u.service, u.datacenter ?? '', u.port, u.query ?? '']);
 }
 
 /**
  * Plans the upstreams of `next` against the live manifest and the resolved upstreams in force:
  * unchanged ones keep their port and address, peer hosts keep their address (the book).
  */
-export function planUpstreams(liveManifest: NodeManifest, inForce: ManifestUpstream[], next: NodeManifest, book: AddressBook): UpstreamPlan {
+export function planUpstreams(liveManifest: NodeManifest, inForce: RoutedUpstream[], next: NodeManifest, book: AddressBook): UpstreamPlan {
   const resolvedOf = new Map(inForce.map((u) => [u.node, u]));
   const liveIds = new Map(liveManifest.upstreams.map((u) => [identity(u), u.node]));
   const nextIds = new Set(next.upstreams.map(identity));
   const addresses = book.assign(next.upstreams.map((u) => ({ host: splitNodeName(u.node).host, preferred: u.address })));
-  const added: ManifestUpstream[] = [];
+  const added: RoutedUpstream[] = [];
   const upstreams = next.upstreams.map((u) => {
     const address = addresses.get(splitNodeName(u.node).host)!;
     const liveNode = liveIds.get(identity(u));
