@@ -10,6 +10,7 @@ const COMMANDS: Record<string, (program: Command, argv: string[], env: NodeJS.Pr
   manifest: (p, _argv, _env, out) => require('./manifest').addManifestCommand(p, out),
   env: (p, _argv, _env, out) => require('./env').addEnvCommand(p, out),
   graph: (p, _argv, _env, out) => require('./graph').addGraphCommand(p, out),
+  mesh: (p, _argv, env, out) => require('./mesh').addMeshCommand(p, env, out),
 };
 
 /** Builds the CLI. `out` receives command output (stdout). */

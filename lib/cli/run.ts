@@ -122,7 +122,11 @@ function localManifest(flags: RunFlags, command: string[], env: NodeJS.ProcessEn
 }
 
 /** The agent client: address, token, TLS files read now (a bad file is an input error, exit 2). */
-function agentClient(flags: RunFlags, env: NodeJS.ProcessEnv, tls: AgentTlsOptions): { agent: ConsulAgent; tokenFile?: string } {
+export function agentClient(
+  flags: { consulAddr?: string; tokenFile?: string; loginMethod?: string; bearerTokenFile?: string },
+  env: NodeJS.ProcessEnv,
+  tls: AgentTlsOptions,
+): { agent: ConsulAgent; tokenFile?: string } {
   const address = flags.consulAddr ?? env.CONSUL_HTTP_ADDR ?? '127.0.0.1:8500';
   const ssl = env.CONSUL_HTTP_SSL === 'true';
   const { token, tokenFile } = loginOptions(flags, env) ? { token: undefined, tokenFile: undefined } : readToken(flags, env);
