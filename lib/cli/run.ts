@@ -13,6 +13,7 @@ import { NodeRuntime } from '../runtime/node-runtime';
 import { preflightCommand, preflightManifest, preflightProxy } from '../runtime/preflight';
 import { defaultStateDir, StateDir } from '../runtime/state-dir';
 import { replicaNodeName } from '../runtime/replica-name';
+import { bootManifest, readMembers } from '../runtime/topology/members';
 import { asInput, checkSourceOptions, manifestFromFile, manifestFromKv, manifestsFromSynth, selectManifest } from './manifest-source';
 import { handleSignals } from './signals';
 
@@ -180,8 +181,10 @@ export async function runCommand(flags: RunFlags, command: string[], env: NodeJS
       preflight(manifest, flags, command, env);
     }
     const m = manifest!;
+    const base = m.peerGroups?.length ? { manifest: m, members: await readMembers(agent, m, createLogger(m.node, 'helper')) } : undefined;
     const node = new NodeRuntime({
-      manifest: m,
+      manifest: base ? bootManifest(m, base.members) : m,
+      base,
       manifestSource: flags.kv ? `kv:${flags.kv}` : flags.manifest ?? `${flags.from}#${flags.node}`,
       kvKey: flags.kv,
       command,

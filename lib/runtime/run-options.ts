@@ -6,7 +6,14 @@ import { StateDir } from './state-dir';
 
 /** Everything `meshx-node run` decided before booting: validated input only. */
 export interface RunOptions {
+  /** The manifest the node boots with: with peer groups, `base` plus the members read at boot. */
   readonly manifest: NodeManifest;
+  /**
+   * With peer groups: the manifest as read (KV, file) and the members read at boot, which the
+   * node's follower starts from.
+   * @default - the manifest has no members: `manifest` is the base
+   */
+  readonly base?: { readonly manifest: NodeManifest; readonly members: ReadonlyMap<string, readonly string[]> };
   /** Where the manifest came from (`kv:<key>`, a file, a synth dir), for state.json. */
   readonly manifestSource?: string;
   /** With --kv: the key the watch step follows after boot. */

@@ -123,7 +123,9 @@ describe('replica groups on one host (Consul 1.8.7, legacy intentions)', () => {
   });
 
   test('scaled to 3 with no deploy: every pair of replicas and every replica with db pong', async () => {
-    await Promise.all([boot(replica(2), KEYS.api, replica(2)), boot(replica(3), KEYS.api, replica(3))]);
+    const [a2] = await Promise.all([boot(replica(2), KEYS.api, replica(2)), boot(replica(3), KEYS.api, replica(3))]);
+    // It booted knowing the members passing then (api-1): db and api-1 at least, before its BEAM started.
+    expect(Number(a2.output.match(/registered \S+ \(dist [^,]+, sidecar :\d+, (\d+) upstreams\)/)![1])).toBeGreaterThanOrEqual(2);
     await waitDiscoverable(agent.api, [API]);
     await waitMembers([1, 2, 3].map(replica));
     // Each peer replica is its own upstream: a prepared query that finds that one instance.

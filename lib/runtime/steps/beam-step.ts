@@ -9,7 +9,7 @@ import { RunOptions } from '../run-options';
 import { LiveFiles, versionOf } from '../topology/outputs';
 import { BootStep, made, Picked, Registered, Serving } from './boot-step';
 
-type BeamOptions = Pick<RunOptions, 'command' | 'env' | 'log' | 'manifest' | 'manifestSource' | 'stateDir' | 'stopTimeoutMs'>;
+type BeamOptions = Pick<RunOptions, 'command' | 'env' | 'log' | 'manifest' | 'base' | 'manifestSource' | 'stateDir' | 'stopTimeoutMs'>;
 
 /** What the beam step reads of the steps before it. */
 export interface BeamInputs {
@@ -61,7 +61,7 @@ export class BeamStep implements BootStep {
       throw new RuntimeFailure(`service.distPort: port ${ports.distPort} on 127.0.0.1 was taken by another process during boot; run again`);
     }
     const sources = { registration: from.register.registration, epmdPort: from.epmd.server.port, dns: from.dns.server };
-    this.files = new LiveFiles(o.stateDir, sources, versionOf(m, o.manifestSource ?? 'manifest'));
+    this.files = new LiveFiles(o.stateDir, sources, versionOf(o.base?.manifest ?? m, o.manifestSource ?? 'manifest'));
     this.files.write();
     o.stateDir.writeInetrc(inetrc(o.stateDir.hostsPath, from.dns.server.port));
     await this.spawn(ports.distPort, from.epmd.server.port);

@@ -31,7 +31,7 @@ export class WatchStep implements BootStep {
   private stopping = false;
 
   constructor(
-    private readonly o: Pick<RunOptions, 'agent' | 'log' | 'proxyKind' | 'readyTimeoutMs' | 'manifest' | 'manifestSource'>,
+    private readonly o: Pick<RunOptions, 'agent' | 'log' | 'proxyKind' | 'readyTimeoutMs' | 'manifest' | 'manifestSource' | 'base'>,
     private readonly key: string | undefined,
     private readonly from: WatchInputs,
   ) {}
@@ -46,9 +46,8 @@ export class WatchStep implements BootStep {
       adminBind: from.ports.picks.adminBind,
       files: from.beam.liveFiles,
     };
-    const follower = new TopologyFollower(node, key ? `kv:${key}` : o.manifestSource ?? 'manifest', {
-      peerGroupsChanged: (groups) => this.syncMembers(groups),
-    });
+    const hooks = { peerGroupsChanged: (groups: ManifestPeerGroup[]) => this.syncMembers(groups) };
+    const follower = new TopologyFollower(node, key ? `kv:${key}` : o.manifestSource ?? 'manifest', hooks, o.base);
     this.follower = follower;
     this.syncMembers(follower.peerGroups);
     if (!key) return;

@@ -2,6 +2,7 @@ import { splitNodeName } from '../../manifest/names';
 import { resolveReplica } from '../../manifest/replicas';
 import { isGroupManifest, ManifestPeerGroup, NodeManifest } from '../../manifest/types';
 import { parseAnyManifest, validateManifest } from '../../manifest/validate';
+import { RunOptions } from '../run-options';
 import { AddressBook } from './addresses';
 import { applyVersion, LiveNode } from './apply';
 import { VersionOutcome } from './kv-watch';
@@ -30,9 +31,19 @@ export class TopologyFollower {
   private readonly members = new Map<string, string[]>();
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly node: LiveNode, private readonly source: string, private readonly hooks: FollowerHooks = {}) {
+  /**
+   * `boot`: the manifest as read and the members the node booted with (when it booted with
+   * members); else the registration's manifest is the base.
+   */
+  constructor(
+    private readonly node: LiveNode,
+    private readonly source: string,
+    private readonly hooks: FollowerHooks = {},
+    boot?: RunOptions['base'],
+  ) {
     const { registration } = node;
-    this.base = registration.manifest;
+    this.base = boot?.manifest ?? registration.manifest;
+    for (const [service, nodes] of boot?.members ?? []) this.members.set(service, [...nodes]);
     this.book = new AddressBook(splitNodeName(registration.manifest.node).host);
     // The boot's addresses are the first ones given: they stay with their hosts.
     this.book.assign(registration.ports.upstreams.map((u) => ({ host: splitNodeName(u.node).host, preferred: u.address })));
