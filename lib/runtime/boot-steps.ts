@@ -32,8 +32,8 @@ export function bootSteps(o: RunOptions): NodeBoot {
   const dns = new DnsStep(o, { register });
   const login = o.login ? new LoginStep(o, o.login) : undefined;
   const proxy = new ProxyStep(o, { token: login ?? { tokenFile: o.tokenFile }, ports, register, epmd });
-  const health = new HealthStep(o, { ports, register, epmd, proxy });
   const beam = new BeamStep(o, { ports, register, epmd, dns });
+  const health = new HealthStep(o, { ports, register, epmd, proxy, beam });
   const follows = o.kvKey !== undefined || (o.manifest.peerGroups ?? []).length > 0;
   const watch = follows ? new WatchStep(o, o.kvKey, { ports, register, epmd, proxy, beam }) : undefined;
   const steps: Array<BootStep | undefined> = [new StateDirStep(o), login, ports, register, epmd, dns, proxy, health, beam, watch];

@@ -82,7 +82,7 @@ describe('a forking start script: the process group is the node', () => {
     // Whatever a failed test left of a group.
     for (const pgid of pgids.splice(0)) {
       try {
-        process.kill(-pgid, 'SIGKILL');
+        if (pgid > 1) process.kill(-pgid, 'SIGKILL');
       } catch {
         // empty
       }
@@ -122,7 +122,8 @@ describe('a forking start script: the process group is the node', () => {
       const { n, shell, beam, companion, proxy } = await boot('; echo "script done $?"');
       const t0 = Date.now();
       await n.stop('SIGKILL');
-      const noneLeft = () => groupMembers(shell).length === 0 && ![beam, companion, proxy].some(isAlive);
+      // The watchdog too: it exits once it has killed the group.
+      const noneLeft = () => groupMembers(shell).length === 0 && ![beam, companion, proxy].some(isAlive) && watchdogsOf(shell).length === 0;
       const gone = await poll(noneLeft, (g) => g, { timeoutMs: 10_000, intervalMs: 5 });
       const ms = Date.now() - t0;
       expect(gone.met).toBe(true);
@@ -134,5 +135,62 @@ describe('a forking start script: the process group is the node', () => {
     const line = `helper SIGKILL with a forking start script -> no process of the node: median ${median(times)} ms (${times.join(', ')} ms)`;
     process.stdout.write(`[reliability] ${line}\n`);
     expect(Math.max(...times)).toBeLessThan(SIGKILL_BOUND_MS);
+  });
+
+  describe('the BEAM behind the script is judged, not the command', () => {
+    /** A start script that changes the BEAM's environment before running erl (no exec). */
+    const changing = (setup: string) => [
+      'sh', '-c', `${setup}; erl "$@"; echo "script done $?"`,
+      'start-script', '-name', ORDERS, '-setcookie', COOKIE, '-noshell', '-eval', ERL_REPL,
+    ];
+    const bootWith = async (setup: string, waitFor: 'healthy' | 'nothing') => {
+      const n = await MeshNode.start({ from: outdir, node: ORDERS, consulAddr: agent.httpAddr, cookie: COOKIE, command: changing(setup), waitFor });
+      nodes.push(n);
+      const shell = n.pidOf('beam');
+      // Never 0: kill(-0) would signal the test runner's own group.
+      if (shell) pgids.push(shell);
+      return n;
+    };
+    const checkOutput = async () => {
+      const r = await agent.api.request('GET', '/v1/agent/checks');
+      // The helper's TTL check (the agent's TCP check on the BEAM passes: it listens).
+      return (JSON.parse(r.text) as Record<string, { Status: string; Output: string }>)['shop-orders:beam'];
+    };
+
+    test('a script that points ERL_INETRC elsewhere: never passing, the log names the setting and the fix', async () => {
+      const other = `${process.env.MESHX_TEST_TMP || '/tmp'}/meshx-other-inetrc-${process.pid}`;
+      fs.writeFileSync(other, '{lookup, [native]}.\n');
+      try {
+        const n = await bootWith(`export ERL_INETRC=${other}`, 'nothing');
+        const line = await n.waitForLog(/not passing while the start script sets ERL_INETRC=(\S+); link it to (\S+) \(ln -sf/, 60_000);
+        expect(line[1]).toBe(other);
+        expect(line[2]).toMatch(/inetrc$/);
+        await n.waitForLog(/health critical: .*the start script sets ERL_INETRC/);
+        const check = await checkOutput();
+        expect(check?.Status).toBe('critical');
+        expect(check?.Output).toContain(`the start script sets ERL_INETRC=${other}`);
+        expect(n.output).not.toMatch(/health passing/);
+      } finally {
+        fs.rmSync(other, { force: true });
+      }
+    });
+
+    test('a script that copies the helper\'s inetrc (same contents, another path): passing', async () => {
+      const copy = `${process.env.MESHX_TEST_TMP || '/tmp'}/meshx-copied-inetrc-${process.pid}`;
+      try {
+        const n = await bootWith(`cp "$ERL_INETRC" ${copy} && export ERL_INETRC=${copy}`, 'healthy');
+        expect(n.output).toMatch(/health passing/);
+        expect(n.output).not.toMatch(/not passing while/);
+      } finally {
+        fs.rmSync(copy, { force: true });
+      }
+    });
+
+    test('a script that unsets ERL_INETRC: never passing, named', async () => {
+      const n = await bootWith('unset ERL_INETRC', 'nothing');
+      await n.waitForLog(/not passing while the BEAM \(pid \d+\) runs without ERL_INETRC \(its start script unsets it\)/, 60_000);
+      await n.waitForLog(/health critical: .*runs without ERL_INETRC/);
+      expect((await checkOutput())?.Status).toBe('critical');
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { ChildProcess } from 'node:child_process';
 import { beamEnvironment, inetrc } from '../beam-env';
+import { findBeam, judgeBeam } from '../beam-judge';
 import { signalNumber, spawnTied, stopChild } from '../child';
 import { DnsServer } from '../dns/server';
 import { RuntimeFailure } from '../errors';
@@ -42,6 +43,19 @@ export class BeamStep implements BootStep {
   /** When the BEAM was spawned (Date.now()). */
   public get spawnedAt(): number {
     return made(this.startedAt, this.name);
+  }
+
+  /**
+   * What differs between the BEAM behind the command (the holder of the distribution listener
+   * among its descendants) and what the helper set; empty when nothing, or when /proc cannot say.
+   */
+  public judge(): string[] {
+    const pid = this.beam?.pid;
+    if (pid === undefined || process.platform !== 'linux') return [];
+    const distPort = this.from.register.registration.ports.distPort;
+    const facts = findBeam(pid, distPort);
+    if (!facts) return [];
+    return judgeBeam(facts, { distPort, epmdPort: this.from.epmd.server.port, inetrcPath: this.o.stateDir.inetrcPath });
   }
 
   /** The files the BEAM and scripts read, and the version in force they name. */

@@ -23,6 +23,8 @@ export interface HealthInputs {
   readonly proxy: EventEmitter & Pick<ProxySupervisor, 'pid' | 'restartCount'>;
   /** Envoy's admin listener, for readiness after a restart. */
   readonly adminBind?: string;
+  /** What differs between the registered BEAM and what the helper set (beam-judge.ts); empty when nothing. */
+  readonly judge?: () => string[];
 }
 
 /**
@@ -35,6 +37,8 @@ export interface HealthInputs {
  */
 export class Health {
   private beamUp = false;
+  /** What keeps a registered BEAM from passing: its setup differs from the helper's. */
+  private beamProblems: string[] = [];
   private proxyUp = true;
   private stopped = false;
   private watch?: ServiceWatch;
@@ -55,6 +59,7 @@ export class Health {
     node.epmd.on('registered', (r: Registration) => {
       if (r.name !== alive || this.stopped) return;
       this.beamUp = r.port === node.registration.ports.distPort;
+      if (this.beamUp) this.judgeBeam();
       void Promise.all([this.beamUp && !node.registration.distCheck ? this.registerDistCheck() : undefined, this.report()]);
     });
     node.epmd.on('unregistered', (r: Registration) => {
@@ -77,6 +82,17 @@ export class Health {
       log: o.log,
     });
     this.watch.start();
+  }
+
+  /** Reads the BEAM behind the command (a start script may change its setup); each problem logged with its fix. */
+  private judgeBeam(): void {
+    try {
+      this.beamProblems = this.node.judge?.() ?? [];
+    } catch (e) {
+      this.beamProblems = [];
+      this.o.log(`the BEAM's setup not checked: ${whyFailed(e)}`);
+    }
+    for (const p of this.beamProblems) this.o.log(`not passing while ${p}`);
   }
 
   /** The BEAM listens (it registered its port): from now on the agent dials it too. */
@@ -124,8 +140,10 @@ export class Health {
     const dist = node.registration.ports.distPort;
     const beam = this.beamUp ? `${m.node} registered on 127.0.0.1:${dist}` : `${m.node} is not registered with EPMD on port ${dist}`;
     const proxy = this.proxyUp ? `${o.proxyKind} proxy pid ${node.proxy.pid} accepting` : `sidecar proxy down (restart ${node.proxy.restartCount})`;
-    if (this.beamUp && this.proxyUp) return [beamCheckId(m), 'passing', `${beam}; ${proxy}`];
-    return [beamCheckId(m), 'critical', [this.beamUp ? '' : beam, this.proxyUp ? '' : proxy].filter(Boolean).join('; ')];
+    const judged = this.beamUp && this.beamProblems.length === 0;
+    if (judged && this.proxyUp) return [beamCheckId(m), 'passing', `${beam}; ${proxy}`];
+    const beamWhy = this.beamUp ? this.beamProblems.join('; ') : beam;
+    return [beamCheckId(m), 'critical', [judged ? '' : beamWhy, this.proxyUp ? '' : proxy].filter(Boolean).join('; ')];
   }
 
   private async report(): Promise<void> {
@@ -189,6 +207,8 @@ export interface HealthStepInputs {
   readonly register: Registered;
   readonly epmd: Serving<EventEmitter>;
   readonly proxy: Serving<HealthInputs['proxy']>;
+  /** The BEAM step, which judges the BEAM behind the command once it registered. */
+  readonly beam?: { judge(): string[] };
 }
 
 /** Health as a boot step: watching starts before the BEAM, ends before anything is undone. */
@@ -201,7 +221,9 @@ export class HealthStep implements BootStep {
   public async start(): Promise<void> {
     const { from } = this;
     const { registration } = from.register;
-    this.health = new Health(this.o, { registration, epmd: from.epmd.server, proxy: from.proxy.server, adminBind: from.ports.picks.adminBind });
+    const judge = from.beam ? () => from.beam!.judge() : undefined;
+    const adminBind = from.ports.picks.adminBind;
+    this.health = new Health(this.o, { registration, epmd: from.epmd.server, proxy: from.proxy.server, adminBind, judge });
     await this.health.start();
   }
 

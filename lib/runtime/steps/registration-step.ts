@@ -51,5 +51,8 @@ export class RegistrationStep implements BootStep {
       const why = `${o.manifest.service.id} is registered with the agent by helper pid ${pid}; stop it first (this run changed nothing)`;
       throw new InstanceConflict(`already running: ${why}`);
     }
+    // Left by a helper that is gone (killed): removed, not replaced, as a registration keeps the
+    // status of a check it names again, and a stale `passing` would stand until health's first change.
+    if (existing) await o.agent.deregisterService(o.manifest.service.id);
   }
 }

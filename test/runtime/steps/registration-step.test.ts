@@ -71,10 +71,10 @@ describe('registration step', () => {
     }
   });
 
-  test('a registration left by a helper that is gone is replaced', async () => {
+  test('a registration left by a helper that is gone is removed, then registered afresh (its checks\' stale status goes with it)', async () => {
     const { agent, calls } = fakeAgent({ Meta: { [HELPER_PID_META]: String(spawnSync('true').pid) } });
     const step = new RegistrationStep(runOptions({ agent }), { ports: picked(ports) });
     await step.start();
-    expect(calls).toEqual(['register shop-orders']);
+    expect(calls).toEqual(['deregister shop-orders', 'register shop-orders']);
   });
 });

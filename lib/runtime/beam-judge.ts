@@ -1,0 +1,128 @@
+// The node is the BEAM, not the command (issue 28): a start script may export its own
+// ERL_INETRC, pass -erl_epmd_port or move the distribution listener, and the helper only sees
+// its own command line and environment. Once the BEAM registers, its process (the holder of the
+// distribution listener among the command's descendants) is read from /proc and judged against
+// what the helper set; a mismatch keeps the node from passing, named with its fix.
+import * as fs from 'node:fs';
+
+/** What /proc says of the BEAM that holds the distribution listener. */
+export interface BeamFacts {
+  readonly pid: number;
+  /** The addresses it listens on at the distribution port. */
+  readonly listening: string[];
+  readonly env: Record<string, string>;
+  readonly argv: string[];
+}
+
+/** What the helper set for the BEAM. */
+export interface BeamWants {
+  readonly distPort: number;
+  readonly epmdPort: number;
+  readonly inetrcPath: string;
+}
+
+/** An address of /proc/net/tcp(6): 32-bit words in host (little-endian) order. */
+export function procAddress(hex: string): string {
+  const words = hex.match(/.{8}/g) ?? [];
+  const bytes = words.flatMap((w) => (w.match(/../g) ?? []).reverse().map((b) => parseInt(b, 16)));
+  if (bytes.length === 4) return bytes.join('.');
+  // ::ffff:a.b.c.d is the IPv4 address; anything else shown as hex groups (:: for all zeros).
+  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 255 && bytes[11] === 255) return bytes.slice(12).join('.');
+  if (bytes.every((b) => b === 0)) return '::';
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
+  return groups.join(':');
+}
+
+/** Listening sockets on `port` in /proc/net/tcp(6) text: inode -> address. */
+export function listenersOn(text: string, port: number): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || f[3] !== '0A') continue;
+    const [addr, p] = f[1].split(':');
+    if (parseInt(p, 16) === port) out.set(f[9], procAddress(addr));
+  }
+  return out;
+}
+
+const read = (file: string): string | undefined => {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+
+/** `root` and every process descended from it (ppid links in /proc/<pid>/stat). */
+export function descendants(root: number, proc = '/proc'): number[] {
+  const children = new Map<number, number[]>();
+  for (const n of fs.readdirSync(proc)) {
+    if (!/^\d+$/.test(n)) continue;
+    const stat = read(`${proc}/${n}/stat`);
+    if (!stat) continue;
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(n)]);
+  }
+  const out: number[] = [];
+  for (let queue = [root]; queue.length; ) {
+    const pid = queue.shift()!;
+    out.push(pid);
+    queue = [...queue, ...(children.get(pid) ?? [])];
+  }
+  return out;
+}
+
+/** The BEAM among `root`'s descendants: the process holding a listener on the distribution port. */
+export function findBeam(root: number, distPort: number, proc = '/proc'): BeamFacts | undefined {
+  const inodes = new Map([...listenersOn(read(`${proc}/net/tcp`) ?? '', distPort), ...listenersOn(read(`${proc}/net/tcp6`) ?? '', distPort)]);
+  if (inodes.size === 0) return undefined;
+  for (const pid of descendants(root, proc)) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`${proc}/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    const held = new Set<string>();
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`${proc}/${pid}/fd/${fd}`));
+        if (m && inodes.has(m[1])) held.add(m[1]);
+      } catch {
+        // closed meanwhile
+      }
+    }
+    if (held.size === 0) continue;
+    const env = Object.fromEntries((read(`${proc}/${pid}/environ`) ?? '').split('\0').filter((kv) => kv.includes('=')).map((kv) => {
+      const i = kv.indexOf('=');
+      return [kv.slice(0, i), kv.slice(i + 1)];
+    }));
+    return { pid, listening: [...held].map((i) => inodes.get(i)!), env, argv: (read(`${proc}/${pid}/cmdline`) ?? '').split('\0').filter(Boolean) };
+  }
+  return undefined;
+}
+
+/** What differs between the BEAM and what the helper set, each with its fix; empty when nothing does. */
+export function judgeBeam(b: BeamFacts, want: BeamWants): string[] {
+  const problems: string[] = [];
+  for (const a of b.listening.filter((x) => x !== '127.0.0.1')) {
+    problems.push(`the BEAM (pid ${b.pid}) listens for distribution on ${a}:${want.distPort}, not 127.0.0.1 only: its command or start script `
+      + 'sets -kernel inet_dist_use_interface or replaces ERL_AFLAGS; remove that');
+  }
+  const inetrc = b.env.ERL_INETRC;
+  if (inetrc === undefined) {
+    problems.push(`the BEAM (pid ${b.pid}) runs without ERL_INETRC (its start script unsets it), so peer hosts do not resolve; `
+      + `leave ERL_INETRC=${want.inetrcPath} in its environment`);
+  } else if (inetrc !== want.inetrcPath && read(inetrc) !== read(want.inetrcPath)) {
+    problems.push(`the start script sets ERL_INETRC=${inetrc}; link it to ${want.inetrcPath} (ln -sf ${want.inetrcPath} ${inetrc}) `
+      + 'or leave ERL_INETRC as the helper sets it');
+  }
+  const i = b.argv.indexOf('-erl_epmd_port');
+  if (i >= 0) problems.push(`the BEAM (pid ${b.pid}) runs with -erl_epmd_port ${b.argv[i + 1] ?? ''}, so it looks peers up without EPMD; remove it`);
+  const epmd = b.env.ERL_EPMD_PORT;
+  if (epmd !== undefined && epmd !== String(want.epmdPort)) {
+    problems.push(`the BEAM (pid ${b.pid}) has ERL_EPMD_PORT=${epmd}, not the helper's ${want.epmdPort}; leave it as the helper sets it`);
+  }
+  return problems;
+}
