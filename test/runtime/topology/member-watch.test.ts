@@ -126,11 +126,11 @@ describe('MemberWatch', () => {
     const t = watch([
       { index: 5, nodes: [A, 'not a node', 'api@', '@host'] },
       { index: 6, nodes: [A, 'still@not valid'] },
-      { index: 7, nodes: ['-', B] },
+      { index: 7, nodes: ['-', B, C] },
     ]);
     await t.done;
     await t.w.stop();
-    expect(t.seen.map(([, n]) => n)).toEqual([[A], [B]]);
+    expect(t.seen.map(([, n]) => n)).toEqual([[A], [B, C]]);
   });
 
   test('a set that failed to apply is handed over again after a backoff, from index 0', async () => {
