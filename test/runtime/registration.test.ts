@@ -1,5 +1,6 @@
 import {
   beamCheckId,
+  destinationOf,
   HELPER_PID_META,
   portsFromSidecar,
   serviceDefinition,
@@ -111,5 +112,87 @@ describe('service registration', () => {
     const ports = { epmdPort: 4370, distPort: 9100, sidecarPort: 0, upstreams: m.upstreams };
     expect((serviceDefinition(m, ports, 4242) as any).Meta).toEqual({ ...m.service.meta, [HELPER_PID_META]: '4242' });
     expect((serviceDefinition(m, ports) as any).Meta).toEqual(m.service.meta);
+  });
+});
+
+describe('upstreams to group members (prepared queries)', () => {
+  const m = validManifest();
+  const member = {
+    node: 'api@api-2.shop.test',
+    service: 'shop-api',
+    address: '127.0.0.4',
+    port: 19003,
+    query: 'meshx~shop~shop-api~api@api-2.shop.test',
+  };
+  const ports = { distPort: 9100, sidecarPort: 0, upstreams: [{ ...m.upstreams[0], port: 19001 }, member] };
+
+  test('destinationOf: a member by its query, a single node by its service', () => {
+    expect(destinationOf(member)).toEqual({ DestinationType: 'prepared_query', DestinationName: member.query });
+    expect(destinationOf(m.upstreams[0])).toEqual({ DestinationType: 'service', DestinationName: 'shop-billing' });
+    // An empty query is no query.
+    expect(destinationOf({ ...member, query: '' })).toEqual({ DestinationType: 'service', DestinationName: 'shop-api' });
+  });
+
+  test('the sidecar definition: a prepared_query upstream per member, next to the service upstreams', () => {
+    const ups = (serviceDefinition({ ...m, peerGroups: [{ service: 'shop-api', query: 'meshx~shop~' }] }, ports) as any).Connect.SidecarService
+      .Proxy.Upstreams;
+    expect(ups).toEqual([
+      { DestinationType: 'service', DestinationName: 'shop-billing', LocalBindAddress: '127.0.0.2', LocalBindPort: 19001 },
+      { DestinationType: 'prepared_query', DestinationName: member.query, LocalBindAddress: '127.0.0.4', LocalBindPort: 19003 },
+    ]);
+    // The query is the helper's, never a field of Consul's upstream.
+    expect(JSON.stringify(ups)).not.toContain('"query"');
+  });
+
+  test('two members of one service: one upstream each, told apart by their query', () => {
+    const other = { ...member, node: 'api@api-3.shop.test', address: '127.0.0.5', port: 19004, query: 'meshx~shop~shop-api~api@api-3.shop.test' };
+    const two = { ...ports, upstreams: [member, other] };
+    const def = serviceDefinition(m, two) as any;
+    expect(def.Connect.SidecarService.Proxy.Upstreams.map((u: any) => u.DestinationName)).toEqual([member.query, other.query]);
+    const back = portsFromSidecar(two, {
+      Port: 21003,
+      Address: '',
+      Proxy: {
+        Upstreams: [
+          { DestinationName: other.query, LocalBindAddress: '127.0.0.5', LocalBindPort: 19204 },
+          { DestinationName: member.query, LocalBindAddress: '127.0.0.4', LocalBindPort: 19203 },
+        ],
+      },
+    });
+    expect(back.upstreams.map((u) => [u.node, u.port])).toEqual([[member.node, 19203], [other.node, 19204]]);
+  });
+
+  test('portsFromSidecar reads a member back by its query name, keeping the query', () => {
+    const back = portsFromSidecar(ports, {
+      Port: 21003,
+      Address: '',
+      Proxy: {
+        Upstreams: [
+          { DestinationName: member.query, LocalBindAddress: '127.0.0.4', LocalBindPort: 19103 },
+          { DestinationName: 'shop-billing', LocalBindAddress: '127.0.0.2', LocalBindPort: 19101 },
+          // An upstream to the member's service (not the query) is not the member's.
+          { DestinationName: 'shop-api', LocalBindAddress: '127.0.0.9', LocalBindPort: 19999 },
+        ],
+      },
+    });
+    expect(back.upstreams).toEqual([
+      { ...ports.upstreams[0], port: 19101 },
+      { ...member, port: 19103 },
+    ]);
+  });
+
+  test("portsFromSidecar names the member's query when the agent lost it", () => {
+    const onlyService = { Upstreams: [
+      { DestinationName: 'shop-billing', LocalBindPort: 19101 },
+      { DestinationName: 'shop-api', LocalBindPort: 19103 },
+    ] };
+    expect(() => portsFromSidecar(ports, { Port: 21003, Address: '', Proxy: onlyService })).toThrow(
+      `the agent's sidecar registration has no upstream to '${member.query}'`,
+    );
+    const noPort = { Upstreams: [
+      { DestinationName: 'shop-billing', LocalBindPort: 19101 },
+      { DestinationName: member.query, LocalBindPort: 0 },
+    ] };
+    expect(() => portsFromSidecar(ports, { Port: 21003, Address: '', Proxy: noPort })).toThrow(`no upstream to '${member.query}'`);
   });
 });

@@ -39,6 +39,75 @@ describe('ConsulAgent', () => {
     expect(fake.seen.every((s) => s.token === 'secret-token')).toBe(true);
   });
 
+  describe('passingMembers', () => {
+    const entry = (meta?: Record<string, unknown>) => ({
+      Node: { Node: 'agent-1' },
+      Service: { ID: 'x', Service: 'shop-api', ...(meta ? { Meta: meta } : {}) },
+    });
+
+    test('a blocking query on the passing instances of the service in the mesh, with the token', async () => {
+      const fake = await fakeAgent(() => [200, '[]', { 'X-Consul-Index': '88' }]);
+      const agent = new ConsulAgent({ address: fake.url, token: 'secret-token' });
+      expect(await agent.passingMembers('shop-api', 'shop', 41, 300)).toEqual({ index: 88, nodes: [] });
+      expect(await agent.passingMembers('shop-jobs', 'other-mesh', 0, 5)).toEqual({ index: 88, nodes: [] });
+      fake.close();
+      const urls = fake.seen.map((s) => new URL(s.url, 'http://agent'));
+      expect(fake.seen.map((s) => s.method)).toEqual(['GET', 'GET']);
+      expect(urls.map((u) => u.pathname)).toEqual(['/v1/health/service/shop-api', '/v1/health/service/shop-jobs']);
+      // Only passing instances, of the mesh (meta compared exactly), as a blocking query.
+      expect(urls.map((u) => [...u.searchParams.entries()])).toEqual([
+        [['passing', ''], ['filter', 'Service.Meta.meshx_mesh == "shop"'], ['index', '41'], ['wait', '300s']],
+        [['passing', ''], ['filter', 'Service.Meta.meshx_mesh == "other-mesh"'], ['index', '0'], ['wait', '5s']],
+      ]);
+      // The filter is encoded whole: spaces, quotes and '=' never reach the agent raw.
+      expect(fake.seen[0].url).not.toMatch(/[ "]/);
+      expect(fake.seen[0].url.split('filter=')[1]).toMatch(/^[^=&]+&index=/);
+      expect(fake.seen.every((s) => s.token === 'secret-token')).toBe(true);
+    });
+
+    test('the node names in the instances\' erlang_node meta: once each, sorted; instances without one skipped', async () => {
+      const body = [
+        entry({ erlang_node: 'api@api-3.shop.test', meshx_mesh: 'shop' }),
+        entry({ erlang_node: 'api@api-1.shop.test', meshx_mesh: 'shop' }),
+        // The same node through two instances (re-registered under another ID): once.
+        entry({ erlang_node: 'api@api-3.shop.test', meshx_mesh: 'shop' }),
+        entry({ meshx_mesh: 'shop' }),
+        entry(),
+        { Node: { Node: 'agent-2' } },
+        entry({ erlang_node: 42 }),
+        entry({ erlang_node: 'api@api-2.shop.test' }),
+      ];
+      const fake = await fakeAgent(() => [200, JSON.stringify(body), { 'X-Consul-Index': '7' }]);
+      const agent = new ConsulAgent({ address: fake.url });
+      expect(await agent.passingMembers('shop-api', 'shop', 0, 1)).toEqual({
+        index: 7,
+        nodes: ['api@api-1.shop.test', 'api@api-2.shop.test', 'api@api-3.shop.test'],
+      });
+      fake.close();
+    });
+
+    test('no X-Consul-Index: index 0 (the watch never sends it back)', async () => {
+      const fake = await fakeAgent(() => [200, JSON.stringify([entry({ erlang_node: 'a@h' })])]);
+      const agent = new ConsulAgent({ address: fake.url });
+      expect(await agent.passingMembers('shop-api', 'shop', 3, 1)).toEqual({ index: 0, nodes: ['a@h'] });
+      fake.close();
+    });
+
+    test('another status is a ConsulError naming the status and the path; an aborted signal ends the query', async () => {
+      const fake = await fakeAgent((req) => (req.url!.includes('denied') ? [403, 'Permission denied'] : [500, 'No cluster leader']));
+      const agent = new ConsulAgent({ address: fake.url });
+      const failed = agent.passingMembers('shop-api', 'shop', 0, 1);
+      await expect(failed).rejects.toThrow(ConsulError);
+      await expect(failed).rejects.toThrow(/^Consul agent answered 500 to \/v1\/health\/service\/shop-api\?passing&filter=.*: No cluster leader$/);
+      await expect(agent.passingMembers('denied', 'shop', 0, 1)).rejects.toMatchObject({
+        status: 403,
+        message: expect.stringMatching(/permission denied/),
+      });
+      await expect(agent.passingMembers('shop-api', 'shop', 0, 1, AbortSignal.abort())).rejects.toThrow(/abort/i);
+      fake.close();
+    });
+  });
+
   test('registerCheck: PUT /v1/agent/check/register with the definition', async () => {
     const fake = await fakeAgent(() => [200, '']);
     const agent = new ConsulAgent({ address: fake.url });

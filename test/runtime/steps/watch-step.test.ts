@@ -1,7 +1,8 @@
-import { validateManifest } from '../../../lib/manifest/validate';
+import { resolveReplica } from '../../../lib/manifest/replicas';
+import { validateGroupManifest, validateManifest } from '../../../lib/manifest/validate';
 import { WatchStep } from '../../../lib/runtime/steps/watch-step';
 import { LiveFiles, versionOf } from '../../../lib/runtime/topology/outputs';
-import { validManifest } from '../../fixtures/manifests';
+import { validGroupManifest, validManifest } from '../../fixtures/manifests';
 import { picked, registered, runOptions, serving, somePorts } from '../../fixtures/run-options';
 
 const KEY = 'meshx/shop/nodes/shop-orders';
@@ -82,6 +83,74 @@ describe('watch step', () => {
     step.preStop();
     await step.stop();
     await step.stop();
+    o.stateDir.remove();
+  });
+});
+
+describe("watch step of a replica's peer groups", () => {
+  const OWN = 'api@api-1.shop.test';
+
+  /** A replica's watch step without --kv; the agent answers each group's first query with `first`, then blocks. */
+  function setup(first: Record<string, string[]>) {
+    const asked: Array<[string, string, number]> = [];
+    const aborted: string[] = [];
+    const agent = {
+      passingMembers: (service: string, mesh: string, index: number, _waitS: number, signal: AbortSignal) => {
+        asked.push([service, mesh, index]);
+        if (index === 0 && first[service]) return Promise.resolve({ index: 5, nodes: first[service] });
+        return new Promise((_, reject) =>
+          signal.addEventListener('abort', () => {
+            aborted.push(service);
+            reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+          }),
+        );
+      },
+      kvWatch: () => Promise.reject(new Error('no KV watch without --kv')),
+    };
+    const m = validateManifest(resolveReplica(validateGroupManifest(validGroupManifest()), OWN));
+    const o = runOptions({ agent, manifest: m });
+    o.stateDir.create();
+    o.stateDir.lock();
+    const ports = somePorts({ upstreams: m.upstreams.map((u, i) => ({ ...u, port: 30001 + i })) });
+    const register = registered(o, ports);
+    const dns = { port: 5353, setHosts: () => undefined };
+    const files = new LiveFiles(o.stateDir, { registration: register.registration, epmdPort: 4370, dns }, versionOf(m, 'manifest'));
+    const epmd = serving({ addAddress: async () => undefined, setPeers: () => undefined });
+    const step = new WatchStep(o, undefined, { ports: picked(ports), register, epmd, proxy: serving({} as never), beam: { liveFiles: files } });
+    const until = async (done: () => boolean) => {
+      for (const t0 = Date.now(); !done(); await new Promise((r) => setTimeout(r, 5))) if (Date.now() - t0 > 5000) throw new Error('timed out');
+    };
+    return { o, m, step, asked, aborted, until, registration: register.registration };
+  }
+
+  test('without --kv: one member watch per peer group, in its mesh; none of KV; stop aborts every query', async () => {
+    const { o, m, step, asked, aborted, until } = setup({});
+    await step.start();
+    try {
+      await until(() => asked.length === 2);
+      expect(asked.map(([service, mesh]) => [service, mesh]).sort()).toEqual(m.peerGroups!.map((g) => [g.service, 'shop']).sort());
+      expect(o.logs).toEqual(m.peerGroups!.map((g) => `following the passing members of group ${g.service}`));
+      expect(o.logs.join('\n')).not.toContain('watching kv:');
+    } finally {
+      step.preStop();
+      await step.stop();
+    }
+    expect(aborted.sort()).toEqual(m.peerGroups!.map((g) => g.service).sort());
+    o.stateDir.remove();
+  });
+
+  test("members that are only the replica itself reach the follower and change nothing", async () => {
+    const { o, step, asked, until, registration } = setup({ 'shop-api': [OWN] });
+    const before = registration.ports;
+    await step.start();
+    try {
+      // The set was handled ('applied'): the next query blocks on its index.
+      await until(() => asked.some(([service, , index]) => service === 'shop-api' && index === 5));
+      expect(registration.ports).toBe(before);
+      expect(o.logs.filter((l) => !l.startsWith('following'))).toEqual([]);
+    } finally {
+      await step.stop();
+    }
     o.stateDir.remove();
   });
 });
