@@ -117,7 +117,7 @@ export function nodeManifestOf(m: AnyManifest, flags: { nodeName?: string }, com
 function localManifest(flags: RunFlags, command: string[], env: NodeJS.ProcessEnv): NodeManifest | undefined {
   let manifest: NodeManifest | undefined;
   if (flags.manifest) manifest = nodeManifestOf(manifestFromFile(flags.manifest), flags, command, env);
-  if (flags.from) manifest = selectManifest(manifestsFromSynth(flags.from), flags.node!, flags.from);
+  if (flags.from) manifest = nodeManifestOf(selectManifest(manifestsFromSynth(flags.from), flags.node!, flags.from), flags, command, env);
   if (manifest) preflight(manifest, flags, command, env);
   return manifest;
 }

@@ -5,6 +5,9 @@ import { consulLimitProblems, LIMITS, LOOPBACK_PATTERN, SIDECAR_SUFFIX } from '.
 import { GROUP_MANIFEST_SCHEMA, NODE_MANIFEST_SCHEMA } from './schema';
 import { AnyManifest, GroupManifest, ManifestPeerGroup, NodeManifest } from './types';
 
+/** A group's service name, at most: a replica's ID (`<name>-<8 hex>`) must stay a 63-character label. */
+export const MAX_GROUP_SERVICE_NAME = 54;
+
 /** Largest manifest accepted, in bytes. */
 export const MAX_MANIFEST_BYTES = LIMITS.manifestBytes;
 
@@ -173,6 +176,10 @@ export function validateGroupManifest(value: unknown, source?: string): GroupMan
   checkFixedPorts(m, claims, source);
   if (m.service.meta.erlang_node !== undefined) {
     throw new ManifestError('service.meta.erlang_node', "must not be set in a group's manifest (each replica sets its own)", source);
+  }
+  if (m.service.name.length > MAX_GROUP_SERVICE_NAME) {
+    const why = `is longer than ${MAX_GROUP_SERVICE_NAME} characters: a replica's service ID adds 9 to it (63 at most)`;
+    throw new ManifestError('service.name', why, source);
   }
   if (m.sidecar.port) throw new ManifestError('sidecar.port', 'must be 0 in a group\'s manifest (replicas of one host would share it)', source);
   checkUpstreams(m, undefined, claims, source);

@@ -79,12 +79,9 @@ describe('nodeManifestOf: the manifest this run boots', () => {
     );
   });
 
-  // BUG (lib/manifest/validate.ts validateGroupManifest, with lib/manifest/replicas.ts
-  // replicaServiceId): a group's service name may be 63 characters, but a replica's service ID
-  // adds 9 ('-' and 8 hex digits), so a name over 54 characters passes the group's validation and
-  // no replica of it can run. The run then fails on 'service.id', a field the group's manifest does
-  // not have. The group's validation should refuse such a name, naming 'service.name'.
-  test.failing("a group whose service name leaves no room for a replica's ID is refused, naming service.name", () => {
+  // A replica's service ID adds 9 characters to the group's service name: a name over 54 is
+  // refused with the group, naming 'service.name', not when a replica runs.
+  test("a group whose service name leaves no room for a replica's ID is refused, naming service.name", () => {
     const g = validGroupManifest();
     g.service.name = `shop-${'a'.repeat(58)}`;
     g.peerGroups[0].service = g.service.name;

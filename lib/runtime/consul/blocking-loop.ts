@@ -23,6 +23,8 @@ export abstract class BlockingLoop {
   protected abstract run(): Promise<void>;
 
   protected sleep(ms: number): Promise<void> {
+    // Stopped while a handler ran: no backoff to wait out.
+    if (this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(resolve, ms);
       this.wake = () => {

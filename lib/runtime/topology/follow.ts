@@ -74,7 +74,10 @@ export class TopologyFollower {
   private read(text: string | undefined): NodeManifest {
     if (text === undefined) throw new Error(`${this.source}: the key was deleted`);
     const m = parseAnyManifest(text, this.source);
-    return isGroupManifest(m) ? validateManifest(resolveReplica(m, this.base.node), this.source) : m;
+    if (!isGroupManifest(m)) return m;
+    // Named as the group says: a version that renames the group's alive is refused (node changed).
+    const node = `${m.group.alive}@${splitNodeName(this.base.node).host}`;
+    return validateManifest(resolveReplica(m, node), this.source);
   }
 
   private async version(text: string | undefined, index: number): Promise<VersionOutcome> {
@@ -135,13 +138,14 @@ export class TopologyFollower {
   /** Puts `base` and the members in force; a plan with nothing to change touches nothing. */
   private async apply(base: NodeManifest): Promise<UpstreamPlan> {
     const { registration, o } = this.node;
-    for (const g of [...this.members.keys()]) if (!base.peerGroups?.some((p) => p.service === g)) this.members.delete(g);
     const { manifest, dropped } = withMembers(base, this.members);
     if (dropped) o.log(`${dropped} group members left out: more than the manifest's limit of upstreams`);
     const plan = planUpstreams(registration.manifest, registration.ports.upstreams, manifest, this.book);
     const same = plan.added.length === 0 && plan.removed.length === 0 && base === this.base;
     if (!same) await applyVersion(this.node, manifest, plan);
     this.base = base;
+    // Only once applied: a failed version keeps the groups it drops (withMembers ignores them meanwhile).
+    for (const g of [...this.members.keys()]) if (!base.peerGroups?.some((p) => p.service === g)) this.members.delete(g);
     return plan;
   }
 

@@ -60,6 +60,7 @@ export class MemberWatch extends BlockingLoop {
         this.o.log(`members of ${this.o.service}: ${whyFailed(e)}`);
         return 'failed' as const;
       });
+      if (this.stopped) return;
       if (outcome === 'failed') {
         failures++;
         index = 0;

@@ -10,8 +10,8 @@ import { AddressBook } from './addresses';
 export function refusal(live: NodeManifest, next: NodeManifest): string | undefined {
   const same: Array<[string, unknown, unknown]> = [
     ['node', live.node, next.node],
-    ['service.id', live.service.id, next.service.id],
     ['service.name', live.service.name, next.service.name],
+    ['service.id', live.service.id, next.service.id],
     ['service.distPort', live.service.distPort, next.service.distPort],
     ['epmdPort', live.epmdPort, next.epmdPort],
     ['sidecar.port', live.sidecar.port, next.sidecar.port],

@@ -435,13 +435,9 @@ describe("TopologyFollower of a replica's peer groups", () => {
       expect(state().refused.reason).toMatch(/^kv:meshx\/shop\/groups\/shop-api: manifest field 'service\.meta\.erlang_node'/);
     });
 
-    // BUG (lib/runtime/topology/follow.ts, read(): resolveReplica(m, this.base.node) keeps the
-    // running node's name whatever the version's group.alive says, and nothing compares them): a
-    // version whose replicas are named web@HOST resolves to the running api@HOST replica's own
-    // manifest and is taken as 'unchanged' (its index recorded as the version in force). It should
-    // be refused, as a node manifest naming another node is: resolve it as
-    // `${m.group.alive}@${host of this.base.node}` and refusal() names 'node'.
-    test.failing("a version that renames the group's alive name is refused, naming the node", async () => {
+    // A version whose replicas are named web@HOST must not resolve to the running api@HOST
+    // replica's own manifest (and be taken as 'unchanged'): it is refused, naming the node.
+    test("a version that renames the group's alive name is refused, naming the node", async () => {
       const f = new TopologyFollower(node, GROUP_SOURCE);
       expect(await f.onVersion(groupText((g) => (g.group.alive = 'web')), 44)).toBe('refused');
       expect(state().refused.reason).toMatch(/manifest field '(node|group\.alive)' changed/);
@@ -490,13 +486,9 @@ describe("TopologyFollower of a replica's peer groups", () => {
       expect(state().version.index).toBeUndefined();
     });
 
-    // BUG (lib/runtime/topology/follow.ts, apply(): it deletes the members of groups `base` does
-    // not list before applyVersion, and a failed version does not put them back): after a version
-    // that drops a group fails, the follower has forgotten that group's members although the
-    // registration still routes them and the manifest in force still lists the group. The next
-    // change (a member set of another group, or a later version that keeps the group) registers
-    // the sidecar without them, and the group's watch does not hand the same set over again.
-    test.failing("a version that drops a group and fails does not lose the group's members for later changes", async () => {
+    // A failed version that drops a group keeps that group's members: the registration still
+    // routes them, and the group's watch would not hand the same set over again.
+    test("a version that drops a group and fails does not lose the group's members for later changes", async () => {
       const f = new TopologyFollower(node, GROUP_SOURCE);
       await f.onMembers('shop-jobs', [JOBS1]);
       failRegister = true;
