@@ -29,7 +29,7 @@ describe('BeamMesh', () => {
     const c = mesh.addNode('C', { nodeName: 'c@h3.x' });
     mesh.connect(a, b);
     mesh.connect(c, a, { bidirectional: false });
-    expect(mesh.edges.map((e) => `${e.from.nodeName}>${e.to.nodeName}`)).toEqual(['a@h1.x>b@h2.x', 'b@h2.x>a@h1.x', 'c@h3.x>a@h1.x']);
+    expect(mesh.edges.map((e) => `${e.from.displayName}>${e.to.displayName}`)).toEqual(['a@h1.x>b@h2.x', 'b@h2.x>a@h1.x', 'c@h3.x>a@h1.x']);
     expect(a.peers).toEqual([b]);
     expect(c.peers).toEqual([a]);
     expect(mesh.sourcesOf(a)).toEqual([b, c]);
