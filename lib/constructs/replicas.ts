@@ -127,7 +127,7 @@ export class BeamReplicas extends Construct implements IMeshMember {
     if (mesh.acl) {
       const acl = new NodeAcl(this, 'Acl', {
         serviceName: this.serviceName,
-        nodeName: this.displayName,
+        nodeName: `${this.alive}@*`,
         kvKey: this.kvKey,
         proxy: this.proxy,
         datacenter: mesh.datacenter,
