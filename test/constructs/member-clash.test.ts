@@ -10,7 +10,8 @@ describe('clashes between mesh members', () => {
     expect(() => m1.addReplicas('G', { alive: 'g', serviceName: 'svc' })).toThrow("[test/Mesh/G] service name 'svc' is already used by test/Mesh/A");
     const m2 = newMesh();
     m2.addReplicas('G', { alive: 'g', serviceName: 'svc' });
-    expect(() => m2.addNode('A', { nodeName: 'a@h.x', serviceName: 'svc' })).toThrow("[test/Mesh/A] service name 'svc' is already used by test/Mesh/G");
+    const taken = "service name 'svc' is already used by test/Mesh/G";
+    expect(() => m2.addNode('A', { nodeName: 'a@h.x', serviceName: 'svc' })).toThrow(`[test/Mesh/A] ${taken}`);
     expect(() => m2.addReplicas('H', { alive: 'h', serviceName: 'svc' })).toThrow("[test/Mesh/H] service name 'svc' is already used by test/Mesh/G");
   });
 
@@ -21,7 +22,9 @@ describe('clashes between mesh members', () => {
       "[test/Mesh/G] alive name 'api' is already used by test/Mesh/A (api@h1.x): a replica runs on any host",
     );
     m.addReplicas('W', { alive: 'worker' });
-    expect(() => m.addReplicas('W2', { alive: 'worker' })).toThrow("[test/Mesh/W2] alive name 'worker' is already used by test/Mesh/W (worker@* (group m-w))");
+    expect(() => m.addReplicas('W2', { alive: 'worker' })).toThrow(
+      "[test/Mesh/W2] alive name 'worker' is already used by test/Mesh/W (worker@* (group m-w))",
+    );
     expect(() => m.addNode('B', { nodeName: 'worker@h9.x' })).toThrow("[test/Mesh/B] alive name 'worker' is already used by test/Mesh/W");
     // Alive names are compared exactly, as Erlang compares node names.
     expect(m.addReplicas('W3', { alive: 'Worker' }).alive).toBe('Worker');

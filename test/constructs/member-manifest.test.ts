@@ -27,6 +27,8 @@ describe('manifestPeers', () => {
     const m = new BeamMesh(newStack(), 'Mesh', { name: 'm' });
     const g = m.addReplicas('G', { alive: 'g' });
     const many = Array.from({ length: 4097 }, (_, i) => ({ isGroup: false, nodeName: `n${i}@h${i}.x`, host: `h${i}.x`, serviceName: `s${i}` }));
-    expect(() => manifestPeers(g, many as any, undefined)).toThrow('[test/Mesh/G] too many peers: 4097 exceed the 4096 upstreams of a group manifest');
+    expect(() => manifestPeers(g, many as any, undefined)).toThrow(
+      '[test/Mesh/G] too many peers: 4097 exceed the 4096 upstreams of a group manifest',
+    );
   });
 });

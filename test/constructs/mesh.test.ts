@@ -314,7 +314,9 @@ describe('BeamMesh', () => {
     test('fails on connecting a group to itself, naming connectReplicas', () => {
       const mesh = new BeamMesh(newStack(), 'Mesh', { name: 'm' });
       const g = mesh.addReplicas('G', { alive: 'g' });
-      expect(() => mesh.connect(g, g)).toThrow(/\[test\/Mesh\] cannot connect group 'g@\* \(group m-g\)' \(test\/Mesh\/G\) to itself: .*connectReplicas: false/);
+      expect(() => mesh.connect(g, g)).toThrow(
+        /\[test\/Mesh\] cannot connect group 'g@\* \(group m-g\)' \(test\/Mesh\/G\) to itself: .*connectReplicas: false/,
+      );
     });
 
     test('fails on connecting a group of another mesh', () => {

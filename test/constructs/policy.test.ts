@@ -120,7 +120,9 @@ describe('MeshPolicy', () => {
       const { stack: s2, mesh } = groupMesh();
       mesh.connect(mesh.groups[0], mesh.nodes[1], { bidirectional: false });
       Aspects.of(mesh.groups[0]).add(MeshPolicy.maxPeersPerNode(2));
-      expect(() => Testing.synth(s2)).toThrow('[test/Mesh/G] MeshPolicy.maxPeersPerNode(2): g@* (group m-g) may dial 3 peers (a@h1.x, b@h2.x, g@* (group m-g))');
+      expect(() => Testing.synth(s2)).toThrow(
+        '[test/Mesh/G] MeshPolicy.maxPeersPerNode(2): g@* (group m-g) may dial 3 peers (a@h1.x, b@h2.x, g@* (group m-g))',
+      );
     });
   });
 });

@@ -57,6 +57,8 @@ describe('validateReplicasProps', () => {
   });
 
   test('fails when no service name can be derived', () => {
-    expect(() => validateReplicasProps(newStack(), 'shop', '***', { alive: 'a' })).toThrow(/cannot derive a service name from mesh 'shop' and id '\*\*\*'/);
+    expect(() => validateReplicasProps(newStack(), 'shop', '***', { alive: 'a' })).toThrow(
+      /cannot derive a service name from mesh 'shop' and id '\*\*\*'/,
+    );
   });
 });
