@@ -181,6 +181,14 @@ describe('BeamReplicas', () => {
     expect(b.peers[0]).not.toBeInstanceOf(BeamNode);
   });
 
+  test('the group manifest is validated at synth, the error naming the group and the field', () => {
+    const { stack, mesh: m } = mesh();
+    // 64 keys of its own plus meshx_mesh: more meta keys than a manifest (and Consul) allows.
+    const meta = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`k${i}`, 'v']));
+    m.addReplicas('Api', { alive: 'api', meta });
+    expect(() => Testing.synth(stack)).toThrow(/\[test\/Mesh\/Api\] manifest field 'service\.meta' /);
+  });
+
   describe('fails naming the path and the prop', () => {
     test.each([
       [{ alive: 'has@at' }, /\[test\/Mesh\/Api\] alive 'has@at' must be the part of a node name before '@'/],
