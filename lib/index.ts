@@ -3,6 +3,8 @@ export * from './constructs/intentions-mode';
 export * from './constructs/mesh-base';
 export * from './constructs/mesh';
 export * from './constructs/node';
+export * from './constructs/replicas';
+export * from './constructs/replica-query';
 export * from './constructs/acl';
 export * from './constructs/login';
 export * from './constructs/manifest-key';

@@ -13,7 +13,7 @@ import { ProxyKind } from '../manifest/types';
 export interface NodeAclProps {
   /** Service the token may register (with its sidecar), through a service identity. */
   readonly serviceName: string;
-  /** Erlang node name, for descriptions. */
+  /** Erlang node name (or a replica group's display name), for descriptions. */
   readonly nodeName: string;
   /** KV key of the node's manifest, the only key the token may read. */
   readonly kvKey: string;
@@ -39,7 +39,7 @@ export interface NodeAclProps {
 }
 
 /**
- * Least-privilege ACL for one node: a service identity (write on the node's service and its
+ * Least-privilege ACL for one node or replica group (its replicas share it): a service identity (write on the node's service and its
  * sidecar, read on services and nodes for upstream discovery) plus read on the node's own
  * manifest key. Either as a static token (the default; the secret is never synthesized: read it
  * with `consul acl token read -id <accessor>` where the node boots), or, with `authMethod`, as a

@@ -2,8 +2,7 @@ import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
 import { Intention } from '@cdktf/provider-consul/lib/intention';
 import { Construct } from 'constructs';
 import { IntentionsMode } from './intentions-mode';
-import type { IBeamMesh, MeshTopologyListener } from './mesh-base';
-import type { BeamNode } from './node';
+import type { IBeamMesh, IMeshMember, MeshTopologyListener } from './mesh-base';
 import { SynthValue } from './synth-value';
 
 /**
@@ -19,12 +18,13 @@ const EXACT_PRECEDENCE = 9;
 const WILDCARD_SOURCE_PRECEDENCE = 8;
 
 /**
- * The intentions of a mesh: an allow per declared direction, plus a `*` deny per node when the
- * mesh is default-deny. CONFIG_ENTRY writes one `service-intentions` entry per destination (the
+ * The intentions of a mesh: an allow per declared direction, plus a `*` deny per member (node or
+ * replica group) when the mesh is default-deny; a group whose replicas reach each other gets an
+ * allow from its own service. CONFIG_ENTRY writes one `service-intentions` entry per destination (the
  * provider cannot merge partial entries), its sources resolved at synth; LEGACY one
  * `consul_intention` per pair. Each resource is created when its node or connection is added
  * (the mesh makes one of these and tells it), so nothing waits for an aspect.
- * @experimental the resources per destination will change with replica groups
+ * @experimental a replica group is one more destination
  */
 export class MeshIntentions extends Construct implements MeshTopologyListener {
   private readonly mesh: IBeamMesh;
@@ -37,27 +37,27 @@ export class MeshIntentions extends Construct implements MeshTopologyListener {
     this.mesh._track(this);
   }
 
-  /** @internal a node joined the mesh: its default deny, if the mesh has one. */
-  public _nodeAdded(dest: BeamNode): void {
+  /** @internal a node or group joined the mesh: its default deny, if the mesh has one. */
+  public _nodeAdded(dest: IMeshMember): void {
     if (!this.mesh.defaultDeny) return;
     if (this.mesh.intentionsMode === IntentionsMode.CONFIG_ENTRY) {
       this.entryFor(dest);
       return;
     }
-    this.legacy(`deny--${dest.serviceName}`, '*', dest, 'deny', `meshx-node: default deny for ${dest.nodeName}`);
+    this.legacy(`deny--${dest.serviceName}`, '*', dest, 'deny', `meshx-node: default deny for ${dest.displayName}`);
   }
 
   /** @internal `from` may now dial `to` (told again for a known pair: idempotent). */
-  public _edgeAdded(from: BeamNode, to: BeamNode): void {
+  public _edgeAdded(from: IMeshMember, to: IMeshMember): void {
     if (this.mesh.intentionsMode === IntentionsMode.CONFIG_ENTRY) {
       this.entryFor(to);
       return;
     }
-    this.legacy(`${from.serviceName}--${to.serviceName}`, from.serviceName, to, 'allow', `meshx-node: ${from.nodeName} -> ${to.nodeName}`);
+    this.legacy(`${from.serviceName}--${to.serviceName}`, from.serviceName, to, 'allow', allowDescription(from, to));
   }
 
   /** The destination's `service-intentions` entry; its sources are read from the mesh at synth. */
-  private entryFor(dest: BeamNode): void {
+  private entryFor(dest: IMeshMember): void {
     if (this.node.tryFindChild(dest.serviceName)) return;
     new ConfigEntry(this, dest.serviceName, {
       kind: 'service-intentions',
@@ -67,22 +67,22 @@ export class MeshIntentions extends Construct implements MeshTopologyListener {
     });
   }
 
-  private sources(dest: BeamNode): object[] {
+  private sources(dest: IMeshMember): object[] {
     const entries: object[] = this.mesh.sourcesOf(dest).map((s) => ({
       Name: s.serviceName,
       Action: 'allow',
       Precedence: EXACT_PRECEDENCE,
       Type: 'consul',
-      Description: `meshx-node: ${s.nodeName} -> ${dest.nodeName}`,
+      Description: allowDescription(s, dest),
     }));
     if (this.mesh.defaultDeny) {
-      const description = `meshx-node: default deny for ${dest.nodeName}`;
+      const description = `meshx-node: default deny for ${dest.displayName}`;
       entries.push({ Name: '*', Action: 'deny', Precedence: WILDCARD_SOURCE_PRECEDENCE, Type: 'consul', Description: description });
     }
     return entries;
   }
 
-  private legacy(id: string, source: string, dest: BeamNode, action: 'allow' | 'deny', description: string): void {
+  private legacy(id: string, source: string, dest: IMeshMember, action: 'allow' | 'deny', description: string): void {
     if (this.node.tryFindChild(id)) return;
     new Intention(this, id, {
       sourceName: source,
@@ -93,4 +93,8 @@ export class MeshIntentions extends Construct implements MeshTopologyListener {
       provider: this.mesh.provider,
     });
   }
+}
+
+function allowDescription(from: IMeshMember, to: IMeshMember): string {
+  return from === to ? `meshx-node: replicas of ${to.displayName} reach each other` : `meshx-node: ${from.displayName} -> ${to.displayName}`;
 }

@@ -1,7 +1,7 @@
 import { IResolvable, TerraformProvider, Tokenization } from 'cdktf';
 import { Keys } from '@cdktf/provider-consul/lib/keys';
 import { Construct } from 'constructs';
-import { NodeManifest } from '../manifest/types';
+import { GroupManifest, NodeManifest } from '../manifest/types';
 import { SynthValue } from './synth-value';
 
 /**
@@ -11,11 +11,11 @@ export interface ManifestKeyProps {
   /** KV key to write. */
   readonly key: string;
   /**
-   * The manifest, or a value that resolves to one at synth (as `BeamNode` passes it, since its
-   * upstreams are known only once the mesh's connections are).
-   * @experimental the manifest's form may change with replica groups (manifest v2)
+   * The node or group manifest, or a value that resolves to one at synth (as `BeamNode` and
+   * `BeamReplicas` pass it, since their peers are known only once the mesh's connections are).
+   * @experimental a group manifest is accepted since replica groups
    */
-  readonly manifest: NodeManifest | IResolvable;
+  readonly manifest: NodeManifest | GroupManifest | IResolvable;
   /**
    * Datacenter of the KV store.
    * @default - the provider's datacenter
@@ -29,7 +29,7 @@ export interface ManifestKeyProps {
 }
 
 /**
- * A node manifest in Consul KV, as plain JSON (no Terraform references), deleted on destroy.
+ * A node or group manifest in Consul KV, as plain JSON (no Terraform references), deleted on destroy.
  */
 export class ManifestKey extends Construct {
   /** The `consul_keys` resource. */

@@ -1,3 +1,4 @@
+import { PreparedQuery } from '@cdktf/provider-consul/lib/prepared-query';
 import { Lazy, TerraformOutput, TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { isServiceName } from '../manifest/names';
@@ -5,10 +6,14 @@ import { ProxyKind } from '../manifest/types';
 import { checkCdkCopies } from './cdk-copies';
 import { fail } from './errors';
 import { MeshIntentions } from './intentions';
-import { IBeamMesh, MeshEdge, MeshTopologyListener } from './mesh-base';
+import { checkMemberClash } from './member-clash';
+import { IBeamMesh, IMeshMember, MeshEdge, MeshTopologyListener } from './mesh-base';
 import { MeshLogin, MeshLoginProps } from './login';
 import { IntentionsMode } from './intentions-mode';
 import { BeamNode, BeamNodeProps } from './node';
+import { ReplicaQueryTemplate } from './replica-query';
+import { replicaQueryConfig } from './replica-query-config';
+import { BeamReplicas, BeamReplicasProps } from './replicas';
 import { checkLiteral } from './validation';
 
 /**
@@ -62,6 +67,16 @@ export interface BeamMeshProps {
    * @default - the stack's default Consul provider
    */
   readonly provider?: TerraformProvider;
+  /**
+   * Who creates the prepared-query template through which nodes reach one replica of a group
+   * (only meshes with replica groups need it). `TERRAFORM`: a `consul_prepared_query` made with
+   * the first group (Consul 1.9+; Terraform's token needs `query "meshx~<mesh>~" { policy = "write" }`).
+   * `OPERATOR`: none in the stack; run `meshx-node mesh init --mesh <name>` once (Consul 1.8, whose
+   * API refuses the provider's request).
+   * @default - `ReplicaQueryTemplate.TERRAFORM` with `IntentionsMode.CONFIG_ENTRY`, `ReplicaQueryTemplate.OPERATOR` with `IntentionsMode.LEGACY`
+   * @experimental added with replica groups
+   */
+  readonly replicaQuery?: ReplicaQueryTemplate;
 }
 
 /**
@@ -80,11 +95,12 @@ const KV_PREFIX_RE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 /**
  * A mesh of BEAM nodes on Consul Connect.
  *
- * Per node it emits a `service-defaults` entry (protocol `tcp`), the node's intentions, an
- * ACL token with the node's service identity (when `acl` is on), and the node manifest in
- * Consul KV. Every resource is created as soon as it is known (a node, a connection); what
+ * Per node, and per replica group, it emits a `service-defaults` entry (protocol `tcp`), the
+ * service's intentions, an ACL token with its service identity (when `acl` is on), and its
+ * manifest in Consul KV; with groups, also the prepared-query template that reaches one
+ * replica. Every resource is created as soon as it is known (a member, a connection); what
  * depends on the whole mesh (manifests, intention sources) is resolved lazily at synth, so
- * `connectAll()` includes nodes added later and no aspect has to run. That keeps the output
+ * `connectAll()` includes members added later and no aspect has to run. That keeps the output
  * whole whichever copy of cdktf or CDK Terrain synthesizes the app.
  */
 export class BeamMesh extends Construct implements IBeamMesh {
@@ -113,13 +129,22 @@ export class BeamMesh extends Construct implements IBeamMesh {
   public readonly datacenter?: string;
   /** Consul provider of the resources, if set. */
   public readonly provider?: TerraformProvider;
+  /**
+   * Who creates the prepared-query template of the mesh's replica groups.
+   * @experimental added with replica groups
+   */
+  public readonly replicaQuery: ReplicaQueryTemplate;
 
   private readonly _nodes: BeamNode[] = [];
-  private readonly _edges = new Map<BeamNode, Set<BeamNode>>();
+  private readonly _groups: BeamReplicas[] = [];
+  /** Nodes and groups in the order they were added: intentions are created in this order. */
+  private readonly _added: IMeshMember[] = [];
+  private readonly _edges = new Map<IMeshMember, Set<IMeshMember>>();
   private readonly _listeners: MeshTopologyListener[] = [];
   private _connectAll = false;
-  private _index?: { peers: Map<BeamNode, BeamNode[]>; sources: Map<BeamNode, BeamNode[]> };
+  private _index?: MeshIndex;
   private _version = 0;
+  private _preparedQuery?: PreparedQuery;
 
   constructor(scope: Construct, id: string, props: BeamMeshProps) {
     super(scope, id);
@@ -143,6 +168,8 @@ export class BeamMesh extends Construct implements IBeamMesh {
     this.proxy = props.proxy ?? ProxyKind.ENVOY;
     this.datacenter = props.datacenter;
     this.provider = props.provider;
+    this.replicaQuery = props.replicaQuery
+      ?? (this.intentionsMode === IntentionsMode.LEGACY ? ReplicaQueryTemplate.OPERATOR : ReplicaQueryTemplate.TERRAFORM);
     if (props.login !== undefined) {
       if (!this.acl) fail(this, 'login needs acl: a login hands out ACL tokens; drop acl: false or login');
       this.login = new MeshLogin(this, 'Login', { ...props.login, meshName: this.meshName, provider: this.provider });
@@ -163,63 +190,117 @@ export class BeamMesh extends Construct implements IBeamMesh {
   }
 
   /**
-   * Allows `from` to dial `to` (and `to` to dial `from` unless `bidirectional` is false): an
-   * upstream on the dialling node's sidecar and an allow intention on the dialled node.
-   * @experimental replica groups (a later version) will be connectable here too
+   * Adds a replica group: any number of BEAM nodes `<alive>@<host>` sharing one Consul service,
+   * its intentions, its ACL identity and one manifest; which replicas run comes from the catalog.
+   * @experimental added with replica groups
    */
-  public connect(from: BeamNode, to: BeamNode, options: ConnectOptions = {}): void {
+  public addReplicas(id: string, props: BeamReplicasProps): BeamReplicas {
+    return new BeamReplicas(this, id, props);
+  }
+
+  /**
+   * Allows `from` to dial `to` (and `to` to dial `from` unless `bidirectional` is false): an
+   * upstream (or, to a group, a peer group) in the dialling member's manifest and an allow
+   * intention on the dialled member's service. Each may be a node or a replica group.
+   * @experimental members are nodes or replica groups
+   */
+  public connect(from: IMeshMember, to: IMeshMember, options: ConnectOptions = {}): void {
     this.checkMember(from);
     this.checkMember(to);
-    if (from === to) fail(this, `cannot connect node '${from.nodeName}' (${from.node.path}) to itself`);
+    if (from === to) {
+      if (from.isGroup) {
+        fail(this, `cannot connect group '${from.displayName}' (${from.node.path}) to itself: `
+          + 'its replicas reach each other unless it has connectReplicas: false');
+      }
+      fail(this, `cannot connect node '${from.displayName}' (${from.node.path}) to itself`);
+    }
     this.addEdge(from, to);
     if (options.bidirectional ?? true) this.addEdge(to, from);
   }
 
   /**
-   * Connects every pair of the mesh's nodes, both ways; resolved at synth, so later nodes are included.
-   * @experimental replica groups (a later version) will be included too
+   * Connects every pair of the mesh's members (nodes and groups), both ways; resolved at synth,
+   * so later members are included.
+   * @experimental members are nodes or replica groups
    */
   public connectAll(): void {
     if (this._connectAll) return;
     this._connectAll = true;
     this.changed();
-    for (const from of this._nodes) {
-      for (const to of this._nodes) if (from !== to) this.edgeAdded(from, to);
+    for (const from of this._added) {
+      for (const to of this._added) if (from !== to) this.edgeAdded(from, to);
     }
   }
 
-  /** The mesh's nodes, in the order they were added. */
+  /** The mesh's single nodes, in the order they were added. */
   public get nodes(): BeamNode[] {
     return [...this._nodes];
   }
 
-  /** Every allowed direction, resolved now (including `connectAll()`), sorted by node names. */
+  /**
+   * The mesh's replica groups, in the order they were added.
+   * @experimental added with replica groups
+   */
+  public get groups(): BeamReplicas[] {
+    return [...this._groups];
+  }
+
+  /**
+   * The mesh's nodes and groups, sorted by display name.
+   * @experimental added with replica groups
+   */
+  public get members(): IMeshMember[] {
+    return [...this._added].sort(byDisplayName);
+  }
+
+  /**
+   * The mesh's prepared-query template for replica groups: made with the first group when
+   * `replicaQuery` is `TERRAFORM`, else undefined.
+   * @experimental added with replica groups
+   */
+  public get preparedQuery(): PreparedQuery | undefined {
+    return this._preparedQuery;
+  }
+
+  /**
+   * Every allowed direction, resolved now (including `connectAll()` and groups reaching
+   * themselves), sorted by display names.
+   * @experimental members are nodes or replica groups
+   */
   public get edges(): MeshEdge[] {
     const out: MeshEdge[] = [];
-    for (const from of this.sortedNodes()) {
+    for (const from of this.members) {
       for (const to of this.peersOf(from)) out.push({ from, to });
     }
     return out;
   }
 
-  /** The nodes `node` may dial, sorted by Erlang node name. */
-  public peersOf(node: BeamNode): BeamNode[] {
-    return [...(this.index().peers.get(node) ?? [])];
+  /**
+   * The members `member` may dial, sorted by display name (a group with `connectReplicas` is
+   * its own peer).
+   * @experimental members are nodes or replica groups
+   */
+  public peersOf(member: IMeshMember): IMeshMember[] {
+    return [...(this.index().peers.get(member) ?? [])];
   }
 
-  /** The nodes that may dial `node`, sorted by Erlang node name. */
-  public sourcesOf(node: BeamNode): BeamNode[] {
-    return [...(this.index().sources.get(node) ?? [])];
+  /**
+   * The members that may dial `member`, sorted by display name.
+   * @experimental members are nodes or replica groups
+   */
+  public sourcesOf(member: IMeshMember): IMeshMember[] {
+    return [...(this.index().sources.get(member) ?? [])];
   }
 
   /** Resolved adjacency, rebuilt only after the mesh changed: linear in the edges. */
-  private index(): { peers: Map<BeamNode, BeamNode[]>; sources: Map<BeamNode, BeamNode[]> } {
+  private index(): MeshIndex {
     if (this._index) return this._index;
-    const sorted = this.sortedNodes();
-    const peers = new Map<BeamNode, BeamNode[]>();
-    const sources = new Map<BeamNode, BeamNode[]>(sorted.map((n) => [n, []]));
+    const sorted = this.members;
+    const peers = new Map<IMeshMember, IMeshMember[]>();
+    const sources = new Map<IMeshMember, IMeshMember[]>(sorted.map((n) => [n, []]));
     for (const from of sorted) {
-      const to = this._connectAll ? sorted.filter((n) => n !== from) : sorted.filter((n) => this._edges.get(from)?.has(n));
+      const declared = this._edges.get(from);
+      const to = sorted.filter((n) => (n === from ? reachesItself(from) : this._connectAll || declared?.has(n)));
       peers.set(from, to);
       for (const t of to) sources.get(t)!.push(from);
     }
@@ -236,51 +317,51 @@ export class BeamMesh extends Construct implements IBeamMesh {
     return this._version;
   }
 
-  /** @internal called by MeshIntentions' constructor: it is told of every node and connection. */
+  /** @internal called by MeshIntentions' constructor: it is told of every member and connection. */
   public _track(listener: MeshTopologyListener): void {
     this._listeners.push(listener);
   }
 
-  /** @internal called by BeamNode's constructor, after its own validation. */
-  public _register(node: BeamNode): void {
-    for (const other of this._nodes) {
-      if (other.nodeName === node.nodeName) fail(node, `node name '${node.nodeName}' is already used by ${other.node.path}`);
-      if (other.serviceName === node.serviceName) fail(node, `service name '${node.serviceName}' is already used by ${other.node.path}`);
-      if (other.host === node.host) {
-        for (const [field, port] of node._fixedPorts()) {
-          for (const [otherField, otherPort] of other._fixedPorts()) {
-            if (port === otherPort) fail(node, `${field} ${port} clashes with ${otherField} of ${other.node.path} on the same host '${node.host}'`);
-          }
-        }
+  /** @internal called by BeamNode's and BeamReplicas' constructors, after their own validation. */
+  public _register(member: IMeshMember): void {
+    for (const other of this._added) checkMemberClash(member, other);
+    if (member.isGroup) {
+      this._groups.push(member as BeamReplicas);
+      if (this.replicaQuery === ReplicaQueryTemplate.TERRAFORM) {
+        this._preparedQuery ??= new PreparedQuery(this, 'ReplicaQuery', replicaQueryConfig(this));
       }
+    } else {
+      this._nodes.push(member as BeamNode);
     }
-    this._nodes.push(node);
+    this._added.push(member);
     this.changed();
-    for (const l of this._listeners) l._nodeAdded(node);
+    for (const l of this._listeners) l._nodeAdded(member);
+    if (reachesItself(member)) this.edgeAdded(member, member);
     if (this._connectAll) {
-      for (const other of this._nodes) {
-        if (other === node) continue;
-        this.edgeAdded(other, node);
-        this.edgeAdded(node, other);
+      for (const other of this._added) {
+        if (other === member) continue;
+        this.edgeAdded(other, member);
+        this.edgeAdded(member, other);
       }
     }
   }
 
   private outputValue(): Record<string, Record<string, string>> {
     const out: Record<string, Record<string, string>> = {};
-    for (const n of this.sortedNodes()) {
-      const v: Record<string, string> = { node: n.nodeName, kv_key: n.kvKey };
-      if (n.token) v.token_accessor = n.token.accessorId;
-      if (this.login && n.role) {
+    for (const m of this.members) {
+      const v: Record<string, string> = m.isGroup ? { alive: m.alive, kv_key: m.kvKey } : { node: m.displayName, kv_key: m.kvKey };
+      const { token, role } = m as BeamNode | BeamReplicas;
+      if (token) v.token_accessor = token.accessorId;
+      if (this.login && role) {
         v.auth_method = this.login.authMethod.name;
-        v.role = n.role.name;
+        v.role = role.name;
       }
-      out[n.serviceName] = v;
+      out[m.serviceName] = v;
     }
     return out;
   }
 
-  private addEdge(from: BeamNode, to: BeamNode): void {
+  private addEdge(from: IMeshMember, to: IMeshMember): void {
     let set = this._edges.get(from);
     if (!set) this._edges.set(from, (set = new Set()));
     if (set.has(to)) return;
@@ -289,7 +370,7 @@ export class BeamMesh extends Construct implements IBeamMesh {
     this.edgeAdded(from, to);
   }
 
-  private edgeAdded(from: BeamNode, to: BeamNode): void {
+  private edgeAdded(from: IMeshMember, to: IMeshMember): void {
     for (const l of this._listeners) l._edgeAdded(from, to);
   }
 
@@ -298,19 +379,27 @@ export class BeamMesh extends Construct implements IBeamMesh {
     this._version++;
   }
 
-  private checkMember(n: BeamNode): void {
+  private checkMember(n: IMeshMember): void {
     if (n.mesh === this) return;
-    fail(this, `node ${n.node.path} belongs to mesh '${n.mesh.meshName}' (${n.mesh.node.path}), not to '${this.meshName}'; `
+    const kind = n.isGroup ? 'group' : 'node';
+    fail(this, `${kind} ${n.node.path} belongs to mesh '${n.mesh.meshName}' (${n.mesh.node.path}), not to '${this.meshName}'; `
       + 'nodes of different meshes cannot be connected');
-  }
-
-  private sortedNodes(): BeamNode[] {
-    return [...this._nodes].sort(byNodeName);
   }
 }
 
 const BEAM_MESH_SYMBOL = Symbol.for('meshx-node.BeamMesh');
 
-function byNodeName(a: BeamNode, b: BeamNode): number {
-  return a.nodeName < b.nodeName ? -1 : a.nodeName > b.nodeName ? 1 : 0;
+interface MeshIndex {
+  readonly peers: Map<IMeshMember, IMeshMember[]>;
+  readonly sources: Map<IMeshMember, IMeshMember[]>;
+}
+
+/** A group whose replicas may dial each other: its own peer (an `svc -> svc` allow). */
+function reachesItself(m: IMeshMember): boolean {
+  return m.isGroup && (m as BeamReplicas).connectReplicas;
+}
+
+/** By display name: a node's Erlang node name, so single-node meshes keep their order. */
+function byDisplayName(a: IMeshMember, b: IMeshMember): number {
+  return a.displayName < b.displayName ? -1 : a.displayName > b.displayName ? 1 : 0;
 }

@@ -2,13 +2,12 @@ import { AclRole } from '@cdktf/provider-consul/lib/acl-role';
 import { AclToken } from '@cdktf/provider-consul/lib/acl-token';
 import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
 import { Construct } from 'constructs';
-import { assignLoopbackAddresses } from '../manifest/loopback';
-import { LIMITS } from '../manifest/rules';
-import { MANIFEST_API_VERSION, ManifestUpstream, NodeManifest, ProxyKind } from '../manifest/types';
+import { MANIFEST_API_VERSION, NodeManifest, ProxyKind } from '../manifest/types';
 import { validateManifest } from '../manifest/validate';
 import { NodeAcl } from './acl';
 import { fail } from './errors';
-import type { IBeamMesh } from './mesh-base';
+import { manifestPeers } from './member-manifest';
+import type { IBeamMesh, IMeshMember } from './mesh-base';
 import { ManifestKey } from './manifest-key';
 import { SynthValue } from './synth-value';
 import { fixedPorts, validateNodeProps, ValidNode } from './validate-node-props';
@@ -74,7 +73,9 @@ export interface BeamNodeProps {
  * One BEAM node of a {@link BeamMesh}: its Consul service, sidecar, ACL token and manifest.
  * Create it with `mesh.addNode()`.
  */
-export class BeamNode extends Construct {
+export class BeamNode extends Construct implements IMeshMember {
+  /** Always false: a single node, not a replica group. */
+  public readonly isGroup: boolean = false;
   /** The mesh this node belongs to. */
   public readonly mesh: IBeamMesh;
   /** Full Erlang node name. */
@@ -85,6 +86,8 @@ export class BeamNode extends Construct {
   public readonly host: string;
   /** Consul service name and ID. */
   public readonly serviceName: string;
+  /** How the node is named in descriptions and review: its Erlang node name. */
+  public readonly displayName: string;
   /** Consul KV key of the node manifest. */
   public readonly kvKey: string;
   /** Proxy kind of the node. */
@@ -106,6 +109,7 @@ export class BeamNode extends Construct {
     this.mesh = mesh;
     this.valid = validateNodeProps(this, mesh.meshName, id, props);
     ({ nodeName: this.nodeName, alive: this.alive, host: this.host, serviceName: this.serviceName } = this.valid);
+    this.displayName = this.nodeName;
     this.proxy = props.proxy ?? mesh.proxy;
     this.kvKey = `${mesh.kvPrefix}/${mesh.meshName}/nodes/${this.serviceName}`;
 
@@ -140,33 +144,20 @@ export class BeamNode extends Construct {
     });
   }
 
-  /** The nodes this node may dial, sorted by Erlang node name. */
-  public get peers(): BeamNode[] {
+  /**
+   * The members (nodes and groups) this node may dial, sorted by display name.
+   * @experimental members are nodes or replica groups
+   */
+  public get peers(): IMeshMember[] {
     return this.mesh.peersOf(this);
   }
 
-  /** The node manifest (v1), computed from the mesh's current connections. */
+  /**
+   * The node manifest (v1), computed from the mesh's current connections. `peerGroups` is set
+   * only when the node may dial a replica group.
+   */
   public get manifest(): NodeManifest {
-    const peers = this.peers;
-    // The binding limit: the loopback range (16,777,213 peer hosts) is never reached first.
-    if (peers.length > LIMITS.upstreams) {
-      fail(
-        this,
-        `too many peers: ${peers.length} exceed the ${LIMITS.upstreams} upstreams of a node manifest; split the mesh or connect fewer nodes`,
-      );
-    }
-    let addresses: Map<string, string>;
-    try {
-      addresses = assignLoopbackAddresses(this.nodeName, peers.map((p) => p.nodeName));
-    } catch (e) {
-      fail(this, `too many peer hosts: ${(e as Error).message}; split the mesh or connect fewer nodes`);
-    }
-    const upstreams: ManifestUpstream[] = peers.map((p) => ({
-      node: p.nodeName,
-      service: p.serviceName,
-      address: addresses.get(p.host)!,
-      port: 0,
-    }));
+    const { upstreams, peerGroups } = manifestPeers(this, this.peers, this.nodeName);
     return {
       apiVersion: MANIFEST_API_VERSION,
       mesh: this.mesh.meshName,
@@ -182,6 +173,8 @@ export class BeamNode extends Construct {
       },
       sidecar: { port: this.valid.sidecarPort, proxy: this.proxy },
       upstreams,
+      // Left out without groups, so a single-node mesh's manifests stay as they were.
+      ...(peerGroups.length > 0 ? { peerGroups } : {}),
       epmdPort: this.valid.epmdPort,
     };
   }

@@ -5,13 +5,14 @@ import { IConstruct } from 'constructs';
 import { fail } from './errors';
 import { BeamMesh } from './mesh';
 import { BeamNode } from './node';
+import { BeamReplicas } from './replicas';
 
 /**
  * Mesh policy rules, as aspects: add them to a stack or construct with `Aspects.of(scope).add(...)`
  * (aspects on the App never run). A violation fails synth with the construct path.
  */
 export class MeshPolicy {
-  /** Every mesh must add a `*` deny to its nodes (`defaultDeny`). */
+  /** Every mesh must add a `*` deny to its nodes and groups (`defaultDeny`). */
   public static requireDefaultDeny(): IAspect {
     return new MeshRule('requireDefaultDeny', (c) => {
       if (!(c instanceof BeamMesh) || c.defaultDeny) return;
@@ -48,13 +49,17 @@ export class MeshPolicy {
     });
   }
 
-  /** No node may dial more than `max` peers (bounds upstream listeners and blast radius). */
+  /**
+   * No node, and no replica group, may dial more than `max` peers (bounds upstream listeners and
+   * blast radius). A peer group counts as one peer, the own group included (`connectReplicas`),
+   * whatever its replica count.
+   */
   public static maxPeersPerNode(max: number): IAspect {
     if (!Number.isInteger(max) || max < 0) throw new Error(`MeshPolicy.maxPeersPerNode: max must be a whole number >= 0, got ${max}`);
     return new MeshRule(`maxPeersPerNode(${max})`, (c) => {
-      if (c instanceof BeamNode && c.peers.length > max) {
-        fail(c, `MeshPolicy.maxPeersPerNode(${max}): ${c.nodeName} may dial ${c.peers.length} peers (${c.peers.map((p) => p.nodeName).join(', ')})`);
-      }
+      if (!(c instanceof BeamNode || c instanceof BeamReplicas) || c.peers.length <= max) return;
+      const peers = c.peers.map((p) => p.displayName).join(', ');
+      fail(c, `MeshPolicy.maxPeersPerNode(${max}): ${c.displayName} may dial ${c.peers.length} peers (${peers})`);
     });
   }
 }

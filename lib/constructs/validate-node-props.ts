@@ -1,8 +1,9 @@
 import { Construct } from 'constructs';
 import { isNodeName, isServiceName, splitNodeName, toServiceLabel } from '../manifest/names';
-import { consulLimitProblems, isDuration, LIMITS, META_KEY_PATTERN, RESERVED_META, SIDECAR_SUFFIX } from '../manifest/rules';
+import { ALIVE_PATTERN, consulLimitProblems, isDuration, LIMITS, META_KEY_PATTERN, RESERVED_META, SIDECAR_SUFFIX } from '../manifest/rules';
 import { fail } from './errors';
 import type { BeamNodeProps } from './node';
+import type { BeamReplicasProps } from './replicas';
 import { checkLiteral, checkPort } from './validation';
 
 /** A node's props once checked, defaults applied. */
@@ -20,7 +21,24 @@ export interface ValidNode {
   readonly deregisterCriticalAfter: string;
 }
 
+/** A replica group's props once checked, defaults applied. */
+export interface ValidGroup {
+  readonly alive: string;
+  readonly serviceName: string;
+  readonly distPort: number;
+  readonly epmdPort: number;
+  readonly tags: string[];
+  readonly meta: Record<string, string>;
+  readonly ttl: string;
+  readonly deregisterCriticalAfter: string;
+  readonly connectReplicas: boolean;
+}
+
+/** What nodes and groups share: the Consul service and its ports. */
+type ServiceProps = Omit<BeamNodeProps, 'nodeName' | 'sidecarPort' | 'proxy'>;
+
 const META_KEY_RE = new RegExp(META_KEY_PATTERN);
+const ALIVE_RE = new RegExp(ALIVE_PATTERN);
 
 /**
  * Checks a node's props on their own (what depends on the other nodes, such as a taken name, is
@@ -31,10 +49,28 @@ export function validateNodeProps(scope: Construct, meshName: string, id: string
   if (!isNodeName(props.nodeName)) {
     fail(scope, `nodeName '${props.nodeName}' must be 'alive@host': alive of A-Z, a-z, 0-9, '_', '-'; host a DNS name (e.g. 'app@api-1.internal')`);
   }
-  const names = { nodeName: props.nodeName, ...splitNodeName(props.nodeName), serviceName: serviceNameOf(scope, meshName, id, props.serviceName) };
+  const names = { nodeName: props.nodeName, ...splitNodeName(props.nodeName) };
+  return { ...names, ...validateServiceProps(scope, meshName, id, props, props.sidecarPort) };
+}
+
+/**
+ * Checks a replica group's props as a node's are checked (no node name and no sidecar port:
+ * both are chosen per replica at boot); each error names the group's path and the prop.
+ */
+export function validateReplicasProps(scope: Construct, meshName: string, id: string, props: BeamReplicasProps): ValidGroup {
+  checkLiteral(scope, 'alive', props.alive);
+  if (typeof props.alive !== 'string' || !ALIVE_RE.test(props.alive)) {
+    fail(scope, `alive '${props.alive}' must be the part of a node name before '@': 1 to 255 characters of A-Z, a-z, 0-9, '_', '-'`);
+  }
+  const { sidecarPort: _none, ...service } = validateServiceProps(scope, meshName, id, props, undefined);
+  return { alive: props.alive, ...service, connectReplicas: props.connectReplicas ?? true };
+}
+
+function validateServiceProps(scope: Construct, meshName: string, id: string, props: ServiceProps, sidecarPort: number | undefined) {
+  const serviceName = serviceNameOf(scope, meshName, id, props.serviceName);
   const ports = {
     distPort: checkPort(scope, 'distPort', props.distPort),
-    sidecarPort: checkPort(scope, 'sidecarPort', props.sidecarPort),
+    sidecarPort: checkPort(scope, 'sidecarPort', sidecarPort),
     epmdPort: checkPort(scope, 'epmdPort', props.epmdPort),
   };
   checkOwnPorts(scope, fixedPorts(ports));
@@ -44,12 +80,12 @@ export function validateNodeProps(scope: Construct, meshName: string, id: string
     deregisterCriticalAfter: checkDuration(scope, 'deregisterCriticalAfter', props.deregisterCriticalAfter ?? '1m'),
   };
   checkConsulLimits(scope, { ...durations, ...ports });
-  return { ...names, ...ports, ...labels, ...durations };
+  return { serviceName, ...ports, ...labels, ...durations };
 }
 
 /** The fixed (non-zero) ports, as [field, port]. */
-export function fixedPorts(p: { readonly distPort: number; readonly sidecarPort: number; readonly epmdPort: number }): Array<[string, number]> {
-  const all: Array<[string, number]> = [['distPort', p.distPort], ['sidecarPort', p.sidecarPort], ['epmdPort', p.epmdPort]];
+export function fixedPorts(p: { readonly distPort: number; readonly sidecarPort?: number; readonly epmdPort: number }): Array<[string, number]> {
+  const all: Array<[string, number]> = [['distPort', p.distPort], ['sidecarPort', p.sidecarPort ?? 0], ['epmdPort', p.epmdPort]];
   return all.filter(([, port]) => port !== 0);
 }
 

@@ -1,15 +1,19 @@
 // Who may talk to whom, read back from synthesized stacks: the review view of a mesh.
-import { FoundManifest, manifestsInSynth } from '../manifest/extract';
+import { allManifestsInSynth, FoundManifest } from '../manifest/extract';
+import { AnyManifest, isGroupManifest } from '../manifest/types';
 import { readStacks, resourcesOfType } from '../synth/reader';
 
 export type IntentionAction = 'allow' | 'deny' | 'default';
 
+/** A vertex: a single node, or a replica group as one node-like vertex (`api@* (group shop-api)`). */
 export interface GraphNode {
   readonly node: string;
   readonly service: string;
+  /** Set (true) only for a replica group, so graphs without groups print as before. */
+  readonly group?: true;
 }
 
-/** One direction: `from` dials `to` (Erlang node names). */
+/** One direction: `from` dials `to` (Erlang node names, or a group's vertex name; a group may dial itself). */
 export interface GraphEdge {
   readonly from: string;
   readonly to: string;
@@ -60,9 +64,20 @@ export function intentionsInSynth(json: any): RawIntention[] {
 const byName = (a: { from: string; to: string }, b: { from: string; to: string }) =>
   a.from + '\0' + a.to < b.from + '\0' + b.to ? -1 : a.from + '\0' + a.to > b.from + '\0' + b.to ? 1 : 0;
 
-/** Builds the graph from manifests and intentions (pure; see `graphFrom` for files). */
-export function buildGraph(manifests: FoundManifest[], intentions: RawIntention[]): MeshGraph {
-  const nodes = manifests.map((f) => ({ node: f.manifest.node, service: f.manifest.service.name })).sort((a, b) => (a.node < b.node ? -1 : 1));
+/** A manifest's vertex: a node by its name, a group by `<alive>@* (group <service>)`. */
+export function vertexOf(m: AnyManifest): GraphNode {
+  if (!isGroupManifest(m)) return { node: m.node, service: m.service.name };
+  return { node: `${m.group.alive}@* (group ${m.service.name})`, service: m.service.name, group: true };
+}
+
+/** The services a member has an upstream to: single nodes' and peer groups' (a group's own included). */
+function dialled(m: AnyManifest): string[] {
+  return [...m.upstreams.map((u) => u.service), ...(m.peerGroups ?? []).map((g) => g.service)];
+}
+
+/** Builds the graph from manifests (nodes' and groups') and intentions (pure; see `graphFrom` for files). */
+export function buildGraph(manifests: Array<FoundManifest<AnyManifest>>, intentions: RawIntention[]): MeshGraph {
+  const nodes = manifests.map((f) => vertexOf(f.manifest)).sort((a, b) => (a.node < b.node ? -1 : 1));
   const nodeOf = new Map(nodes.map((n) => [n.service, n.node]));
   const exact = new Map<string, 'allow' | 'deny'>();
   const wildcard = new Map<string, 'allow' | 'deny'>();
@@ -80,9 +95,9 @@ export function buildGraph(manifests: FoundManifest[], intentions: RawIntention[
 
   const pairs = new Map<string, { from: string; to: string; upstream: boolean }>();
   for (const f of manifests) {
-    for (const u of f.manifest.upstreams) {
-      if (nodeOf.has(u.service))
-        pairs.set(`${f.manifest.service.name}\0${u.service}`, { from: f.manifest.service.name, to: u.service, upstream: true });
+    const from = f.manifest.service.name;
+    for (const to of dialled(f.manifest)) {
+      if (nodeOf.has(to)) pairs.set(`${from}\0${to}`, { from, to, upstream: true });
     }
   }
   for (const key of exact.keys()) {
@@ -148,10 +163,10 @@ export function buildGraph(manifests: FoundManifest[], intentions: RawIntention[
 
 /** The graph of every stack under a cdktf output dir, a stack dir or a `cdk.tf.json`. */
 export function graphFrom(from: string): MeshGraph {
-  const manifests: FoundManifest[] = [];
+  const manifests: Array<FoundManifest<AnyManifest>> = [];
   const intentions: RawIntention[] = [];
   for (const { file, json } of readStacks(from)) {
-    manifests.push(...manifestsInSynth(json, file));
+    manifests.push(...allManifestsInSynth(json, file));
     intentions.push(...intentionsInSynth(json));
   }
   return buildGraph(manifests, intentions);

@@ -2,7 +2,7 @@
 // the review a pull request needs. The plan's prior state is what is deployed; its planned
 // values are what the apply leaves.
 import * as fs from 'node:fs';
-import { manifestsInSynth } from '../manifest/extract';
+import { allManifestsInSynth } from '../manifest/extract';
 import { buildGraph, diffGraphs, GraphDiff, intentionsInSynth, MeshGraph } from './graph';
 
 interface PlanModule {
@@ -23,7 +23,7 @@ function asSynth(root: PlanModule | undefined): any {
 
 function graphOf(root: PlanModule | undefined, where: string): MeshGraph {
   const json = asSynth(root);
-  return buildGraph(manifestsInSynth(json, where), intentionsInSynth(json));
+  return buildGraph(allManifestsInSynth(json, where), intentionsInSynth(json));
 }
 
 /** The deployed graph (prior state) and the planned one, from `terraform show -json` of a plan. */

@@ -33,7 +33,11 @@ const ids = (g: MeshGraph) => new Map(g.nodes.map((n, i) => [n.node, `n${i}`]));
 function renderMermaid(g: MeshGraph): string {
   const id = ids(g);
   const lines = ['flowchart LR'];
-  for (const n of g.nodes) lines.push(`  ${id.get(n.node)}["${n.node}<br/><small>${n.service}</small>"]`);
+  // A replica group is drawn as a subroutine box (double sides): one vertex for many nodes.
+  for (const n of g.nodes) {
+    const text = `"${n.node}<br/><small>${n.service}</small>"`;
+    lines.push(`  ${id.get(n.node)}${n.group ? `[[${text}]]` : `[${text}]`}`);
+  }
   g.edges.forEach((e, i) => {
     lines.push(`  ${id.get(e.from)} ${e.intention === 'allow' && e.upstream ? '-->' : '-.->'}|${label(e)}| ${id.get(e.to)}`);
     const color = e.intention === 'allow' ? (e.upstream ? '#2a7' : '#999') : e.intention === 'deny' ? '#c33' : '#d90';
@@ -57,7 +61,8 @@ function renderDot(g: MeshGraph): string {
   const id = ids(g);
   const q = dotQuote;
   const lines = dotHeader('mesh');
-  for (const n of g.nodes) lines.push(`  ${id.get(n.node)} [label=${q(`${n.node}\n${n.service}`)}];`);
+  // A replica group is drawn as a stack of boxes: one vertex for many nodes.
+  for (const n of g.nodes) lines.push(`  ${id.get(n.node)} [label=${q(`${n.node}\n${n.service}`)}${n.group ? ', shape=box3d' : ''}];`);
   for (const e of g.edges) {
     const color = e.intention === 'allow' ? (e.upstream ? 'darkgreen' : 'gray') : e.intention === 'deny' ? 'red' : 'orange';
     const style = e.intention === 'allow' && e.upstream ? '' : ', style=dashed';

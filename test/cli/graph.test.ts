@@ -3,8 +3,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
+import { TerraformStack } from 'cdktf';
 import { ReleaseClusterStack } from '../../examples/release-cluster/stack';
 import { TwoNodesStack } from '../../examples/two-nodes/stack';
+import { BeamMesh } from '../../lib';
 import { BIN } from '../../support/mesh-node';
 import { synthToDir } from '../../support/synth';
 
@@ -87,6 +90,44 @@ describe('meshx-node graph', () => {
     expect(dot.match(/color=red, style=dashed/g)).toHaveLength(2);
     expect(dot.match(/label="added: allow", color=darkgreen/g)).toHaveLength(2);
     expect(JSON.parse(graph('--from', after, '--diff', before, '--format', 'json').stdout).added).toHaveLength(2);
+  });
+
+  describe('a mesh with a replica group', () => {
+    const shop = synthToDir((app) => {
+      const stack = new TerraformStack(app, 'shop');
+      new ConsulProvider(stack, 'consul', {});
+      const mesh = new BeamMesh(stack, 'Mesh', { name: 'shop' });
+      mesh.connect(mesh.addNode('Db', { nodeName: 'db@db-1.x' }), mesh.addReplicas('Api', { alive: 'api' }));
+      return stack;
+    }).outdir;
+
+    test('text shows the group as one vertex with its edges, itself included', () => {
+      const r = graph('--from', shop);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('nodes (2):\n  api@* (group shop-api)  shop-api\n  db@db-1.x               shop-db\n');
+      expect(r.stdout).toMatch(/^ {2}api@\* \(group shop-api\) -> api@\* \(group shop-api\) +allow +upstream$/m);
+      expect(r.stdout).toMatch(/^ {2}db@db-1\.x +-> api@\* \(group shop-api\) +allow +upstream$/m);
+      expect(r.stdout).toContain('findings (0):');
+    });
+
+    test('DOT and Mermaid of it render to SVG', () => {
+      const svg = spawnSync('dot', ['-Tsvg'], { input: graph('--from', shop, '--format', 'dot').stdout, encoding: 'utf8' });
+      expect(svg.status).toBe(0);
+      expect((svg.stdout.match(/class="edge"/g) ?? []).length).toBe(3);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-mmd-'));
+      fs.writeFileSync(path.join(dir, 'g.mmd'), graph('--from', shop, '--format', 'mermaid').stdout);
+      const root = path.resolve(__dirname, '..', '..');
+      const r = spawnSync(
+        path.join(root, 'node_modules', '.bin', 'mmdc'),
+        ['-i', path.join(dir, 'g.mmd'), '-o', path.join(dir, 'g.svg'), '-p', path.join(root, 'test', 'fixtures', 'puppeteer.json'), '-q'],
+        { encoding: 'utf8' },
+      );
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const text = fs.readFileSync(path.join(dir, 'g.svg'), 'utf8');
+      fs.rmSync(dir, { recursive: true, force: true });
+      expect(text).toContain('api@* (group shop-api)');
+    });
   });
 
   test('bad input: exit 2 with the option named', () => {

@@ -65,6 +65,32 @@ describe('BeamMesh login (JWT auth method)', () => {
     expect(b.role).toBeDefined();
   });
 
+  test('per group: one role with the group service identity and its group key, bound to a login naming that service', () => {
+    const { stack, mesh, a } = loginMesh();
+    const g = mesh.addReplicas('Api', { alive: 'api' });
+    mesh.connect(a, g);
+    const json = synthJson(stack);
+    expect(resources(json, 'consul_acl_token')).toHaveLength(0);
+    expect(g.token).toBeUndefined();
+    expect(g.role).toBeDefined();
+    const role = resources(json, 'consul_acl_role').find((r) => r.name === 'm-api-meshx-node');
+    expect(role.service_identities).toEqual([{ service_name: 'm-api' }]);
+    expect(role.policies[0]).toMatch(/^\$\{consul_acl_policy\.Mesh_Api_Acl_Policy_[0-9A-F]+\.name\}$/);
+    const policy = resources(json, 'consul_acl_policy').find((p) => p.name === 'm-api-meshx-node');
+    expect(policy.rules).toBe(`key "${g.kvKey}" {\n  policy = "read"\n}\n`);
+    const rules = resources(json, 'consul_acl_binding_rule').filter((r) => r.selector === 'value.meshx_service == "m-api"');
+    expect(rules).toHaveLength(1);
+    expect(rules[0]).toMatchObject({ bind_type: 'role' });
+    expect(rules[0].bind_name).toMatch(/Mesh_Api_Acl_Role_/);
+    expect(resources(json, 'consul_acl_binding_rule')).toHaveLength(3);
+    expect(outputOf(json, 'Mesh_Nodes_').value['m-api']).toEqual({
+      alive: 'api',
+      kv_key: 'meshx/m/groups/m-api',
+      auth_method: expect.stringMatching(/^\$\{consul_acl_auth_method\..*\.name\}$/),
+      role: expect.stringMatching(/^\$\{consul_acl_role\.Mesh_Api_Acl_Role_.*\.name\}$/),
+    });
+  });
+
   test('claimName (a JSON pointer for Kubernetes), jwksUrl with CA, method name and token TTL', () => {
     const { stack } = loginMesh({
       methodName: 'k8s-prod',

@@ -3,7 +3,9 @@ import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
 import { Intention } from '@cdktf/provider-consul/lib/intention';
 import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
 import { Aspects, Testing } from 'cdktf';
-import { BeamMesh, IntentionsMode, ProxyKind } from '../../lib';
+import { PreparedQuery } from '@cdktf/provider-consul/lib/prepared-query';
+import { BeamMesh, IntentionsMode, ProxyKind, ReplicaQueryTemplate } from '../../lib';
+import { queryTemplateDefinition } from '../../lib/manifest/replicas';
 import { kvManifests, newStack, resources, synthJson } from '../util';
 
 describe('BeamMesh', () => {
@@ -29,7 +31,7 @@ describe('BeamMesh', () => {
     const c = mesh.addNode('C', { nodeName: 'c@h3.x' });
     mesh.connect(a, b);
     mesh.connect(c, a, { bidirectional: false });
-    expect(mesh.edges.map((e) => `${e.from.nodeName}>${e.to.nodeName}`)).toEqual(['a@h1.x>b@h2.x', 'b@h2.x>a@h1.x', 'c@h3.x>a@h1.x']);
+    expect(mesh.edges.map((e) => `${e.from.displayName}>${e.to.displayName}`)).toEqual(['a@h1.x>b@h2.x', 'b@h2.x>a@h1.x', 'c@h3.x>a@h1.x']);
     expect(a.peers).toEqual([b]);
     expect(c.peers).toEqual([a]);
     expect(mesh.sourcesOf(a)).toEqual([b, c]);
@@ -209,6 +211,123 @@ describe('BeamMesh', () => {
     }
   });
 
+  describe('replica groups', () => {
+    test('replicaQuery: TERRAFORM with CONFIG_ENTRY, OPERATOR with LEGACY, unless set', () => {
+      const stack = newStack();
+      const at = (id: string, props: object) => new BeamMesh(stack, id, { name: id.toLowerCase(), ...props }).replicaQuery;
+      expect(at('A', {})).toBe(ReplicaQueryTemplate.TERRAFORM);
+      expect(at('B', { intentionsMode: IntentionsMode.LEGACY })).toBe(ReplicaQueryTemplate.OPERATOR);
+      expect(at('C', { intentionsMode: IntentionsMode.LEGACY, replicaQuery: ReplicaQueryTemplate.TERRAFORM })).toBe(ReplicaQueryTemplate.TERRAFORM);
+      expect(at('D', { replicaQuery: ReplicaQueryTemplate.OPERATOR })).toBe(ReplicaQueryTemplate.OPERATOR);
+    });
+
+    test('TERRAFORM: one prepared-query template, made with the first group, as Consul takes it once Terraform unescapes $${', () => {
+      const stack = newStack();
+      const other = new ConsulProvider(stack, 'dc2', { alias: 'dc2', datacenter: 'dc2' });
+      const mesh = new BeamMesh(stack, 'Mesh', { name: 'shop', datacenter: 'dc2', provider: other });
+      mesh.addNode('A', { nodeName: 'a@h1.x' });
+      expect(mesh.preparedQuery).toBeUndefined();
+      expect(resources(synthJson(stack), 'consul_prepared_query')).toHaveLength(0);
+      mesh.addReplicas('Api', { alive: 'api' });
+      mesh.addReplicas('Worker', { alive: 'worker' });
+      const text = Testing.synth(stack);
+      const [q] = resources(JSON.parse(text), 'consul_prepared_query');
+      expect(resources(JSON.parse(text), 'consul_prepared_query')).toHaveLength(1);
+      expect(mesh.preparedQuery).toBeInstanceOf(PreparedQuery);
+      // Terraform reads `$${` as a literal `${`: what Consul then gets must be the runtime's definition.
+      const unescape = (v: string) => v.replace(/\$\$\{/g, '${');
+      const def = queryTemplateDefinition('shop') as any;
+      expect(text).toContain('"service": "$${match(1)}"');
+      expect(text).toContain('"erlang_node": "$${match(2)}"');
+      expect({
+        Name: q.name,
+        Template: { Type: q.template.type, Regexp: q.template.regexp },
+        Service: {
+          Service: unescape(q.service),
+          ServiceMeta: Object.fromEntries(Object.entries<string>(q.service_meta).map(([k, v]) => [k, unescape(v)])),
+          OnlyPassing: q.only_passing,
+        },
+      }).toEqual(def);
+      expect(q.datacenter).toBe('dc2');
+      expect(q.provider).toBe('consul.dc2');
+    });
+
+    test('OPERATOR (the LEGACY default): no prepared query in the stack', () => {
+      for (const props of [{ intentionsMode: IntentionsMode.LEGACY }, { replicaQuery: ReplicaQueryTemplate.OPERATOR }]) {
+        const stack = newStack();
+        const mesh = new BeamMesh(stack, 'Mesh', { name: 'm', ...props });
+        mesh.addReplicas('Api', { alive: 'api' });
+        expect(mesh.preparedQuery).toBeUndefined();
+        expect(resources(synthJson(stack), 'consul_prepared_query')).toHaveLength(0);
+      }
+    });
+
+    test('connect() takes nodes and groups alike; edges, peersOf and sourcesOf list both', () => {
+      const mesh = new BeamMesh(newStack(), 'Mesh', { name: 'm' });
+      const a = mesh.addNode('A', { nodeName: 'a@h1.x' });
+      const g = mesh.addReplicas('G', { alive: 'g' });
+      const w = mesh.addReplicas('W', { alive: 'w', connectReplicas: false });
+      mesh.connect(a, g);
+      mesh.connect(g, w, { bidirectional: false });
+      expect(mesh.edges.map((e) => `${e.from.displayName} > ${e.to.displayName}`)).toEqual([
+        'a@h1.x > g@* (group m-g)',
+        'g@* (group m-g) > a@h1.x',
+        'g@* (group m-g) > g@* (group m-g)',
+        'g@* (group m-g) > w@* (group m-w)',
+      ]);
+      expect(mesh.peersOf(g)).toEqual([a, g, w]);
+      expect(mesh.sourcesOf(w)).toEqual([g]);
+      expect(mesh.sourcesOf(g)).toEqual([a, g]);
+      expect(mesh.members).toEqual([a, g, w]);
+    });
+
+    test('connectAll() connects nodes and groups both ways, members added later included', () => {
+      for (const mode of [IntentionsMode.CONFIG_ENTRY, IntentionsMode.LEGACY]) {
+        const stack = newStack();
+        const mesh = new BeamMesh(stack, 'Mesh', { name: 'm', intentionsMode: mode });
+        const a = mesh.addNode('A', { nodeName: 'a@h1.x' });
+        mesh.connectAll();
+        const g = mesh.addReplicas('G', { alive: 'g', connectReplicas: false });
+        const b = mesh.addNode('B', { nodeName: 'b@h2.x' });
+        expect(mesh.peersOf(g)).toEqual([a, b]);
+        const json = synthJson(stack);
+        const kv = kvManifests(json);
+        expect(kv[a.kvKey].peerGroups).toEqual([{ service: 'm-g', query: 'meshx~m~' }]);
+        expect(kv[g.kvKey].upstreams.map((u: any) => u.node)).toEqual(['a@h1.x', 'b@h2.x']);
+        expect(kv[g.kvKey].peerGroups).toEqual([]);
+        expect(allowedSources(json, 'm-g')).toEqual(['m-a', 'm-b']);
+        expect(allowedSources(json, 'm-a')).toEqual(['m-b', 'm-g']);
+      }
+    });
+
+    test('the Nodes output names each group by alive name, with its key and token', () => {
+      const stack = newStack();
+      const mesh = new BeamMesh(stack, 'Mesh', { name: 'm' });
+      const g = mesh.addReplicas('G', { alive: 'g' });
+      const out = Object.entries<any>(synthJson(stack).output).find(([k]) => k.startsWith('Mesh_Nodes'))![1];
+      expect(Object.keys(out.value)).toEqual(['m-g']);
+      expect(out.value['m-g']).toMatchObject({ alive: 'g', kv_key: g.kvKey });
+      expect(out.value['m-g'].token_accessor).toMatch(/^\$\{consul_acl_token\.Mesh_G_Acl_Token_[0-9A-F]+\.accessor_id\}$/);
+      expect(out.value['m-g'].node).toBeUndefined();
+    });
+
+    test('fails on connecting a group to itself, naming connectReplicas', () => {
+      const mesh = new BeamMesh(newStack(), 'Mesh', { name: 'm' });
+      const g = mesh.addReplicas('G', { alive: 'g' });
+      expect(() => mesh.connect(g, g)).toThrow(
+        /\[test\/Mesh\] cannot connect group 'g@\* \(group m-g\)' \(test\/Mesh\/G\) to itself: .*connectReplicas: false/,
+      );
+    });
+
+    test('fails on connecting a group of another mesh', () => {
+      const stack = newStack();
+      const m1 = new BeamMesh(stack, 'M1', { name: 'one' });
+      const m2 = new BeamMesh(stack, 'M2', { name: 'two' });
+      const g = m2.addReplicas('G', { alive: 'g' });
+      expect(() => m1.connect(m1.addNode('A', { nodeName: 'a@h.x' }), g)).toThrow(/\[test\/M1\] group test\/M2\/G belongs to mesh 'two'/);
+    });
+  });
+
   describe('fails', () => {
     test.each([
       ['Uppercase', /mesh name 'Uppercase' must be a lowercase DNS label/],
@@ -244,3 +363,12 @@ describe('BeamMesh', () => {
     });
   });
 });
+
+/** Allowed source services of a destination, in either intentions mode, sorted. */
+function allowedSources(json: any, dest: string): string[] {
+  const entry = resources(json, 'consul_config_entry').find((e) => e.kind === 'service-intentions' && e.name === dest);
+  const all = entry
+    ? JSON.parse(entry.config_json).Sources.map((x: any) => ({ source: x.Name, action: x.Action }))
+    : resources(json, 'consul_intention').filter((i) => i.destination_name === dest).map((i) => ({ source: i.source_name, action: i.action }));
+  return all.filter((x: any) => x.action === 'allow').map((x: any) => x.source).sort();
+}

@@ -86,4 +86,43 @@ describe('MeshPolicy', () => {
     expect(() => MeshPolicy.maxPeersPerNode(-1)).toThrow('max must be a whole number >= 0, got -1');
     expect(() => MeshPolicy.maxPeersPerNode(1.5)).toThrow('got 1.5');
   });
+
+  describe('with replica groups', () => {
+    function groupMesh(props: Partial<ConstructorParameters<typeof BeamMesh>[2]> = {}) {
+      const { stack, mesh } = meshWith(props);
+      const g = mesh.addReplicas('G', { alive: 'g' });
+      mesh.connect(mesh.nodes[0], g);
+      return { stack, mesh, g };
+    }
+
+    test('a mesh with a group passes every rule, in both intentions modes', () => {
+      for (const mode of [IntentionsMode.CONFIG_ENTRY, IntentionsMode.LEGACY]) {
+        const { stack } = groupMesh({ intentionsMode: mode });
+        for (const r of [MeshPolicy.requireDefaultDeny(), MeshPolicy.forbidWildcardAllow(), MeshPolicy.requireAcl(), MeshPolicy.maxPeersPerNode(2)])
+          Aspects.of(stack).add(r);
+        expect(() => Testing.synth(stack)).not.toThrow();
+      }
+    });
+
+    test("forbidWildcardAllow fails a * allow to a group's service", () => {
+      for (const mode of [IntentionsMode.CONFIG_ENTRY, IntentionsMode.LEGACY]) {
+        const { stack } = groupMesh({ intentionsMode: mode });
+        new Intention(stack, 'OpenDoor', { sourceName: '*', destinationName: 'm-g', action: 'allow' });
+        Aspects.of(stack).add(MeshPolicy.forbidWildcardAllow());
+        expect(() => Testing.synth(stack)).toThrow('[test/OpenDoor] MeshPolicy.forbidWildcardAllow: intention * -> m-g allows every service');
+      }
+    });
+
+    test('maxPeersPerNode counts a group among a node\'s peers, and a group\'s own peers, itself included', () => {
+      const { stack } = groupMesh();
+      Aspects.of(stack).add(MeshPolicy.maxPeersPerNode(1));
+      expect(() => Testing.synth(stack)).toThrow('[test/Mesh/A] MeshPolicy.maxPeersPerNode(1): a@h1.x may dial 2 peers (b@h2.x, g@* (group m-g))');
+      const { stack: s2, mesh } = groupMesh();
+      mesh.connect(mesh.groups[0], mesh.nodes[1], { bidirectional: false });
+      Aspects.of(mesh.groups[0]).add(MeshPolicy.maxPeersPerNode(2));
+      expect(() => Testing.synth(s2)).toThrow(
+        '[test/Mesh/G] MeshPolicy.maxPeersPerNode(2): g@* (group m-g) may dial 3 peers (a@h1.x, b@h2.x, g@* (group m-g))',
+      );
+    });
+  });
 });

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { manifestsFrom, manifestsInSynth } from '../../lib/manifest/extract';
+import { allManifestsFrom, allManifestsInSynth, manifestsFrom, manifestsInSynth } from '../../lib/manifest/extract';
 import { findSynthFiles } from '../../lib/synth/reader';
-import { validManifest } from '../fixtures/manifests';
+import { validGroupManifest, validManifest } from '../fixtures/manifests';
 
 const synthWith = (values: string[]) => ({
   resource: { consul_keys: Object.fromEntries(values.map((v, i) => [`k${i}`, { key: [{ path: `meshx/m/nodes/${i}`, value: v }] }])) },
@@ -35,5 +35,25 @@ describe('manifest extraction from synthesized output', () => {
     expect(() => findSynthFiles(path.join(out, 'nope'))).toThrow('does not exist');
     fs.mkdirSync(path.join(out, 'empty'));
     expect(() => findSynthFiles(path.join(out, 'empty'))).toThrow('no cdk.tf.json under');
+  });
+
+  test("group manifests: all* finds them beside nodes'; the node-only functions leave them out", () => {
+    const json = synthWith([JSON.stringify(validGroupManifest()), JSON.stringify(validManifest())]);
+    expect(allManifestsInSynth(json, 'st')).toEqual([
+      { manifest: validGroupManifest(), stack: 'st', kvKey: 'meshx/m/nodes/0' },
+      { manifest: validManifest(), stack: 'st', kvKey: 'meshx/m/nodes/1' },
+    ]);
+    expect(manifestsInSynth(json, 'st')).toEqual([{ manifest: validManifest(), stack: 'st', kvKey: 'meshx/m/nodes/1' }]);
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-out-'));
+    fs.writeFileSync(path.join(out, 'cdk.tf.json'), JSON.stringify(json));
+    expect(allManifestsFrom(out).map((f) => 'group' in f.manifest)).toEqual([true, false]);
+    expect(manifestsFrom(out).map((f) => f.manifest.node)).toEqual([validManifest().node]);
+  });
+
+  test('a broken group manifest is an error naming the stack, key and field, from the node-only functions too', () => {
+    const bad = { ...validGroupManifest(), sidecar: { port: 21000, proxy: 'builtin' } };
+    const json = synthWith([JSON.stringify(bad)]);
+    expect(() => allManifestsInSynth(json, 'st')).toThrow("st: meshx/m/nodes/0: manifest field 'sidecar.port' must be 0 in a group's manifest");
+    expect(() => manifestsInSynth(json, 'st')).toThrow("manifest field 'sidecar.port'");
   });
 });

@@ -103,4 +103,48 @@ describe('mesh graph from synthesized stacks', () => {
     ]);
     expect(diffGraphs(graphFrom(after), graphFrom(before)).removed).toHaveLength(6);
   });
+
+  describe('replica groups', () => {
+    /** A shop: node db, group api (replicas reach each other), group worker (they do not); api <-> db, worker -> api. */
+    const shop = (mode: IntentionsMode) => synthToDir((app) => {
+      const stack = new TerraformStack(app, 'shop');
+      new ConsulProvider(stack, 'consul', {});
+      const mesh = new BeamMesh(stack, 'Mesh', { name: 'shop', intentionsMode: mode });
+      const db = mesh.addNode('Db', { nodeName: 'db@db-1.x' });
+      const api = mesh.addReplicas('Api', { alive: 'api' });
+      const worker = mesh.addReplicas('Worker', { alive: 'worker', connectReplicas: false });
+      mesh.connect(api, db);
+      mesh.connect(worker, api, { bidirectional: false });
+      return stack;
+    }).outdir;
+
+    test.each([IntentionsMode.CONFIG_ENTRY, IntentionsMode.LEGACY])('a group is one vertex; its peer groups and itself are edges (%s)', (mode) => {
+      const g = graphFrom(shop(mode));
+      expect(g.nodes).toEqual([
+        { node: 'api@* (group shop-api)', service: 'shop-api', group: true },
+        { node: 'db@db-1.x', service: 'shop-db' },
+        { node: 'worker@* (group shop-worker)', service: 'shop-worker', group: true },
+      ]);
+      expect(g.edges.map((e) => `${e.from} -> ${e.to} ${e.intention}${e.upstream ? ' upstream' : ''}`)).toEqual([
+        'api@* (group shop-api) -> api@* (group shop-api) allow upstream',
+        'api@* (group shop-api) -> db@db-1.x allow upstream',
+        'db@db-1.x -> api@* (group shop-api) allow upstream',
+        'worker@* (group shop-worker) -> api@* (group shop-api) allow upstream',
+      ]);
+      expect(g.findings.map((f) => `${f.kind} ${f.from} ${f.to}`)).toEqual(['one-way worker@* (group shop-worker) api@* (group shop-api)']);
+    });
+
+    test('a peer group that no intention allows is a finding', () => {
+      const { outdir } = synthToDir((app) => {
+        const stack = new TerraformStack(app, 'shop');
+        new ConsulProvider(stack, 'consul', {});
+        const mesh = new BeamMesh(stack, 'Mesh', { name: 'shop', intentionsMode: IntentionsMode.LEGACY });
+        mesh.connect(mesh.addNode('Web', { nodeName: 'web@w.x' }), mesh.addReplicas('Api', { alive: 'api' }), { bidirectional: false });
+        new Intention(stack, 'Cut', { sourceName: 'shop-web', destinationName: 'shop-api', action: 'deny' });
+        return stack;
+      });
+      const g = graphFrom(outdir);
+      expect(g.findings.map((f) => `${f.kind} ${f.from} ${f.to}`)).toEqual(['upstream-not-allowed web@w.x api@* (group shop-api)']);
+    });
+  });
 });

@@ -1,5 +1,8 @@
+import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
+import { TerraformStack } from 'cdktf';
 import { ReleaseClusterStack } from '../../examples/release-cluster/stack';
 import { TwoNodesStack } from '../../examples/two-nodes/stack';
+import { BeamMesh } from '../../lib';
 import { graphsFromPlan } from '../../lib/review/plan';
 import { diffGraphs } from '../../lib/review/graph';
 import { synthToDir } from '../../support/synth';
@@ -46,6 +49,31 @@ describe('graph from a saved Terraform plan', () => {
       'orders@orders-1.shop.test>billing@billing-1.shop.test:allow',
     ]);
     expect(d.removed).toEqual([]);
+  });
+
+  test('a group added by the plan: one vertex, its edges added', () => {
+    const shop = (withGroup: boolean) => synthToDir((app) => {
+      const stack = new TerraformStack(app, 'shop');
+      new ConsulProvider(stack, 'consul', {});
+      const mesh = new BeamMesh(stack, 'Mesh', { name: 'shop' });
+      mesh.addNode('Db', { nodeName: 'db@db-1.x' });
+      if (withGroup) mesh.connectAll();
+      if (withGroup) mesh.addReplicas('Api', { alive: 'api' });
+      return stack;
+    }).stackJson;
+    const plan = {
+      format_version: '1.2',
+      prior_state: { values: { root_module: planModule(shop(false)) } },
+      planned_values: { root_module: planModule(shop(true)) },
+    };
+    const { before, after } = graphsFromPlan(plan);
+    expect(before.nodes.map((n) => n.node)).toEqual(['db@db-1.x']);
+    expect(after.nodes).toContainEqual({ node: 'api@* (group shop-api)', service: 'shop-api', group: true });
+    expect(diffGraphs(before, after).added.map((e) => `${e.from}>${e.to}`)).toEqual([
+      'api@* (group shop-api)>api@* (group shop-api)',
+      'api@* (group shop-api)>db@db-1.x',
+      'db@db-1.x>api@* (group shop-api)',
+    ]);
   });
 
   test('anything else is refused with what to run instead', () => {

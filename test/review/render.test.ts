@@ -39,6 +39,26 @@ describe('graph renderings', () => {
   });
 });
 
+describe('a replica group', () => {
+  const G = 'api@* (group m-api)';
+  const withGroup: MeshGraph = {
+    nodes: [{ node: A, service: 'm-a' }, { node: G, service: 'm-api', group: true }],
+    edges: [{ from: A, to: G, intention: 'allow', upstream: true }, { from: G, to: G, intention: 'allow', upstream: true }],
+    findings: [],
+  };
+
+  test('is drawn as a stack (dot) or a double-sided box (mermaid); single nodes as before', () => {
+    const dot = renderGraph(withGroup, 'dot');
+    expect(dot).toContain(`n1 [label="${G}\nm-api", shape=box3d];`);
+    expect(dot).toContain(`n0 [label="${A}\nm-a"];`);
+    expect(dot).toContain('n1 -> n1 [label="allow", color=darkgreen];');
+    const mermaid = renderGraph(withGroup, 'mermaid');
+    expect(mermaid).toContain(`n1[["${G}<br/><small>m-api</small>"]]`);
+    expect(mermaid).toContain(`n0["${A}<br/><small>m-a</small>"]`);
+    expect(renderGraph(withGroup, 'text')).toContain(`  ${G}  m-api\n`);
+  });
+});
+
 describe('diff renderings', () => {
   test('text: removed, added, kept, then a summary', () => {
     expect(renderDiff(diff, 'text')).toBe([
