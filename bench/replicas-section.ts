@@ -2,7 +2,7 @@
 // formation of 3 hosts x 8 replicas against plain `erl -name` with net_adm:world_list/1.
 import * as os from 'node:os';
 import { fmt, fmtCi, goalAtMost, Progress, rounds, Section, table } from './lib';
-import { HOSTS, PER_HOST, PING_EVERY_MS, replicaSamples } from './replicas';
+import { HOSTS, PER_HOST, PING_EVERY_MS, ReplicaSamples, replicaSamples } from './replicas';
 import { differenceCi, medianCi, ratioCi } from './stats';
 import { prose } from './results';
 
@@ -11,8 +11,15 @@ const FORMATION_ROUNDS = rounds(5);
 
 export async function replicasBench(): Promise<Section> {
   const progress = new Progress('replicas', JOIN_ROUNDS + FORMATION_ROUNDS);
-  const got = await replicaSamples(JOIN_ROUNDS, FORMATION_ROUNDS, (what) => progress.tick(what));
+  return replicasSection(await replicaSamples(JOIN_ROUNDS, FORMATION_ROUNDS, (what) => progress.tick(what)));
+}
+
+/** The section from its samples (also to render saved samples again). */
+export function replicasSection(got: ReplicaSamples): Section {
   const { join, formation } = got;
+  const joinRounds = join.pong.length / 2;
+  const slow = join.pong.map((t, i) => t - join.added[i]).filter((d) => d > 1000);
+  const notes = Object.entries(got.notes).sort((a, b) => b[1] - a[1]);
   const pong = medianCi(join.pong);
   const byHost = (xs: number[], host: number) => xs.filter((_, i) => join.pinger[i] === host);
   const n = HOSTS * PER_HOST;
@@ -21,7 +28,7 @@ export async function replicasBench(): Promise<Section> {
   return {
     title: '8. Replica groups on the cluster',
     markdown: [
-      prose.replicas.join(JOIN_ROUNDS, join.pong.length, PING_EVERY_MS),
+      prose.replicas.join(joinRounds, join.pong.length, PING_EVERY_MS),
       '',
       table(
         ['from the new replica helper\'s `health passing` to', 'all (ms)', 'pinger on app-1', 'pinger on app-2'],
@@ -48,8 +55,9 @@ export async function replicasBench(): Promise<Section> {
       ),
       '',
       prose.replicas.joinRest(fmtCi(differenceCi(join.pong, join.added), 0), fmtCi(medianCi(join.boot), 0), fmtCi(medianCi(join.lag), 2)),
+      ...(slow.length ? ['', prose.replicas.joinSlow(slow.length, join.pong.length, fmt(Math.min(...slow)), fmt(Math.max(...slow)))] : []),
       '',
-      prose.replicas.formation(FORMATION_ROUNDS, HOSTS, PER_HOST),
+      prose.replicas.formation(formation.mesh.length, HOSTS, PER_HOST),
       '',
       table(
         ['path', `all ${n * (n - 1)} ordered pairs pong (ms)`, 'ratio to plain'],
@@ -67,7 +75,11 @@ export async function replicasBench(): Promise<Section> {
         cpus: os.cpus().length,
       }),
       '',
-      prose.replicas.logs(fmt(Object.values(got.notes).reduce((a, b) => a + b, 0))),
+      prose.replicas.logs,
+      '',
+      table(['times', 'line (node names and numbers masked)'], notes.map(([line, count]) => [fmt(count), `\`${line.replace(/\s+/g, ' ')}\``])),
+      '',
+      prose.replicas.logsReading,
     ].join('\n'),
     goals: [
       goalAtMost('replica join: passing to first pong from a running replica on another host <= 1 s', pong, 1000, 0, ' ms'),
