@@ -30,7 +30,7 @@ function pingAllExpr(peers: string[], deadlineMs: number): string {
 }
 
 /** One node pings all its peers at once until each pongs. */
-async function pingAll(a: MeshNode, names: string[]): Promise<void> {
+export async function pingAll(a: MeshNode, names: string[]): Promise<void> {
   const peers = names.filter((n) => n !== a.name);
   const got = await a.eval(pingAllExpr(peers, 60_000), 70_000);
   const answers = got.replace(/[[\]\s]/g, '').split(',');
@@ -39,7 +39,7 @@ async function pingAll(a: MeshNode, names: string[]): Promise<void> {
 }
 
 /** Waits for all; the first failure is thrown only once every one has settled (nothing left running untracked). */
-async function settleAll(work: Array<Promise<void>>): Promise<void> {
+export async function settleAll(work: Array<Promise<void>>): Promise<void> {
   const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }
@@ -70,7 +70,7 @@ async function meshSample(mc: MeshCluster, cookie: string): Promise<{ total: num
 }
 
 /** One real EPMD per host, in the foreground (so it is stopped by pid, not left daemonized). */
-function startEpmds(cluster: Cluster): ChildProcess[] {
+export function startEpmds(cluster: Cluster): ChildProcess[] {
   return cluster.hosts.map((h) => spawnTied([...inNs(h.link.ns), 'epmd'], { stdio: 'ignore' }));
 }
 

@@ -68,6 +68,68 @@ export const prose = {
       pair answers (each new sidecar has to reach the other proxies' upstream lists through the servers' catalog
       before the first connection to it succeeds).`),
   },
+  replicas: {
+    join: (rounds: number, samples: number, everyMs: number): string =>
+      para(`One replica group on the cluster of section 3 (3 hosts as network namespaces, Consul 1.14.11, ACLs default
+      deny, HTTPS agents, built-in proxies), set up by hand as a deploy will (support/cluster/group.ts): the group
+      manifest in KV, the mesh's prepared-query template, a \`svc -> svc\` allow (service-intentions config entry),
+      one token per replica (the service identity plus read on the manifest key). Each replica is \`meshx-node run
+      --kv <group key> --node-name api@r<k>.app-<h>.cluster.test -- erl -name …\`. Join (BEAMs with \`-connect_all
+      false\`, so that only the pinger's own connection counts):
+      replicas run on app-1 and app-2; one of them (the pinger, app-1 or app-2, both once per round in a random order)
+      pings a name that does not exist yet every ${everyMs} ms (a new connection per try), then a new replica boots on
+      app-3. Every event is stamped on one clock, the bench process's monotonic \`performance.now()\`, when its line
+      arrives through the pipe from the process that wrote it: the new helper's \`health passing\` (its TTL check
+      accepted as passing by its agent), each running helper's \`members of … added <new>\`, and the pinger BEAM's
+      \`PONG\` line, printed as \`net_adm:ping/1\` returns pong. Between samples the new replica is stopped and the
+      sample waits until both running helpers removed it and the catalog no longer lists it; each sample's replica has
+      a new name. ${rounds} rounds, ${samples} samples. ms, medians with 95% bootstrap intervals.`),
+    joinRest: (rest: string, boot: string, lag: string): string =>
+      para(`From the pinger's helper adding the new member to the pong: ${rest} ms (the sidecar registered again with the new
+      prepared-query upstream and its listener proven, the EPMD route and DNS entry, then the pinger's next try: its
+      connection through both sidecars and the handshake). The new replica's own boot, from spawning its helper to
+      \`health passing\`: ${boot} ms. How late the lines arrive: the PONG line carries the BEAM's
+      \`os:system_time(microsecond)\`, and it reached the bench ${lag} ms later (wall clocks, same machine): the pipe
+      and event-loop delay in every stamp is well under a millisecond.`),
+    formation: (rounds: number, hosts: number, perHost: number): string =>
+      para(`Formation: ${hosts} hosts × ${perHost} replicas of the one group from a cold start: all ${hosts * perHost}
+      helpers started at once, each node pinging all ${hosts * perHost - 1} others at once as soon as its own helper
+      reports health passing, each peer until pong (50 ms between tries), until every ordered pair answered. Plain:
+      ${hosts * perHost} \`erl -name p<k>@<host address>\` started at once, one real epmd per host (namespace), each
+      node finding the others with \`net_adm:world_list/1\` over the ${hosts} host addresses (again every 50 ms until it
+      found all ${hosts * perHost - 1}; world_list pings each node it finds), then one ping of each. OTP's defaults for
+      both (global's \`connect_all\` and \`prevent_overlapping_partitions\`). ${rounds} rounds, the two in a random
+      order in each (fewer rounds than elsewhere: a mesh round takes about half a minute). ms, medians with 95%
+      bootstrap intervals.`),
+    formationTime: (o: { passing: string; members: string; after: string; n: number; cpus: number }): string =>
+      para(`Where the mesh's time goes: ${o.passing} ms until the last of the ${o.n} helpers reported health passing (${o.n}
+      helpers, proxies and BEAMs booting at once on ${o.cpus} shared vCPUs), ${o.members} ms until the last helper had
+      all ${o.n - 1} others routed (its log \`members of …; ${o.n - 1} upstreams\`), and ${o.after} ms from the last
+      health passing to the last pong. The pings end when membership does: each helper applies the members its
+      blocking query returns in batches, one at a time, and every batch registers the sidecar again and waits for the
+      proxy's new listeners, while up to ${o.n - 1} other helpers on the same agents do the same. Meanwhile OTP 25's
+      global, seeing node A connected to B but not yet to C (A's helper has not routed C), disconnects nodes "to prevent
+      overlapping partitions" (its warning reports in the BEAMs' output), which the plain nodes, reachable by all at
+      once, never meet.`),
+    joinSlow: (n: number, of: number, min: string, max: string): string =>
+      para(`In ${n} of ${of} joins the pong came ${min} to ${max} ms after the pinger's helper had added the new member
+      (they widen the per-host intervals above). During those seconds the pinger's built-in proxy accepted each
+      try and closed it: its prepared query for the new member answered \`failed to dial: error="no healthy instances
+      found"\` (the lines below), although the helpers' own query of the group's passing instances already listed it.
+      A likely reason, not yet proven: the prepared query (executed by the proxy with \`Connect\`) returns the member's
+      sidecar-proxy instance, whose health is its alias check of the member's service, not the service's TTL check the
+      member watch reads; until the catalog has that alias check passing too, the member is listed but not reachable.`),
+    logs: para(`Helper and proxy log lines about failures in the whole section (\`notes\` in bench/samples/replicas.json):`),
+    logsReading:
+      para(`\`listener stopped with error … bind: address already in use\` is the built-in proxy: on each new upstream list
+      it starts a listener for every upstream again, and those it already holds fail to bind while the old listeners
+      keep serving (noise that grows with the members times the updates). \`members of … not applied: request to
+      …/v1/agent/service/register… failed; trying again\` is a sidecar registration with the new upstreams that
+      failed (the line gives no reason; the agent was serving 8 helpers' registrations at once during formation); the
+      helper applied the members again after its backoff. A \`members of … not applied: the proxy cannot listen on …
+      another process holds that port\` is two helpers on one namespace's loopback picking the same free port at once
+      (8 replicas share a host here); the helper applies them again with another port.`),
+  },
   live: {
     method: (runs: number): string =>
       para(`Three nodes run under \`meshx-node run --kv\` (Consul 1.8.7 dev agent, built-in proxies, \`-connect_all false\`)

@@ -17,6 +17,7 @@ const SECTIONS: Array<{ name: string; run: () => Promise<Section>; estimateS: nu
   { name: 'footprint', run: () => import('./footprint').then((m) => m.footprintBench()), estimateS: 500 },
   { name: 'datapath', run: () => import('./datapath').then((m) => m.datapathBench()), estimateS: 300 },
   { name: 'epmd', run: () => import('./epmd').then((m) => m.epmdBench()), estimateS: 150 },
+  { name: 'replicas', run: () => import('./replicas-section').then((m) => m.replicasBench()), estimateS: 330 },
 ];
 const SAMPLES = path.join(__dirname, 'samples');
 
