@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
-import { FoundManifest, manifestsFrom } from '../manifest/extract';
-import { AnyManifest, NodeManifest } from '../manifest/types';
+import { allManifestsFrom, FoundManifest } from '../manifest/extract';
+import { AnyManifest, isGroupManifest } from '../manifest/types';
 import { MAX_MANIFEST_BYTES, ManifestError, parseAnyManifest } from '../manifest/validate';
 import { ConsulAgent } from '../runtime/consul/agent';
 import { InputError, RuntimeFailure } from '../runtime/errors';
@@ -33,16 +33,19 @@ export function manifestFromFile(file: string): AnyManifest {
   return asInput(() => parseAnyManifest(fs.readFileSync(file, 'utf8'), file));
 }
 
-/** All manifests in synthesized output; a broken one is bad input. */
-export function manifestsFromSynth(from: string): FoundManifest[] {
-  return asInput(() => manifestsFrom(from));
+/** All manifests (nodes' and groups') in synthesized output; a broken one is bad input. */
+export function manifestsFromSynth(from: string): Array<FoundManifest<AnyManifest>> {
+  return asInput(() => allManifestsFrom(from));
 }
 
-/** Picks one node's manifest from synthesized output by Erlang node name or service name. */
-export function selectManifest(found: FoundManifest[], node: string, from: string): NodeManifest {
-  const hits = found.filter((f) => f.manifest.node === node || f.manifest.service.name === node);
+/** How --node names a manifest: a node's Erlang name, a group's `alive@*`, or the service name. */
+const nameOf = (m: AnyManifest) => (isGroupManifest(m) ? `${m.group.alive}@*` : m.node);
+
+/** Picks one manifest from synthesized output by Erlang node name (a group's `alive@*`) or service name. */
+export function selectManifest(found: Array<FoundManifest<AnyManifest>>, node: string, from: string): AnyManifest {
+  const hits = found.filter((f) => nameOf(f.manifest) === node || f.manifest.service.name === node);
   if (hits.length === 0) {
-    const known = found.map((f) => f.manifest.node).join(', ') || 'none';
+    const known = found.map((f) => nameOf(f.manifest)).join(', ') || 'none';
     throw new InputError(`--node: no node '${node}' in ${from} (nodes there: ${known})`);
   }
   if (hits.length > 1) {

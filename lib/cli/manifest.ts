@@ -7,9 +7,9 @@ import { manifestsFromSynth, selectManifest } from './manifest-source';
 export function addManifestCommand(program: Command, out: (s: string) => void): void {
   program
     .command('manifest')
-    .summary('print node manifests found in synthesized output')
+    .summary('print the node and group manifests found in synthesized output')
     .option('--from <path>', 'cdktf output dir, stack dir or cdk.tf.json')
-    .option('--node <name>', 'only this node (Erlang node name or service name)')
+    .option('--node <name>', 'only this node or group (Erlang node name, a group\'s alive@*, or service name)')
     .option('--schema', 'print the JSON Schema of manifest v1 instead')
     .action((flags: { from?: string; node?: string; schema?: boolean }) => {
       if (flags.schema) return out(JSON.stringify(NODE_MANIFEST_SCHEMA, null, 2) + '\n');

@@ -24,6 +24,13 @@ describe('manifest sources of run', () => {
     expect(() => selectManifest(found, 'x@y', 'out')).toThrow("--node: no node 'x@y' in out (nodes there: orders@orders-1.shop.test)");
     expect(() => selectManifest([...found, { ...found[0], stack: 's2' }], 'shop-orders', 'out')).toThrow(/is in several stacks of out \(s1, s2\)/);
   });
+
+  test("a group is selected as alive@* or by its service name, and named so when missing", () => {
+    const found = [{ manifest: validManifest(), stack: 's1', kvKey: 'k' }, { manifest: validGroupManifest(), stack: 's1', kvKey: 'g' }];
+    expect(selectManifest(found, 'api@*', 'out')).toEqual(validGroupManifest());
+    expect(selectManifest(found, 'shop-api', 'out')).toEqual(validGroupManifest());
+    expect(() => selectManifest(found, 'web@*', 'out')).toThrow('(nodes there: orders@orders-1.shop.test, api@*)');
+  });
 });
 
 describe("a node's or a group's manifest", () => {
