@@ -226,8 +226,11 @@ export class ConsulAgent {
   }
 
   /**
-   * A blocking query on the passing instances of `service` in `mesh` (catalog-wide, as the node's
-   * token may read them): the node names in their `erlang_node` meta, once each.
+   * A blocking query on the instances of `service` in `mesh` whose sidecar is passing (catalog-wide,
+   * as the node's token may read them): the node names in their `erlang_node` meta, once each. The
+   * sidecars, not the services: a replica's prepared query returns its sidecar, whose alias check
+   * follows the service's a moment later; watching the services would route a member the query
+   * does not find yet. A sidecar's meta is its service's (Consul copies it).
    */
   public async passingMembers(
     service: string,
@@ -237,7 +240,7 @@ export class ConsulAgent {
     signal?: AbortSignal,
   ): Promise<{ index: number; nodes: string[] }> {
     const filter = encodeURIComponent(`Service.Meta.meshx_mesh == "${mesh}"`);
-    const path = `/v1/health/service/${encodeURIComponent(service)}?passing&filter=${filter}&index=${index}&wait=${waitS}s`;
+    const path = `/v1/health/connect/${encodeURIComponent(service)}?passing&filter=${filter}&index=${index}&wait=${waitS}s`;
     const r = await this.request('GET', path, undefined, false, { timeoutMs: Math.ceil((waitS + waitS / 16 + 10) * 1000), signal });
     if (r.status !== 200) throw new ConsulError(r.status, path, r.text);
     const entries = JSON.parse(r.text) as Array<{ Service?: { Meta?: Record<string, string> } }>;

@@ -30,6 +30,8 @@ export class TopologyFollower {
   private base: NodeManifest;
   private readonly members = new Map<string, string[]>();
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly wanted = new Map<string, string[]>();
+  private membersRun?: Promise<MembersOutcome>;
 
   /**
    * `boot`: the manifest as read and the members the node booted with (when it booted with
@@ -59,9 +61,18 @@ export class TopologyFollower {
     return this.serial(() => this.version(text, index));
   }
 
-  /** The passing members of one peer group, as the catalog lists them now. */
+  /**
+   * The passing members of one peer group, as the catalog lists them now. Sets that arrive while
+   * an apply runs are applied together by the next one (a group forming at once would otherwise
+   * cost one sidecar registration per replica on every peer); their callers share its outcome.
+   */
   public onMembers(service: string, nodes: string[]): Promise<MembersOutcome> {
-    return this.serial(() => this.membersOf(service, nodes));
+    this.wanted.set(service, nodes);
+    this.membersRun ??= this.serial(() => {
+      this.membersRun = undefined;
+      return this.membersOf();
+    });
+    return this.membersRun;
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -115,22 +126,28 @@ export class TopologyFollower {
     return 'applied';
   }
 
-  private async membersOf(service: string, nodes: string[]): Promise<MembersOutcome> {
-    // A group the version in force no longer lists: its watch is being stopped.
-    if (!this.peerGroups.some((g) => g.service === service)) return 'applied';
-    const before = this.members.get(service);
-    this.members.set(service, nodes);
+  /** The member sets handed over since the last apply began, all taken by the next one. */
+  private async membersOf(): Promise<MembersOutcome> {
+    const changes = [...this.wanted].filter(([service]) => this.peerGroups.some((g) => g.service === service));
+    this.wanted.clear();
+    // Groups the version in force no longer lists: their watches are being stopped.
+    if (changes.length === 0) return 'applied';
+    const before = new Map(changes.map(([service]) => [service, this.members.get(service)]));
+    for (const [service, nodes] of changes) this.members.set(service, nodes);
+    const services = changes.map(([service]) => service).join(', ');
     let plan: UpstreamPlan;
     try {
       plan = await this.apply(this.base);
     } catch (e) {
-      if (before) this.members.set(service, before);
-      else this.members.delete(service);
-      this.node.o.log(`members of ${service} not applied: ${(e as Error).message}; trying again`);
+      for (const [service, nodes] of before) {
+        if (nodes) this.members.set(service, nodes);
+        else this.members.delete(service);
+      }
+      this.node.o.log(`members of ${services} not applied: ${(e as Error).message}; trying again`);
       return 'failed';
     }
     if (plan.added.length || plan.removed.length) {
-      this.node.o.log(`members of ${service}: added ${names(plan.added)}; removed ${names(plan.removed)}; ${plan.upstreams.length} upstreams`);
+      this.node.o.log(`members of ${services}: added ${names(plan.added)}; removed ${names(plan.removed)}; ${plan.upstreams.length} upstreams`);
     }
     return 'applied';
   }

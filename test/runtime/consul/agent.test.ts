@@ -45,7 +45,7 @@ describe('ConsulAgent', () => {
       Service: { ID: 'x', Service: 'shop-api', ...(meta ? { Meta: meta } : {}) },
     });
 
-    test('a blocking query on the passing instances of the service in the mesh, with the token', async () => {
+    test('a blocking query on the instances of the service in the mesh whose sidecar passes, with the token', async () => {
       const fake = await fakeAgent(() => [200, '[]', { 'X-Consul-Index': '88' }]);
       const agent = new ConsulAgent({ address: fake.url, token: 'secret-token' });
       expect(await agent.passingMembers('shop-api', 'shop', 41, 300)).toEqual({ index: 88, nodes: [] });
@@ -53,7 +53,7 @@ describe('ConsulAgent', () => {
       fake.close();
       const urls = fake.seen.map((s) => new URL(s.url, 'http://agent'));
       expect(fake.seen.map((s) => s.method)).toEqual(['GET', 'GET']);
-      expect(urls.map((u) => u.pathname)).toEqual(['/v1/health/service/shop-api', '/v1/health/service/shop-jobs']);
+      expect(urls.map((u) => u.pathname)).toEqual(['/v1/health/connect/shop-api', '/v1/health/connect/shop-jobs']);
       // Only passing instances, of the mesh (meta compared exactly), as a blocking query.
       expect(urls.map((u) => [...u.searchParams.entries()])).toEqual([
         [['passing', ''], ['filter', 'Service.Meta.meshx_mesh == "shop"'], ['index', '41'], ['wait', '300s']],
@@ -98,7 +98,7 @@ describe('ConsulAgent', () => {
       const agent = new ConsulAgent({ address: fake.url });
       const failed = agent.passingMembers('shop-api', 'shop', 0, 1);
       await expect(failed).rejects.toThrow(ConsulError);
-      await expect(failed).rejects.toThrow(/^Consul agent answered 500 to \/v1\/health\/service\/shop-api\?passing&filter=.*: No cluster leader$/);
+      await expect(failed).rejects.toThrow(/^Consul agent answered 500 to \/v1\/health\/connect\/shop-api\?passing&filter=.*: No cluster leader$/);
       await expect(agent.passingMembers('denied', 'shop', 0, 1)).rejects.toMatchObject({
         status: 403,
         message: expect.stringMatching(/permission denied/),

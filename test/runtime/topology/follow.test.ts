@@ -345,6 +345,23 @@ describe("TopologyFollower of a replica's peer groups", () => {
     expect(peersFile()).toEqual([API2, API3, 'db@db-1.shop.test', JOBS1]);
   });
 
+  test('sets that arrive while an apply runs are applied together by the next one: one registration, not one per set', async () => {
+    const f = new TopologyFollower(node, GROUP_SOURCE);
+    const first = f.onMembers('shop-api', [API2]);
+    // While the first apply runs (registered, waiting for its listener): three more sets, the last of each group wins.
+    for (let i = 0; i < 200 && registrations().length === 0; i++) await new Promise((r) => setTimeout(r, 1));
+    expect(registrations()).toHaveLength(1);
+    const later = [f.onMembers('shop-api', [API2, API3]), f.onMembers('shop-jobs', [JOBS1]), f.onMembers('shop-api', [API3])];
+    expect(await first).toBe('applied');
+    expect(await Promise.all(later)).toEqual(['applied', 'applied', 'applied']);
+    expect(registrations()).toHaveLength(2);
+    expect(registration.ports.upstreams.map((u) => u.node).sort()).toEqual([API3, 'db@db-1.shop.test', JOBS1]);
+    expect(logs.filter((l) => l.startsWith('members of'))).toEqual([
+      expect.stringMatching(new RegExp(`^members of shop-api: added ${API2}; removed none`)),
+      expect.stringMatching(new RegExp(`^members of shop-api, shop-jobs: added ${API3}, ${JOBS1}; removed ${API2}`)),
+    ]);
+  });
+
   test('a set the agent cannot take: failed, the members before it stay in force and are kept for the next change', async () => {
     const f = new TopologyFollower(node, GROUP_SOURCE);
     await f.onMembers('shop-api', [API2]);
