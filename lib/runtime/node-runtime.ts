@@ -1,5 +1,6 @@
 import { splitNodeName } from '../manifest/names';
 import { bootSteps, NodeBoot } from './boot-steps';
+import { OwnRegistration } from './own-registration';
 import { signalNumber } from './child';
 import { Registration } from './epmd/server';
 import { RunOptions } from './run-options';
@@ -37,13 +38,32 @@ export class NodeRuntime {
     this.booting = false;
     this.logBootSteps(bootStarted);
     if (this.stopSignal) return this.finish(this.stopSignal);
-    const beam = this.boot.beam.process;
-    const why = await new Promise<NodeJS.Signals | undefined>((resolve) => {
-      if (this.boot.beam.exitCode !== undefined) return resolve(undefined);
-      beam.once('exit', () => resolve(undefined));
+    const own = new OwnRegistration(this.boot.epmd.server, splitNodeName(this.o.manifest.node).alive);
+    const why = await this.waitForEnd(own);
+    const within = `within ${this.o.readyTimeoutMs / 1000}s of its start (--ready-timeout)`;
+    if (why === 'unregistered') return this.giveUp(own.why(this.o.manifest.node, within));
+    return this.finish(why, own);
+  }
+
+  /** Until the BEAM exits, a stop is asked for, or the ready timeout passes with the node not registered. */
+  private waitForEnd(own: OwnRegistration): Promise<NodeJS.Signals | 'unregistered' | undefined> {
+    const { beam } = this.boot;
+    let timer: NodeJS.Timeout | undefined;
+    return new Promise<NodeJS.Signals | 'unregistered' | undefined>((resolve) => {
+      if (beam.exitCode !== undefined) return resolve(undefined);
+      beam.process.once('exit', () => resolve(undefined));
       this.stopRequested = (sig) => resolve(sig);
-    });
-    return this.finish(why);
+      const left = Math.max(0, beam.spawnedAt + this.o.readyTimeoutMs - Date.now());
+      timer = setTimeout(() => own.registered || resolve('unregistered'), left);
+    }).finally(() => clearTimeout(timer));
+  }
+
+  /** The node never came on the mesh: undone like a stop, exit 1 with the reason. */
+  private async giveUp(reason: string): Promise<number> {
+    this.o.log(`${reason}; stopping`);
+    await this.runner.stop();
+    this.o.log('stopped; exit 1');
+    return 1;
   }
 
   /** A graceful stop: during boot, abandons it; after, stops the BEAM then undoes the rest. */
@@ -63,13 +83,19 @@ export class NodeRuntime {
     if (!this.stopSignal) this.stop('SIGKILL');
   }
 
-  private async finish(sig: NodeJS.Signals | undefined): Promise<number> {
+  private async finish(sig: NodeJS.Signals | undefined, own?: OwnRegistration): Promise<number> {
     const { beam } = this.boot;
     if (!sig && beam.exitCode !== undefined) {
       this.o.log(`${this.o.command[0]} exited (${beam.process.signalCode ?? `code ${beam.process.exitCode}`})`);
     }
     await this.runner.stop();
-    const code = beam.exitCode ?? 1;
+    let code = beam.exitCode ?? 1;
+    // Exit 0 from a command whose node never came on the mesh (a start script that outlived a BEAM
+    // that gave up on distribution) is a failure of the node.
+    if (!sig && code === 0 && own && !own.registered) {
+      this.o.log(own.why(this.o.manifest.node, 'before the command exited'));
+      code = 1;
+    }
     this.o.log(`stopped; exit ${code}`);
     return code;
   }

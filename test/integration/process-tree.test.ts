@@ -10,6 +10,7 @@ import { DevAgent } from '../../support/consul-dev-agent';
 import { ERL_REPL, isAlive, MeshNode, waitGone } from '../../support/mesh-node';
 import { synthToDir } from '../../support/synth';
 import { poll } from '../../support/wait';
+import { probeFreePort } from '../../lib/runtime/ports';
 
 jest.setTimeout(240_000);
 
@@ -192,5 +193,23 @@ describe('a forking start script: the process group is the node', () => {
       await n.waitForLog(/health critical: .*runs without ERL_INETRC/);
       expect((await checkOutput())?.Status).toBe('critical');
     });
+  });
+
+  test('an application that sets its own distribution port: refused, and the helper exits 1 with the reason, not 0', async () => {
+    // As RabbitMQ does (RABBITMQ_DIST_PORT): distribution started at run time on a port of its own,
+    // invisible to the helper's preflight; the BEAM gives up on distribution and halts with 0.
+    const port = await probeFreePort('127.0.0.1');
+    const expr = `application:set_env(kernel, inet_dist_listen_min, ${port}), application:set_env(kernel, inet_dist_listen_max, ${port}), `
+      + `R = net_kernel:start(['${ORDERS}', longnames]), io:format("dist ~p~n", [R]), halt(0)`;
+    const n = await MeshNode.start({
+      from: outdir, node: ORDERS, consulAddr: agent.httpAddr, cookie: COOKIE, waitFor: 'nothing',
+      command: ['erl', '-noshell', '-setcookie', COOKIE, '-eval', expr],
+    });
+    nodes.push(n);
+    expect(await n.exited).toBe(1);
+    expect(n.output).toMatch(/dist \{error,/);
+    const why = `${ORDERS} never registered with the helper's EPMD before the command exited; its registration (port ${port}) was refused`;
+    expect(n.output).toContain(why);
+    expect(n.output).toMatch(/stopped; exit 1/);
   });
 });

@@ -4,7 +4,7 @@ import { BootStep } from '../../lib/runtime/steps/boot-step';
 import { validManifest } from '../fixtures/manifests';
 
 /** Fake steps around a fake BEAM: what the runtime does with them, without real processes. */
-function fakes(opts: { proxyWaits?: boolean } = {}) {
+function fakes(opts: { proxyWaits?: boolean; readyTimeoutMs?: number } = {}) {
   const events: string[] = [];
   const process = Object.assign(new EventEmitter(), {
     pid: 1,
@@ -12,7 +12,7 @@ function fakes(opts: { proxyWaits?: boolean } = {}) {
     signalCode: null,
     kill: (sig: string) => void events.push(`kill ${sig}`),
   });
-  const epmd = new EventEmitter();
+  const epmd = Object.assign(new EventEmitter(), { registered: [] as Array<{ name: string }> });
   const step = (name: string, start: BootStep['start'] = async () => undefined, stop: BootStep['stop'] = async () => undefined): BootStep => ({
     name,
     start: async (signal) => {
@@ -51,12 +51,40 @@ function fakes(opts: { proxyWaits?: boolean } = {}) {
     { ...beamStep, kill },
   ];
   const logs: string[] = [];
-  const o = { manifest: validManifest(), command: ['erl'], log: (l: string) => logs.push(l) } as never;
+  const o = { manifest: validManifest(), command: ['erl'], log: (l: string) => logs.push(l), readyTimeoutMs: opts.readyTimeoutMs ?? 60_000 } as never;
   const node = new NodeRuntime(o, { steps, beam, epmd: { server: epmd as never } });
   return { node, events, beam: process, epmd, logs, proxyStarting };
 }
 
 describe('NodeRuntime', () => {
+  test('a command that exits 0 while its node never registered under its own name: exit 1, the refusal named', async () => {
+    const { node, beam, epmd, logs } = fakes();
+    const done = node.run();
+    await new Promise((r) => setImmediate(r));
+    epmd.emit('refused', { name: 'orders', port: 25672, reason: "the node's own name registers only with its distribution port 9100, not 25672" });
+    epmd.emit('registered', { name: 'rabbitmqcli-1', port: 40000 });
+    beam.emit('exit', 0, null);
+    expect(await done).toBe(1);
+    expect(logs).toContain("orders@orders-1.shop.test never registered with the helper's EPMD before the command exited; "
+      + "its registration (port 25672) was refused: the node's own name registers only with its distribution port 9100, not 25672");
+  });
+
+  test('a node that registered once keeps the command\'s exit 0', async () => {
+    const { node, beam, epmd } = fakes();
+    const done = node.run();
+    await new Promise((r) => setImmediate(r));
+    epmd.emit('registered', { name: 'orders', port: 9100 });
+    beam.emit('exit', 0, null);
+    expect(await done).toBe(0);
+  });
+
+  test('not registered within the ready timeout: the node is stopped, exit 1 with the reason', async () => {
+    const { node, events, logs } = fakes({ readyTimeoutMs: 50 });
+    expect(await node.run()).toBe(1);
+    expect(logs).toContain("orders@orders-1.shop.test never registered with the helper's EPMD within 0.05s of its start (--ready-timeout); stopping");
+    expect(events.slice(3)).toEqual(['stop beam', 'stop proxy-ready', 'stop epmd']);
+  });
+
   test('runs until the BEAM exits, then undoes every step in reverse and exits with its code', async () => {
     const { node, events, beam, epmd, logs } = fakes();
     const done = node.run();

@@ -333,6 +333,7 @@ export class EpmdServer extends EventEmitter {
     const refused = this.refusal(req);
     if (refused) {
       this.log(`refused a registration of '${req.name}' (port ${req.port}): ${refused}`);
+      this.emit('refused', { name: req.name, port: req.port, reason: refused });
       conn.reply(encodeAlive2Response(1, 99, req.highestVersion));
       return;
     }
