@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { asInput, checkSourceOptions, manifestFromFile, manifestFromKv, selectManifest } from '../../lib/cli/manifest-source';
-import { isGroupManifest } from '../../lib/manifest/types';
+import { isGroupManifest, NodeManifest } from '../../lib/manifest/types';
 import { ManifestError, validateGroupManifest, validateManifest } from '../../lib/manifest/validate';
 import { ConsulAgent } from '../../lib/runtime/consul/agent';
 import { InputError, RuntimeFailure } from '../../lib/runtime/errors';
@@ -19,8 +19,8 @@ describe('manifest sources of run', () => {
 
   test('selects by node name or service name; names what is there otherwise', () => {
     const found = [{ manifest: validManifest(), stack: 's1', kvKey: 'k' }];
-    expect(selectManifest(found, 'orders@orders-1.shop.test', 'out').service.id).toBe('shop-orders');
-    expect(selectManifest(found, 'shop-orders', 'out').node).toBe('orders@orders-1.shop.test');
+    expect((selectManifest(found, 'orders@orders-1.shop.test', 'out') as NodeManifest).service.id).toBe('shop-orders');
+    expect((selectManifest(found, 'shop-orders', 'out') as NodeManifest).node).toBe('orders@orders-1.shop.test');
     expect(() => selectManifest(found, 'x@y', 'out')).toThrow("--node: no node 'x@y' in out (nodes there: orders@orders-1.shop.test)");
     expect(() => selectManifest([...found, { ...found[0], stack: 's2' }], 'shop-orders', 'out')).toThrow(/is in several stacks of out \(s1, s2\)/);
   });
