@@ -54,6 +54,11 @@ const read = (file: string): string | undefined => {
   }
 };
 
+function environOf(pid: number, proc: string): Record<string, string> {
+  const pairs = (read(`${proc}/${pid}/environ`) ?? '').split('\0').filter((kv) => kv.includes('='));
+  return Object.fromEntries(pairs.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+}
+
 /** `root` and every process descended from it (ppid links in /proc/<pid>/stat). */
 export function descendants(root: number, proc = '/proc'): number[] {
   const children = new Map<number, number[]>();
@@ -94,13 +99,17 @@ export function findBeam(root: number, distPort: number, proc = '/proc'): BeamFa
       }
     }
     if (held.size === 0) continue;
-    const env = Object.fromEntries((read(`${proc}/${pid}/environ`) ?? '').split('\0').filter((kv) => kv.includes('=')).map((kv) => {
-      const i = kv.indexOf('=');
-      return [kv.slice(0, i), kv.slice(i + 1)];
-    }));
-    return { pid, listening: [...held].map((i) => inodes.get(i)!), env, argv: (read(`${proc}/${pid}/cmdline`) ?? '').split('\0').filter(Boolean) };
+    const argv = (read(`${proc}/${pid}/cmdline`) ?? '').split('\0').filter(Boolean);
+    return { pid, listening: [...held].map((i) => inodes.get(i)!), env: environOf(pid, proc), argv };
   }
   return undefined;
+}
+
+/** The BEAMs (`beam.smp`, `beam`) among `root`'s descendants, for a node that never registered. */
+export function beamProcesses(root: number, proc = '/proc'): BeamFacts[] {
+  return descendants(root, proc)
+    .filter((pid) => /^beam/.test((read(`${proc}/${pid}/comm`) ?? '').trim()))
+    .map((pid) => ({ pid, listening: [], env: environOf(pid, proc), argv: (read(`${proc}/${pid}/cmdline`) ?? '').split('\0').filter(Boolean) }));
 }
 
 /** What differs between the BEAM and what the helper set, each with its fix; empty when nothing does. */

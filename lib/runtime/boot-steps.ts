@@ -16,7 +16,7 @@ export interface NodeBoot {
   /** In order; undone in reverse. */
   readonly steps: BootStep[];
   /** The BEAM: the runtime waits for its exit and exits with its code. */
-  readonly beam: Pick<BeamStep, 'process' | 'spawnedAt' | 'exitCode'>;
+  readonly beam: Pick<BeamStep, 'process' | 'spawnedAt' | 'exitCode'> & Partial<Pick<BeamStep, 'judgeUnregistered'>>;
   /** Its `registered` event ends the boot's timing. */
   readonly epmd: Pick<EpmdStep, 'server'>;
 }

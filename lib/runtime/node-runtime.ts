@@ -41,7 +41,7 @@ export class NodeRuntime {
     const own = new OwnRegistration(this.boot.epmd.server, splitNodeName(this.o.manifest.node).alive);
     const why = await this.waitForEnd(own);
     const within = `within ${this.o.readyTimeoutMs / 1000}s of its start (--ready-timeout)`;
-    if (why === 'unregistered') return this.giveUp(own.why(this.o.manifest.node, within));
+    if (why === 'unregistered') return this.giveUp([own.why(this.o.manifest.node, within), ...this.judgeUnregistered()].join('; '));
     return this.finish(why, own);
   }
 
@@ -56,6 +56,15 @@ export class NodeRuntime {
       const left = Math.max(0, beam.spawnedAt + this.o.readyTimeoutMs - Date.now());
       timer = setTimeout(() => own.registered || resolve('unregistered'), left);
     }).finally(() => clearTimeout(timer));
+  }
+
+  /** What the BEAMs behind the command run with that keeps them off the helper's EPMD (-erl_epmd_port, …). */
+  private judgeUnregistered(): string[] {
+    try {
+      return this.boot.beam.judgeUnregistered?.() ?? [];
+    } catch {
+      return [];
+    }
   }
 
   /** The node never came on the mesh: undone like a stop, exit 1 with the reason. */

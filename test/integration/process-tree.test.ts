@@ -187,6 +187,32 @@ describe('a forking start script: the process group is the node', () => {
       }
     });
 
+    test('a BEAM given -erl_epmd_port by a file of arguments never registers: after --ready-timeout, exit 1 naming the flag', async () => {
+      const args = `${process.env.MESHX_TEST_TMP || '/tmp'}/meshx-vm-args-${process.pid}`;
+      // As a release's vm.args would: the helper's preflight never sees it.
+      fs.writeFileSync(args, '-erl_epmd_port 4399\n');
+      try {
+        const n = await MeshNode.start({
+          from: outdir,
+          node: ORDERS,
+          consulAddr: agent.httpAddr,
+          cookie: COOKIE,
+          waitFor: 'nothing',
+          extraRunArgs: ['--ready-timeout', '5'],
+          command: ['sh', '-c', `erl -args_file ${args} "$@"`, 'start-script', '-name', ORDERS, '-setcookie', COOKIE, '-noshell', '-eval', ERL_REPL],
+        });
+        nodes.push(n);
+        expect(await n.exited).toBe(1);
+        const line = n.output.split('\n').find((l) => l.includes('never registered')) ?? '';
+        // OTP 25 registers its -erl_epmd_port as its port (refused), then the judge names the flag.
+        expect(line).toContain(`${ORDERS} never registered with the helper's EPMD within 5s of its start (--ready-timeout); `);
+        expect(line).toMatch(/the BEAM \(pid \d+\) runs with -erl_epmd_port 4399, so it looks peers up without EPMD; remove it; stopping$/);
+        expect(n.output).not.toMatch(/health passing/);
+      } finally {
+        fs.rmSync(args, { force: true });
+      }
+    });
+
     test('a script that unsets ERL_INETRC: never passing, named', async () => {
       const n = await bootWith('unset ERL_INETRC', 'nothing');
       await n.waitForLog(/not passing while the BEAM \(pid \d+\) runs without ERL_INETRC \(its start script unsets it\)/, 60_000);

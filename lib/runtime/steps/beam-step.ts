@@ -1,6 +1,6 @@
 import { ChildProcess } from 'node:child_process';
 import { beamEnvironment, inetrc } from '../beam-env';
-import { findBeam, judgeBeam } from '../beam-judge';
+import { beamProcesses, findBeam, judgeBeam } from '../beam-judge';
 import { signalNumber, spawnTied, stopChild } from '../child';
 import { DnsServer } from '../dns/server';
 import { RuntimeFailure } from '../errors';
@@ -56,6 +56,15 @@ export class BeamStep implements BootStep {
     const facts = findBeam(pid, distPort);
     if (!facts) return [];
     return judgeBeam(facts, { distPort, epmdPort: this.from.epmd.server.port, inetrcPath: this.o.stateDir.inetrcPath });
+  }
+
+  /** For a node that never registered: what differs on the BEAMs behind the command (no listener to find it by). */
+  public judgeUnregistered(): string[] {
+    const pid = this.beam?.pid;
+    if (pid === undefined || process.platform !== 'linux') return [];
+    const distPort = this.from.register.registration.ports.distPort;
+    const wants = { distPort, epmdPort: this.from.epmd.server.port, inetrcPath: this.o.stateDir.inetrcPath };
+    return beamProcesses(pid).flatMap((b) => judgeBeam(b, wants));
   }
 
   /** The files the BEAM and scripts read, and the version in force they name. */

@@ -1,0 +1,72 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { judgeBeam, listenersOn, procAddress } from '../../lib/runtime/beam-judge';
+
+const TCP = [
+  '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+  '   0: 0100007F:2384 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 111 1 0000000000000000 100 0 0 10 0',
+  '   1: 00000000:2384 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 222 1 0000000000000000 100 0 0 10 0',
+  '   2: 0100007F:2384 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 333 1 0000000000000000 20 4 30 10 -1',
+  '   3: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 444 1 0000000000000000 100 0 0 10 0',
+].join('\n');
+
+describe('reading /proc/net/tcp', () => {
+  test('addresses in host order, IPv4 and IPv6 (v4-mapped, any, others)', () => {
+    expect(procAddress('0100007F')).toBe('127.0.0.1');
+    expect(procAddress('00000000')).toBe('0.0.0.0');
+    expect(procAddress('0000000000000000FFFF00000100007F')).toBe('127.0.0.1');
+    expect(procAddress('00000000000000000000000000000000')).toBe('::');
+    expect(procAddress('000080FE00000000FF005002FEFF1A00')).toBe('fe80:0:0:0:250:ff:1a:fffe');
+  });
+
+  test('listeners on one port: state 0A only, by inode', () => {
+    expect([...listenersOn(TCP, 0x2384)]).toEqual([['111', '127.0.0.1'], ['222', '0.0.0.0']]);
+    expect([...listenersOn(TCP, 0x1f90)]).toEqual([['444', '127.0.0.1']]);
+    expect([...listenersOn(TCP, 1)]).toEqual([]);
+  });
+});
+
+describe('judgeBeam', () => {
+  let dir: string;
+  let inetrc: string;
+  const wants = () => ({ distPort: 9100, epmdPort: 4370, inetrcPath: inetrc });
+  const beam = (over: Partial<{ listening: string[]; env: Record<string, string>; argv: string[] }> = {}) => ({
+    pid: 42,
+    listening: ['127.0.0.1'],
+    env: { ERL_INETRC: inetrc, ERL_EPMD_PORT: '4370' },
+    argv: ['beam.smp', '--', '-root', '/usr/lib/erlang'],
+    ...over,
+  });
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-judge-'));
+    inetrc = path.join(dir, 'inetrc');
+    fs.writeFileSync(inetrc, '{lookup, [file, dns, native]}.\n');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('what the helper set: nothing to say', () => {
+    expect(judgeBeam(beam(), wants())).toEqual([]);
+  });
+
+  test('a copy of the inetrc elsewhere passes; other contents are named with the link to make', () => {
+    const copy = path.join(dir, 'copy');
+    fs.copyFileSync(inetrc, copy);
+    expect(judgeBeam(beam({ env: { ERL_INETRC: copy } }), wants())).toEqual([]);
+    fs.writeFileSync(copy, '{lookup, [native]}.\n');
+    expect(judgeBeam(beam({ env: { ERL_INETRC: copy } }), wants())).toEqual([
+      `the start script sets ERL_INETRC=${copy}; link it to ${inetrc} (ln -sf ${inetrc} ${copy}) or leave ERL_INETRC as the helper sets it`,
+    ]);
+  });
+
+  test('each other mismatch named: no inetrc, -erl_epmd_port, another ERL_EPMD_PORT, a listener off loopback', () => {
+    const off = beam({ env: { ERL_EPMD_PORT: '4369' }, argv: ['beam.smp', '-erl_epmd_port', '4399'], listening: ['127.0.0.1', '0.0.0.0'] });
+    const got = judgeBeam(off, wants());
+    expect(got).toHaveLength(4);
+    expect(got[0]).toMatch(/^the BEAM \(pid 42\) listens for distribution on 0\.0\.0\.0:9100, not 127\.0\.0\.1 only/);
+    expect(got[1]).toMatch(/^the BEAM \(pid 42\) runs without ERL_INETRC/);
+    expect(got[2]).toBe('the BEAM (pid 42) runs with -erl_epmd_port 4399, so it looks peers up without EPMD; remove it');
+    expect(got[3]).toBe("the BEAM (pid 42) has ERL_EPMD_PORT=4369, not the helper's 4370; leave it as the helper sets it");
+  });
+});
