@@ -55,10 +55,17 @@ export function findDistOverride(command: string[], env: NodeJS.ProcessEnv, dist
  * - `{nameserver, {127,0,0,1}, Port}` is then the only nameserver;
  * - `{search, ["."]}`: inet_res tries a dot-less name (an -sname host) only with each search
  *   domain, or with the host's domain when the list is empty; "." means the name as it is;
- * - `{usevc, true}`: queries over TCP only, whose answers another local user cannot forge.
+ * - `{usevc, true}`: queries over TCP only, whose answers another local user cannot forge;
+ * - `{domain, D}` (given the node name: its host less the first label, else `localdomain`): OTP's
+ *   net_kernel and RabbitMQ's CLI reload the resolver for a long name without a host when the
+ *   domain is empty (`inet_config:do_load_resolv/2`), which sets the lookup to `[native]` and the
+ *   system's nameserver, and peer hosts stop resolving; with a domain they do not reload
+ *   (docs/design/rabbitmq-probe.md).
  */
-export function inetrc(hostsFile: string, dnsPort: number): string {
+export function inetrc(hostsFile: string, dnsPort: number, node?: string): string {
   const quoted = hostsFile.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  const host = node === undefined ? undefined : splitNodeName(node).host;
+  const domain = host === undefined ? [] : [`{domain, "${host.includes('.') ? host.slice(host.indexOf('.') + 1) : 'localdomain'}"}.`];
   return [
     '%% meshx-node: the host map, answered at once by the helper\'s loopback DNS (TCP) and kept in the hosts file',
     `{hosts_file, "${quoted}"}.`,
@@ -66,6 +73,7 @@ export function inetrc(hostsFile: string, dnsPort: number): string {
     `{nameserver, {127,0,0,1}, ${dnsPort}}.`,
     '{search, ["."]}.',
     '{usevc, true}.',
+    ...domain,
     '{lookup, [file, dns, native]}.',
   ].join('\n') + '\n';
 }

@@ -74,3 +74,41 @@ describe.each([
     expect(await evalUntil(beam, lookup, '{error,nxdomain}')).toBe('{error,nxdomain}');
   });
 });
+
+// Issue 25: RabbitMQ's CLI (and OTP's net_kernel) start distribution with a long name without a
+// host; with no domain in inet_db they reload the resolver (inet_config:do_load_resolv/2): the
+// lookup becomes [native] and peer hosts stop resolving. The helper's inetrc names a domain.
+describe.each([
+  // Without a domain the host-less name cannot even be completed (this host has no DNS domain).
+  ['without the node name (no domain)', undefined, 'error', '{error,nxdomain}', '[native]'],
+  ["with the node's name (a domain)", 'rabbit@mq-1.mesh.test', 'ok', '{ok,{127,0,0,9}}', '[file,dns,native]'],
+])('a host-less long name started at run time, inetrc %s', (_what, node, started, answer, lookupAfter) => {
+  let dir: string;
+  let epmd: EpmdServer;
+  let beam: MeshNode;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(process.env.MESHX_TEST_TMP || os.tmpdir(), 'meshx-inet-domain-'));
+    const state = new StateDir(dir);
+    state.writeHosts(hostsFile('rabbit@mq-1.mesh.test', [{ node: 'rabbit@mq-2.mesh.test', service: 'p', address: '127.0.0.9', port: 1 }]));
+    state.writeInetrc(inetrc(state.hostsPath, await probeFreePort('127.0.0.1'), node));
+    epmd = new EpmdServer({ port: 0, addresses: ['127.0.0.1'], peers: [] });
+    await epmd.start();
+    // As `meshx-node env` gives a companion (the CLI): our EPMD and inetrc, no distribution yet.
+    beam = MeshNode.plain('cli', ['-start_epmd', 'false'], { ...process.env, ERL_EPMD_PORT: String(epmd.port), ERL_INETRC: state.inetrcPath });
+  });
+
+  afterAll(async () => {
+    beam?.child.stdin?.end();
+    await beam?.stop('SIGKILL');
+    await epmd?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test(`the peer host ${answer === '{error,nxdomain}' ? 'stops resolving' : 'still resolves'} after net_kernel:start([cli, longnames])`, async () => {
+    expect(await beam.eval('inet:getaddr("mq-2.mesh.test", inet)')).toBe('{ok,{127,0,0,9}}');
+    expect(await beam.eval('element(1, net_kernel:start([cli, longnames]))')).toBe(started);
+    expect(await beam.eval('inet_db:res_option(lookup)')).toBe(lookupAfter);
+    expect(await beam.eval('inet:getaddr("mq-2.mesh.test", inet)')).toBe(answer);
+  });
+});

@@ -40,6 +40,11 @@ describe('BEAM environment', () => {
     expect(inetrc('/run/a"b\\c/hosts', 1)).toContain('{hosts_file, "/run/a\\"b\\\\c/hosts"}.');
   });
 
+  test("inetrc with the node's name: a domain, so a host-less long name does not reload the resolver", () => {
+    expect(inetrc('/h', 1, 'rabbit@mq-1.mesh.test').split('\n').slice(-3)).toEqual(['{domain, "mesh.test"}.', '{lookup, [file, dns, native]}.', '']);
+    expect(inetrc('/h', 1, 'rabbit@mq1')).toContain('{domain, "localdomain"}.');
+  });
+
   test('host map: own host on 127.0.0.1, each peer host on its address (what the responder answers)', () => {
     expect([...hostMap('orders@orders-1.shop.test', validManifest().upstreams)]).toEqual([
       ['orders-1.shop.test', '127.0.0.1'],

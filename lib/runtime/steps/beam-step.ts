@@ -86,7 +86,7 @@ export class BeamStep implements BootStep {
     const sources = { registration: from.register.registration, epmdPort: from.epmd.server.port, dns: from.dns.server };
     this.files = new LiveFiles(o.stateDir, sources, versionOf(o.base?.manifest ?? m, o.manifestSource ?? 'manifest'));
     this.files.write();
-    o.stateDir.writeInetrc(inetrc(o.stateDir.hostsPath, from.dns.server.port));
+    o.stateDir.writeInetrc(inetrc(o.stateDir.hostsPath, from.dns.server.port, m.node));
     await this.spawn(ports.distPort, from.epmd.server.port);
   }
 
