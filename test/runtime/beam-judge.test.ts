@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { judgeBeam, listenersOn, procAddress } from '../../lib/runtime/beam-judge';
+import { judgeBeam } from '../../lib/runtime/beam-judge';
+import { listenersOn, procAddress } from '../../lib/runtime/proc-net';
 
 const TCP = [
   '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',

@@ -1,5 +1,6 @@
 import { splitNodeName } from '../../manifest/names';
 import { epmdPeers } from '../epmd/peers';
+import { epmdGuardWarnings } from '../epmd-guard';
 import { EpmdServer } from '../epmd/server';
 import { RuntimeFailure } from '../errors';
 import { RunOptions } from '../run-options';
@@ -37,6 +38,7 @@ export class EpmdStep implements BootStep {
     }
     this.listening = true;
     this.o.log(`epmd :${epmd.port} on ${addresses.join(', ')} (${epmd.transportName === 'handle' ? 'libuv handles' : 'node:net'})`);
+    if (process.platform === 'linux') for (const w of epmdGuardWarnings()) this.o.log(`warning: ${w}`);
   }
 
   public async stop(): Promise<void> {
