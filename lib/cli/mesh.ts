@@ -4,7 +4,7 @@ import { isServiceName } from '../manifest/names';
 import { ConsulAgent, ConsulError } from '../runtime/consul/agent';
 import { agentTlsOptions } from '../runtime/consul/tls';
 import { InputError, RuntimeFailure } from '../runtime/errors';
-import { agentClient } from './run';
+import { readToken } from './run';
 
 interface MeshInitFlags {
   mesh: string;
@@ -56,7 +56,10 @@ export function addMeshCommand(program: Command, env: NodeJS.ProcessEnv, out: (s
     .option('--token-file <file>', 'ACL token file (default: $CONSUL_HTTP_TOKEN_FILE, else $CONSUL_HTTP_TOKEN)')
     .action(async (flags: MeshInitFlags) => {
       if (!isServiceName(flags.mesh)) throw new InputError(`--mesh: '${flags.mesh}' is not a mesh name (a lowercase DNS label)`);
-      const { agent } = agentClient(flags, env, agentTlsOptions(flags, env));
+      // Its own token only: never the login settings of `run` ($MESHX_LOGIN_METHOD).
+      const address = flags.consulAddr ?? env.CONSUL_HTTP_ADDR ?? '127.0.0.1:8500';
+      const { token } = readToken(flags, env);
+      const agent = new ConsulAgent({ address, ssl: env.CONSUL_HTTP_SSL === 'true', token, tls: agentTlsOptions(flags, env) });
       try {
         out(`${await initMeshQuery(agent, flags.mesh)}\n`);
       } catch (e) {

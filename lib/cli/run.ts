@@ -49,7 +49,7 @@ const seconds = (name: string) => (v: string) => {
 };
 
 /** Token for our own requests: --token-file, CONSUL_HTTP_TOKEN_FILE, then CONSUL_HTTP_TOKEN. */
-function readToken(flags: { tokenFile?: string }, env: NodeJS.ProcessEnv): { token?: string; tokenFile?: string } {
+export function readToken(flags: { tokenFile?: string }, env: NodeJS.ProcessEnv): { token?: string; tokenFile?: string } {
   const file = flags.tokenFile ?? env.CONSUL_HTTP_TOKEN_FILE;
   if (file) {
     try {
@@ -181,6 +181,8 @@ export async function runCommand(flags: RunFlags, command: string[], env: NodeJS
       preflight(manifest, flags, command, env);
     }
     const m = manifest!;
+    // The members are read with the node's token: a login first (Consul's ACLs filter, not refuse).
+    if (m.peerGroups?.length && !flags.kv) await login?.login();
     const base = m.peerGroups?.length ? { manifest: m, members: await readMembers(agent, m, createLogger(m.node, 'helper')) } : undefined;
     const node = new NodeRuntime({
       manifest: base ? bootManifest(m, base.members) : m,
@@ -244,7 +246,8 @@ export function addRunCommand(program: Command, argv: string[], env: NodeJS.Proc
     .option('--consul-timeout <seconds>', 'how long to retry reaching the agent', seconds('--consul-timeout'), 30)
     .option(
       '--ready-timeout <seconds>',
-      'how long to wait for the proxy\'s listeners, in up to 3 attempts of at least 5 s (the proxy restarted after each but the last)',
+      'how long to wait for the proxy\'s listeners, in up to 3 attempts of at least 5 s (the proxy restarted after each but the last); '
+        + 'and for the node to register under its own name after the command starts (else it is stopped, exit 1)',
       seconds('--ready-timeout'),
       60,
     )

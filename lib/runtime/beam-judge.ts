@@ -105,9 +105,11 @@ export function judgeBeam(b: BeamFacts, want: BeamWants): string[] {
   }
   const i = b.argv.indexOf('-erl_epmd_port');
   if (i >= 0) problems.push(`the BEAM (pid ${b.pid}) runs with -erl_epmd_port ${b.argv[i + 1] ?? ''}, so it looks peers up without EPMD; remove it`);
-  const epmd = b.env.ERL_EPMD_PORT;
-  if (epmd !== undefined && epmd !== String(want.epmdPort)) {
-    problems.push(`the BEAM (pid ${b.pid}) has ERL_EPMD_PORT=${epmd}, not the helper's ${want.epmdPort}; leave it as the helper sets it`);
+  const epmd = b.env.ERL_EPMD_PORT ?? '4369';
+  if (epmd !== String(want.epmdPort)) {
+    const unset = 'runs without ERL_EPMD_PORT (its start script unsets it: port 4369)';
+    const has = b.env.ERL_EPMD_PORT === undefined ? unset : `has ERL_EPMD_PORT=${epmd}`;
+    problems.push(`the BEAM (pid ${b.pid}) ${has}, not the helper's ${want.epmdPort}; leave it as the helper sets it`);
   }
   return problems;
 }

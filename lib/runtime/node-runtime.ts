@@ -54,7 +54,8 @@ export class NodeRuntime {
       beam.process.once('exit', () => resolve(undefined));
       this.stopRequested = (sig) => resolve(sig);
       const left = Math.max(0, beam.spawnedAt + this.o.readyTimeoutMs - Date.now());
-      timer = setTimeout(() => own.registered || resolve('unregistered'), left);
+      // setTimeout takes at most 2^31-1 ms (about 24.8 days); longer waits fire at once.
+      timer = setTimeout(() => own.registered || resolve('unregistered'), Math.min(left, 2 ** 31 - 1));
     }).finally(() => clearTimeout(timer));
   }
 

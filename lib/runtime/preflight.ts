@@ -1,7 +1,9 @@
+import * as os from 'node:os';
 import { NodeManifest, ProxyKind } from '../manifest/types';
 import { findDistOverride, findEpmdBypass } from './beam-env';
 import { which } from './child';
 import { InputError } from './errors';
+import { checkCommandName, commandNodeName } from './replica-name';
 
 /** Checks on the BEAM command, before anything is started or registered; bad input is exit 2. */
 export function preflightCommand(command: string[], env: NodeJS.ProcessEnv): void {
@@ -23,4 +25,5 @@ export function preflightProxy(o: { consulBin: string; proxyKind: ProxyKind; env
 export function preflightManifest(m: NodeManifest, command: string[], env: NodeJS.ProcessEnv): void {
   const override = findDistOverride(command, env, m.service.distPort);
   if (override) throw new InputError(override);
+  checkCommandName(m.node, commandNodeName(command, env), os.hostname());
 }

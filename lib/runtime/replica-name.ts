@@ -55,11 +55,29 @@ export function replicaNodeName(group: GroupManifest, o: { nodeName?: string; co
   if (alive !== group.group.alive) {
     throw new InputError(`${from}: '${node}' is not a replica of group '${group.service.name}' (its node names are ${group.group.alive}@HOST)`);
   }
-  if (given?.value !== undefined && given.value !== node && given.value !== alive) {
-    throw new InputError(`${given.where} names the node '${given.value}', but this replica is '${node}' (${from}); make them the same`);
-  }
   if (given?.mode === 'short' && host.includes('.')) {
     throw new InputError(`${given.where} asks for a short name, but '${node}' has a dotted host; give --node-name ${alive}@${host.split('.')[0]}`);
   }
+  checkCommandName(node, given, o.hostname);
   return node;
+}
+
+/**
+ * The command's own name for its node must be the node's: a full name equal to it, or (for
+ * -sname) the alive part alone when the BEAM's own completion (this host's first label) gives it.
+ * A long name's alive part alone is refused: the BEAM completes it with this host's name and the
+ * inetrc's domain, not as the manifest says, and would register, pass, and be unreachable.
+ */
+export function checkCommandName(node: string, given: CommandName | undefined, hostname: string): void {
+  if (given?.value === undefined) return;
+  const { alive, host } = splitNodeName(node);
+  const fix = `give the full name, e.g. -name "$MESHX_NODE_NAME" (${node})`;
+  if (given.value.includes('@')) {
+    if (given.value !== node) throw new InputError(`${given.where} names the node '${given.value}', but this node is '${node}'; ${fix}`);
+    return;
+  }
+  if (given.value !== alive) throw new InputError(`${given.where} names the node '${given.value}', but this node is '${node}'; ${fix}`);
+  if (given.mode === 'long' || host !== hostname.split('.')[0]) {
+    throw new InputError(`${given.where} gives only '${alive}': the BEAM would complete the host itself, not as '${node}'; ${fix}`);
+  }
 }

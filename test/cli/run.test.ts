@@ -64,7 +64,7 @@ describe('nodeManifestOf: the manifest this run boots', () => {
     expect(() => nodeManifestOf(group(), { nodeName: 'web@api-5.shop.test' }, ['erl'], {})).toThrow(InputError);
     expect(() => nodeManifestOf(group(), { nodeName: 'web@api-5.shop.test' }, ['erl'], {})).toThrow(/is not a replica of group 'shop-api'/);
     expect(() => nodeManifestOf(group(), { nodeName: 'api@a.x' }, ['erl', '-name', 'api@b.x'], {})).toThrow(
-      /the command's -name names the node 'api@b\.x', but this replica is 'api@a\.x'/,
+      /the command's -name names the node 'api@b\.x', but this node is 'api@a\.x'/,
     );
   });
 

@@ -100,7 +100,9 @@ describe('replica groups on one host (Consul 1.8.7, legacy intentions)', () => {
   });
 
   test('`meshx-node mesh init` creates the template on Consul 1.8.7, and again is an update', () => {
-    const init = () => spawnSync(process.execPath, [BIN, 'mesh', 'init', '--mesh', MESH, '--consul-addr', agent.httpAddr], { encoding: 'utf8' });
+    // `run`'s login settings in the environment do not reach `mesh init`, which uses its own token.
+    const env = { ...process.env, MESHX_LOGIN_METHOD: 'some-method', MESHX_BEARER_TOKEN_FILE: '/nonexistent' };
+    const init = () => spawnSync(process.execPath, [BIN, 'mesh', 'init', '--mesh', MESH, '--consul-addr', agent.httpAddr], { encoding: 'utf8', env });
     const first = init();
     expect(first.stderr).toBe('');
     expect(first.stdout).toMatch(new RegExp(`^created prepared-query template ${QUERY} \\(id [0-9a-f-]{36}\\)\\n$`));

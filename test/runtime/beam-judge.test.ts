@@ -54,9 +54,9 @@ describe('judgeBeam', () => {
   test('a copy of the inetrc elsewhere passes; other contents are named with the link to make', () => {
     const copy = path.join(dir, 'copy');
     fs.copyFileSync(inetrc, copy);
-    expect(judgeBeam(beam({ env: { ERL_INETRC: copy } }), wants())).toEqual([]);
+    expect(judgeBeam(beam({ env: { ERL_INETRC: copy, ERL_EPMD_PORT: '4370' } }), wants())).toEqual([]);
     fs.writeFileSync(copy, '{lookup, [native]}.\n');
-    expect(judgeBeam(beam({ env: { ERL_INETRC: copy } }), wants())).toEqual([
+    expect(judgeBeam(beam({ env: { ERL_INETRC: copy, ERL_EPMD_PORT: '4370' } }), wants())).toEqual([
       `the start script sets ERL_INETRC=${copy}; link it to ${inetrc} (ln -sf ${inetrc} ${copy}) or leave ERL_INETRC as the helper sets it`,
     ]);
   });
@@ -69,5 +69,8 @@ describe('judgeBeam', () => {
     expect(got[1]).toMatch(/^the BEAM \(pid 42\) runs without ERL_INETRC/);
     expect(got[2]).toBe('the BEAM (pid 42) runs with -erl_epmd_port 4399, so it looks peers up without EPMD; remove it');
     expect(got[3]).toBe("the BEAM (pid 42) has ERL_EPMD_PORT=4369, not the helper's 4370; leave it as the helper sets it");
+    expect(judgeBeam(beam({ env: { ERL_INETRC: inetrc } }), wants())).toEqual([
+      "the BEAM (pid 42) runs without ERL_EPMD_PORT (its start script unsets it: port 4369), not the helper's 4370; leave it as the helper sets it",
+    ]);
   });
 });

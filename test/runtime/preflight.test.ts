@@ -19,6 +19,17 @@ describe('preflight (bad input is exit 2, before anything starts)', () => {
     expect(() => preflightManifest(m, ['erl', '-kernel', 'inet_dist_listen_min', '9200'], env)).toThrow(InputError);
   });
 
+  test("the command's own node name must be the manifest's: a full name equal to it, never a long name's alive part alone", () => {
+    const m = validManifest();
+    expect(() => preflightManifest(m, ['erl', '-name', 'orders@orders-1.shop.test'], env)).not.toThrow();
+    expect(() => preflightManifest(m, ['sh', '-c', 'exec erl -name "$MESHX_NODE_NAME"'], env)).not.toThrow();
+    expect(() => preflightManifest(m, ['erl', '-name', 'orders@orders-2.shop.test'], env)).toThrow(
+      /the command's -name names the node 'orders@orders-2\.shop\.test', but this node is 'orders@orders-1\.shop\.test'/,
+    );
+    // With the inetrc's domain the BEAM would be orders@<this host>.<domain>: registered, passing, unreachable.
+    expect(() => preflightManifest(m, ['erl', '-name', 'orders'], env)).toThrow(/gives only 'orders': the BEAM would complete the host itself/);
+  });
+
   test('the proxy binaries', () => {
     expect(() => preflightProxy({ consulBin: 'no-such-consul', proxyKind: ProxyKind.BUILTIN, env })).toThrow(
       /consul binary not found: no-such-consul \(set --consul-bin\)/,

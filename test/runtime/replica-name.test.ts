@@ -88,7 +88,6 @@ describe('replicaNodeName', () => {
   test("by default: the group's alive name at this host's whole name (long), its first label with -sname", () => {
     expect(name({})).toBe('api@api-1.shop.test');
     expect(name({ hostname: 'box' })).toBe('api@box');
-    expect(name({ command: ['erl', '-name', 'api'] })).toBe('api@api-1.shop.test');
     expect(name({ command: ['erl', '-sname', 'api'] })).toBe('api@api-1');
     expect(name({ env: { ERL_AFLAGS: '-sname api' } })).toBe('api@api-1');
     expect(name({ env: { RELEASE_DISTRIBUTION: 'sname' } })).toBe('api@api-1');
@@ -98,8 +97,6 @@ describe('replicaNodeName', () => {
   test('--node-name, or the full name the command gives, is taken as it is', () => {
     expect(name({ nodeName: 'api@api-9.shop.test' })).toBe('api@api-9.shop.test');
     expect(name({ nodeName: 'api@api-9.shop.test', command: ['erl', '-name', 'api@api-9.shop.test'] })).toBe('api@api-9.shop.test');
-    expect(name({ nodeName: 'api@api-9.shop.test', command: ['erl', '-name', 'api'] })).toBe('api@api-9.shop.test');
-    expect(name({ nodeName: 'api@api-9', command: ['erl', '-sname', 'api'] })).toBe('api@api-9');
     expect(name({ command: ['erl', '-name', 'api@other.shop.test'] })).toBe('api@other.shop.test');
     expect(name({ command: ['erl', '-sname', 'api@other'] })).toBe('api@other');
     expect(name({ env: { RELEASE_DISTRIBUTION: 'name', RELEASE_NODE: 'api@rel.shop.test' } })).toBe('api@rel.shop.test');
@@ -114,15 +111,25 @@ describe('replicaNodeName', () => {
     );
   });
 
+  test("the alive part alone where the BEAM would complete the host otherwise (long names; -sname on another host): refused", () => {
+    const fix = 'give the full name, e.g. -name "$MESHX_NODE_NAME"';
+    expect(refusal({ command: ['erl', '-name', 'api'] }).message).toBe(
+      `the command's -name gives only 'api': the BEAM would complete the host itself, not as 'api@api-1.shop.test'; ${fix} (api@api-1.shop.test)`,
+    );
+    expect(refusal({ nodeName: 'api@api-9.shop.test', command: ['erl', '-name', 'api'] }).message).toMatch(/gives only 'api'/);
+    expect(refusal({ nodeName: 'api@api-9', command: ['erl', '-sname', 'api'] }).message).toMatch(/gives only 'api'.*not as 'api@api-9'/);
+  });
+
   test('a command that names another node than the replica is: names both and where each came from', () => {
     expect(refusal({ nodeName: 'api@a.shop.test', command: ['erl', '-name', 'api@b.shop.test'] }).message).toBe(
-      "the command's -name names the node 'api@b.shop.test', but this replica is 'api@a.shop.test' (--node-name); make them the same",
+      "the command's -name names the node 'api@b.shop.test', but this node is 'api@a.shop.test'; "
+        + 'give the full name, e.g. -name "$MESHX_NODE_NAME" (api@a.shop.test)',
     );
-    expect(refusal({ command: ['erl', '--name', 'web'] }).message).toBe(
-      "the command's --name names the node 'web', but this replica is 'api@api-1.shop.test' (the command's --name); make them the same",
+    expect(refusal({ command: ['erl', '--name', 'web'] }).message).toMatch(
+      /^the command's --name names the node 'web', but this node is 'api@api-1\.shop\.test'/,
     );
     expect(refusal({ nodeName: 'api@a.shop.test', env: { ERL_FLAGS: '-name web' } }).message).toMatch(
-      /^\$ERL_FLAGS's -name names the node 'web', but this replica is 'api@a\.shop\.test' \(--node-name\)/,
+      /^\$ERL_FLAGS's -name names the node 'web', but this node is 'api@a\.shop\.test'/,
     );
   });
 

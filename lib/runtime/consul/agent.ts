@@ -1,6 +1,7 @@
 // A small client for the local Consul agent's HTTP(S) API; the transport is http.ts (node:http and
 // node:https: fetch takes no CA, client certificate or TLS server name, and costs the helper RSS).
 import { AgentTlsOptions, explainTlsError, loadTlsMaterial, tlsCliEnv } from './tls';
+import { isNodeName } from '../../manifest/names';
 import { whyFailed } from '../errors';
 import { HttpClient } from './http';
 
@@ -244,7 +245,8 @@ export class ConsulAgent {
     const r = await this.request('GET', path, undefined, false, { timeoutMs: Math.ceil((waitS + waitS / 16 + 10) * 1000), signal });
     if (r.status !== 200) throw new ConsulError(r.status, path, r.text);
     const entries = JSON.parse(r.text) as Array<{ Service?: { Meta?: Record<string, string> } }>;
-    const nodes = new Set(entries.map((e) => e.Service?.Meta?.erlang_node).filter((n): n is string => typeof n === 'string'));
+    // Only valid node names: a malformed meta would make a bad host-map line and query name.
+    const nodes = new Set(entries.map((e) => e.Service?.Meta?.erlang_node).filter((n): n is string => typeof n === 'string' && isNodeName(n)));
     return { index: r.index ?? 0, nodes: [...nodes].sort() };
   }
 
