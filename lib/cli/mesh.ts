@@ -1,19 +1,14 @@
 import { Command } from 'commander';
 import { queryTemplateDefinition, queryTemplateName } from '../manifest/replicas';
 import { isServiceName } from '../manifest/names';
-import { ConsulAgent, ConsulError } from '../runtime/consul/agent';
-import { agentTlsOptions } from '../runtime/consul/tls';
+import { agentBaseUrl, ConsulAgent, ConsulError } from '../runtime/consul/agent';
+import { AgentTlsFlags, agentTlsOptions } from '../runtime/consul/tls';
 import { InputError, RuntimeFailure } from '../runtime/errors';
 import { readToken } from './run';
 
-interface MeshInitFlags {
+interface MeshInitFlags extends AgentTlsFlags {
   mesh: string;
   consulAddr?: string;
-  caFile?: string;
-  caPath?: string;
-  clientCert?: string;
-  clientKey?: string;
-  tlsServerName?: string;
   tokenFile?: string;
 }
 
@@ -58,6 +53,11 @@ export function addMeshCommand(program: Command, env: NodeJS.ProcessEnv, out: (s
       if (!isServiceName(flags.mesh)) throw new InputError(`--mesh: '${flags.mesh}' is not a mesh name (a lowercase DNS label)`);
       // Its own token only: never the login settings of `run` ($MESHX_LOGIN_METHOD).
       const address = flags.consulAddr ?? env.CONSUL_HTTP_ADDR ?? '127.0.0.1:8500';
+      try {
+        agentBaseUrl(address, env.CONSUL_HTTP_SSL === 'true');
+      } catch (e) {
+        throw new InputError(`--consul-addr: ${(e as Error).message}`);
+      }
       const { token } = readToken(flags, env);
       const agent = new ConsulAgent({ address, ssl: env.CONSUL_HTTP_SSL === 'true', token, tls: agentTlsOptions(flags, env) });
       try {

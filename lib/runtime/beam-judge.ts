@@ -4,7 +4,7 @@
 // distribution listener among the command's descendants) is read from /proc and judged against
 // what the helper set; a mismatch keeps the node from passing, named with its fix.
 import * as fs from 'node:fs';
-import { listenersOn } from './proc-net';
+import { listenersOn, socketTables } from './proc-net';
 
 /** What /proc says of the BEAM that holds the distribution listener. */
 export interface BeamFacts {
@@ -56,7 +56,7 @@ export function descendants(root: number, proc = '/proc'): number[] {
 
 /** The BEAM among `root`'s descendants: the process holding a listener on the distribution port. */
 export function findBeam(root: number, distPort: number, proc = '/proc'): BeamFacts | undefined {
-  const inodes = new Map([...listenersOn(read(`${proc}/net/tcp`) ?? '', distPort), ...listenersOn(read(`${proc}/net/tcp6`) ?? '', distPort)]);
+  const inodes = new Map(socketTables(proc).flatMap((t) => [...listenersOn(t, distPort)]));
   if (inodes.size === 0) return undefined;
   for (const pid of descendants(root, proc)) {
     let fds: string[];
