@@ -40,11 +40,18 @@ interface RunFlags {
   consulTimeout: number;
   readyTimeout: number;
   stopTimeout: number;
+  drainTimeout: number;
 }
 
 const seconds = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InputError(`${name} must be a positive number of seconds, got '${v}'`);
+  return n;
+};
+
+const secondsOrOff = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InputError(`${name} must be 0 (off) or a number of seconds, got '${v}'`);
   return n;
 };
 
@@ -198,6 +205,7 @@ export async function runCommand(flags: RunFlags, command: string[], env: NodeJS
       stateDir: new StateDir(flags.stateDir ?? defaultStateDir(m.service.id)),
       readyTimeoutMs: flags.readyTimeout * 1000,
       stopTimeoutMs: flags.stopTimeout * 1000,
+      drainTimeoutMs: flags.drainTimeout * 1000,
       grpcAddr: flags.grpcAddr,
       envoyBin: flags.envoyBin,
       env,
@@ -252,6 +260,8 @@ export function addRunCommand(program: Command, argv: string[], env: NodeJS.Proc
       60,
     )
     .option('--stop-timeout <seconds>', 'grace period for the BEAM on stop, then SIGKILL', seconds('--stop-timeout'), 15)
+    .option('--drain-timeout <seconds>', 'on stop, first take the node out of the catalog (check critical) and wait this long '
+      + '(less if the BEAM exits) before stopping the BEAM; a second signal stops at once (default: 0, no drain)', secondsOrOff('--drain-timeout'), 0)
     .argument('[command...]', 'the BEAM command (erl, iex, a release script), after --')
     .action(async (command: string[], flags: RunFlags) => {
       const dashdash = argv.indexOf('--');
