@@ -75,7 +75,7 @@ describe('drain on stop', () => {
     expect(await billing.exited).toBe(0);
     const exitMs = Date.now() - t0;
     expect(exitMs).toBeGreaterThanOrEqual(DRAIN_S * 1000);
-    // The peer lost it well within the drain (measured: the view empty ~0.6 s after the signal).
+    // The peer lost it well within the drain (measured: 53 to 632 ms after the signal).
     expect(Math.max(viewMs, pangMs)).toBeLessThan(DRAIN_S * 1000);
     expect(billing.output).toMatch(/drain over after 8\.\ds \(drain timeout reached\)/);
     expect(await waitGone([beamPid], 5000)).toBe(true);
