@@ -8,6 +8,7 @@ import { agentTlsOptions, AgentTlsOptions } from '../runtime/consul/tls';
 import { agentBaseUrl, ConsulAgent } from '../runtime/consul/agent';
 import { InputError, RuntimeFailure } from '../runtime/errors';
 import { createLogger, LogFormat, Logger } from '../runtime/log';
+import { jsonLogLine } from '../runtime/log-json';
 import { ListenAddress, parseListenAddress } from '../runtime/metrics/address';
 import { prometheusMetrics } from '../runtime/metrics/load';
 import { AclLogin, readBearerToken } from '../runtime/consul/login';
@@ -228,6 +229,14 @@ export async function runCommand(flags: RunFlags, command: string[], env: NodeJS
   }
 }
 
+/** With --log-format json, the failure that ends the run is a json line too (else main writes `meshx-node: …`). */
+function failedAsJson(e: unknown, flags: RunFlags): number {
+  const code = (e as { exitCode?: number }).exitCode ?? 1;
+  const node = flags.nodeName ?? flags.node ?? (flags.kv ? `kv:${flags.kv}` : flags.manifest ?? flags.from ?? 'meshx-node');
+  process.stderr.write(jsonLogLine(new Date(), node, 'helper', (e as Error).message, { exit: code }, 'error'));
+  return code;
+}
+
 export function addRunCommand(program: Command, argv: string[], env: NodeJS.ProcessEnv, result: { code: number }): void {
   program
     .command('run')
@@ -276,6 +285,11 @@ export function addRunCommand(program: Command, argv: string[], env: NodeJS.Proc
       const dashdash = argv.indexOf('--');
       if (dashdash < 0 && command.length) throw new InputError(`put the BEAM command after --: meshx-node run ... -- ${command.join(' ')}`);
       if (dashdash < 0) throw new InputError('missing -- COMMAND: meshx-node run ... -- erl -name app@host');
-      result.code = await runCommand(flags, argv.slice(dashdash + 1), env);
+      try {
+        result.code = await runCommand(flags, argv.slice(dashdash + 1), env);
+      } catch (e) {
+        if (flags.logFormat !== 'json') throw e;
+        result.code = failedAsJson(e, flags);
+      }
     });
 }

@@ -24,7 +24,7 @@ export function levelOf(part: string, message: string): LogLevel {
   return 'info';
 }
 
-/** One JSON object and a newline: time (ISO 8601, UTC), level, node, source, message, fields. */
-export function jsonLogLine(time: Date, node: string, source: string, message: string, fields: LogFields = {}): string {
-  return `${JSON.stringify({ time: time.toISOString(), level: levelOf(source, message), node, source, message, fields })}\n`;
+/** One JSON object and a newline: time (ISO 8601, UTC), level (inferred unless given), node, source, message, fields. */
+export function jsonLogLine(time: Date, node: string, source: string, message: string, fields: LogFields = {}, level?: LogLevel): string {
+  return `${JSON.stringify({ time: time.toISOString(), level: level ?? levelOf(source, message), node, source, message, fields })}\n`;
 }

@@ -134,16 +134,19 @@ describe('metrics scraped by a real Prometheus; json logs', () => {
     }
   });
 
-  test('a taken --metrics-addr port: exit 1 naming it, nothing registered; a bad one: exit 2', async () => {
+  test('a taken --metrics-addr port: exit 1 naming it (a json line), nothing registered; a bad one: exit 2', async () => {
     const taken = net.createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
     const port = (taken.address() as net.AddressInfo).port;
     try {
       const args = [BIN, 'run', '--kv', keyOf(v2, GAMMA), '--consul-addr', agent.httpAddr, '--token-file', tokenFile,
-        '--state-dir', path.join(tmp, 'gamma'), '--metrics-addr', `127.0.0.1:${port}`, '--', 'erl', '-name', GAMMA, '-noshell'];
+        '--state-dir', path.join(tmp, 'gamma'), '--metrics-addr', `127.0.0.1:${port}`, '--log-format', 'json',
+        '--', 'erl', '-name', GAMMA, '-noshell'];
       const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 60_000 });
-      expect(r.stderr).toContain(`--metrics-addr: 127.0.0.1:${port} is already in use`);
       expect(r.status).toBe(1);
+      // In json, the failure that ends the run is a json line too, and every line is one.
+      const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: string; message: string; fields: object });
+      expect(lines.pop()).toMatchObject({ level: 'error', message: `--metrics-addr: 127.0.0.1:${port} is already in use`, fields: { exit: 1 } });
       expect(await agent.api.service(v2.manifests.find((m) => m.manifest.node === GAMMA)!.manifest.service.id)).toBeUndefined();
       expect(fs.existsSync(path.join(tmp, 'gamma', 'state.json'))).toBe(false);
     } finally {

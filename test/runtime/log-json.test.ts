@@ -31,3 +31,12 @@ describe('json log lines', () => {
     expect(levelOf('helper', 'stopped; exit 0')).toBe('info');
   });
 });
+
+describe('json log line level', () => {
+  test('a level given wins over the inferred one', () => {
+    expect(JSON.parse(jsonLogLine(new Date(0), 'n', 'helper', 'port 9102 is already in use', { exit: 1 }, 'error'))).toMatchObject({
+      level: 'error',
+      fields: { exit: 1 },
+    });
+  });
+});
