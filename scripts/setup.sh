@@ -71,6 +71,8 @@ install_packages() {
   command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || want+=(iproute2)
   # A C++ toolchain for cdktf-cli's native module on Node 24 (build_pty_for_node24).
   command -v g++ >/dev/null 2>&1 && command -v make >/dev/null 2>&1 || want+=(g++ make)
+  # systemd-analyze verify checks the shipped unit (test/systemd); it needs no systemd as PID 1.
+  command -v systemd-analyze >/dev/null 2>&1 || want+=(systemd)
   if [ "${#want[@]}" -gt 0 ]; then
     log "installing ${want[*]}"
     apt_update_once

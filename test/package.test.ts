@@ -44,10 +44,10 @@ describe('npm pack', () => {
     expect(sources('lib').length).toBeGreaterThan(50);
   });
 
-  test('ships the helper bundle, its bin, the bundled dependencies and the jsii assembly', () => {
+  test('ships the helper bundle, its bin, its systemd unit, the bundled dependencies and the jsii assembly', () => {
     const files = new Set(tarball().files);
     const bundled = ['node_modules/ajv/package.json', 'node_modules/commander/package.json'];
-    for (const f of ['bin/meshx-node', 'lib/cli/meshx-node.bundle.js', '.jsii', ...bundled]) {
+    for (const f of ['bin/meshx-node', 'lib/cli/meshx-node.bundle.js', 'systemd/meshx-node@.service', '.jsii', ...bundled]) {
       expect(files.has(f)).toBe(true);
     }
     const jsii = JSON.parse(tarball().read('.jsii'));

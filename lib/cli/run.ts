@@ -43,6 +43,7 @@ interface RunFlags {
   consulTimeout: number;
   readyTimeout: number;
   stopTimeout: number;
+  drainTimeout: number;
   metricsAddr?: ListenAddress;
   logFormat: LogFormat;
 }
@@ -50,6 +51,12 @@ interface RunFlags {
 const seconds = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InputError(`${name} must be a positive number of seconds, got '${v}'`);
+  return n;
+};
+
+const secondsOrOff = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InputError(`${name} must be 0 (off) or a number of seconds, got '${v}'`);
   return n;
 };
 
@@ -213,6 +220,7 @@ export async function runCommand(flags: RunFlags, command: string[], env: NodeJS
       stateDir: new StateDir(flags.stateDir ?? defaultStateDir(m.service.id)),
       readyTimeoutMs: flags.readyTimeout * 1000,
       stopTimeoutMs: flags.stopTimeout * 1000,
+      drainTimeoutMs: flags.drainTimeout * 1000,
       grpcAddr: flags.grpcAddr,
       envoyBin: flags.envoyBin,
       env,
@@ -276,6 +284,8 @@ export function addRunCommand(program: Command, argv: string[], env: NodeJS.Proc
       60,
     )
     .option('--stop-timeout <seconds>', 'grace period for the BEAM on stop, then SIGKILL', seconds('--stop-timeout'), 15)
+    .option('--drain-timeout <seconds>', 'on stop, first take the node out of the catalog (check critical) and wait this long '
+      + '(less if the BEAM exits) before stopping the BEAM; a second signal stops at once (default: 0, no drain)', secondsOrOff('--drain-timeout'), 0)
     .option('--metrics-addr <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (default: off); '
       + 'HOST defaults to 127.0.0.1, and one that is not loopback exposes them beyond this host', listenAddress)
     .addOption(new Option('--log-format <format>', 'log lines as text ([node][part] message) or json (one object per line)')

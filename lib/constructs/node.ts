@@ -54,6 +54,16 @@ export interface BeamNodeProps {
    */
   readonly proxy?: ProxyKind;
   /**
+   * The sidecar's proxy config: copied into the manifest, and by the runtime helper into the
+   * sidecar registration's `Proxy.Config`, e.g. `{ envoy_prometheus_bind_addr: '0.0.0.0:9102' }`
+   * for Envoy or `{ handshake_timeout_ms: 5000 }` for the built-in proxy. JSON values only, no
+   * Terraform references; keys the helper owns (`bind_address`, `bind_port`,
+   * `local_service_address`, `protocol`, `envoy_public_listener_json`, `envoy_local_cluster_json`)
+   * fail at synth. It is stored in Consul KV as part of the manifest: no secrets.
+   * @default - none: the proxy's own defaults
+   */
+  readonly proxyConfig?: { [key: string]: any };
+  /**
    * TTL of the node's health check. The helper sets the check as its BEAM and proxy come and go
    * and refreshes it at a third of the TTL (at most every 10 minutes), so the TTL bounds only how
    * long a helper that hangs, its processes still running, keeps the node passing; a dead helper
@@ -171,7 +181,8 @@ export class BeamNode extends Construct implements IMeshMember {
         ttl: this.valid.ttl,
         deregisterCriticalAfter: this.valid.deregisterCriticalAfter,
       },
-      sidecar: { port: this.valid.sidecarPort, proxy: this.proxy },
+      // config left out when none, so manifests without it stay as they were.
+      sidecar: { port: this.valid.sidecarPort, proxy: this.proxy, ...(this.valid.proxyConfig ? { config: this.valid.proxyConfig } : {}) },
       upstreams,
       // Left out without groups, so a single-node mesh's manifests stay as they were.
       ...(peerGroups.length > 0 ? { peerGroups } : {}),

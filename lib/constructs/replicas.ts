@@ -53,6 +53,16 @@ export interface BeamReplicasProps {
    */
   readonly proxy?: ProxyKind;
   /**
+   * Every replica's sidecar proxy config (see `BeamNodeProps.proxyConfig`): copied into the manifest, and by the runtime helper into the
+   * sidecar registration's `Proxy.Config`, e.g. `{ envoy_prometheus_bind_addr: '0.0.0.0:9102' }`
+   * for Envoy or `{ handshake_timeout_ms: 5000 }` for the built-in proxy. JSON values only, no
+   * Terraform references; keys the helper owns (`bind_address`, `bind_port`,
+   * `local_service_address`, `protocol`, `envoy_public_listener_json`, `envoy_local_cluster_json`)
+   * fail at synth. It is stored in Consul KV as part of the manifest: no secrets.
+   * @default - none: the proxy's own defaults
+   */
+  readonly proxyConfig?: { [key: string]: any };
+  /**
    * TTL of each replica's health check (see `BeamNodeProps.ttl`).
    * @default "5m"
    */
@@ -168,7 +178,7 @@ export class BeamReplicas extends Construct implements IMeshMember {
         ttl: this.valid.ttl,
         deregisterCriticalAfter: this.valid.deregisterCriticalAfter,
       },
-      sidecar: { port: 0, proxy: this.proxy },
+      sidecar: { port: 0, proxy: this.proxy, ...(this.valid.proxyConfig ? { config: this.valid.proxyConfig } : {}) },
       upstreams,
       peerGroups,
       epmdPort: this.valid.epmdPort,

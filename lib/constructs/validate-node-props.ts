@@ -3,6 +3,7 @@ import { isNodeName, isServiceName, splitNodeName, toServiceLabel } from '../man
 import { ALIVE_PATTERN, consulLimitProblems, isDuration, LIMITS, META_KEY_PATTERN, RESERVED_META, SIDECAR_SUFFIX } from '../manifest/rules';
 import { fail } from './errors';
 import type { BeamNodeProps } from './node';
+import { checkProxyConfig } from './proxy-config';
 import type { BeamReplicasProps } from './replicas';
 import { checkLiteral, checkPort } from './validation';
 
@@ -19,6 +20,8 @@ export interface ValidNode {
   readonly meta: Record<string, string>;
   readonly ttl: string;
   readonly deregisterCriticalAfter: string;
+  /** The sidecar's Proxy.Config, a plain copy; undefined when none. */
+  readonly proxyConfig?: Record<string, unknown>;
 }
 
 /** A replica group's props once checked, defaults applied. */
@@ -32,6 +35,7 @@ export interface ValidGroup {
   readonly ttl: string;
   readonly deregisterCriticalAfter: string;
   readonly connectReplicas: boolean;
+  readonly proxyConfig?: Record<string, unknown>;
 }
 
 /** What nodes and groups share: the Consul service and its ports. */
@@ -80,7 +84,7 @@ function validateServiceProps(scope: Construct, meshName: string, id: string, pr
     deregisterCriticalAfter: checkDuration(scope, 'deregisterCriticalAfter', props.deregisterCriticalAfter ?? '1m'),
   };
   checkConsulLimits(scope, { ...durations, ...ports });
-  return { serviceName, ...ports, ...labels, ...durations };
+  return { serviceName, ...ports, ...labels, ...durations, proxyConfig: checkProxyConfig(scope, props.proxyConfig) };
 }
 
 /** The fixed (non-zero) ports, as [field, port]. */

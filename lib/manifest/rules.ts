@@ -31,6 +31,9 @@ export const LIMITS = {
   tagLength: 255,
   metaKeys: 64,
   metaValueLength: 512,
+  /** Top-level keys of a sidecar's Proxy.Config, each 1 to 128 characters. */
+  proxyConfigKeys: 64,
+  proxyConfigKeyLength: 128,
   upstreams: 4096,
   /** Largest manifest accepted, in bytes: far above any real mesh, small enough to refuse garbage. */
   manifestBytes: 1024 * 1024,
@@ -42,6 +45,22 @@ export const LIMITS = {
 
 /** Service meta keys meshx-node sets itself. */
 export const RESERVED_META = ['erlang_node', 'meshx_mesh'];
+
+/**
+ * Proxy.Config keys the helper owns, with why: the public listener's address and port are the
+ * registration's (the agent's address, a port the helper picks, proves free and reads back), the
+ * local service is the BEAM's loopback listener, and distribution is raw TCP. The built-in proxy
+ * ignores the first three (Consul 1.8.7, checked); Envoy would obey them, out of the helper's sight.
+ */
+export const PROXY_CONFIG_OWNED: Readonly<Record<string, string>> = {
+  bind_address: "the public listener binds every address, and peers dial it at the agent's address",
+  bind_port: "the public listener's port is the registration's, picked and proven free by the helper",
+  local_service_address: "the sidecar forwards to the BEAM's listener on 127.0.0.1, set by the helper",
+  protocol: "distribution is raw TCP (service-defaults pins 'tcp')",
+  envoy_public_listener_json: "it replaces the public listener the helper registers and waits for",
+  envoy_local_cluster_json: "it replaces the route to the BEAM's listener on 127.0.0.1",
+};
+
 
 const DURATION_RE = new RegExp(DURATION_PATTERN);
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

@@ -36,6 +36,14 @@ const sidecar: JSONSchemaType<ManifestSidecar> = {
   properties: {
     port,
     proxy: { type: 'string', enum: [ProxyKind.ENVOY, ProxyKind.BUILTIN] },
+    // Opaque to the helper (the proxy reads it); keys it owns are refused in validate.ts.
+    config: {
+      type: 'object',
+      nullable: true,
+      maxProperties: LIMITS.proxyConfigKeys,
+      propertyNames: { minLength: 1, maxLength: LIMITS.proxyConfigKeyLength } as any,
+      required: [],
+    },
   },
 };
 

@@ -39,6 +39,13 @@ export interface ManifestSidecar {
   readonly port: number;
   /** Which proxy the helper starts. */
   readonly proxy: ProxyKind;
+  /**
+   * The sidecar registration's `Proxy.Config`, copied as is: what the proxy reads (Envoy's
+   * `envoy_prometheus_bind_addr`, the built-in proxy's `handshake_timeout_ms`, …). Keys the
+   * helper owns (`bind_address`, `bind_port`, `local_service_address`, `protocol`, …) are refused.
+   * @default - none (the field is left out)
+   */
+  readonly config?: { [key: string]: any };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { splitNodeName } from './names';
 import { queryTemplateName } from './replicas';
-import { consulLimitProblems, LIMITS, LOOPBACK_PATTERN, SIDECAR_SUFFIX } from './rules';
+import { consulLimitProblems, LIMITS, LOOPBACK_PATTERN, PROXY_CONFIG_OWNED, SIDECAR_SUFFIX } from './rules';
 import { GROUP_MANIFEST_SCHEMA, NODE_MANIFEST_SCHEMA } from './schema';
 import { AnyManifest, GroupManifest, ManifestPeerGroup, NodeManifest } from './types';
 
@@ -144,6 +144,14 @@ function schemaChecked<T>(check: ValidateFunction, value: unknown, source?: stri
   return value as unknown as T;
 }
 
+/** A sidecar's Proxy.Config: no key the helper owns. */
+function checkProxyConfig(m: NodeManifest | GroupManifest, source?: string): void {
+  for (const key of Object.keys(m.sidecar.config ?? {})) {
+    const why = Object.prototype.hasOwnProperty.call(PROXY_CONFIG_OWNED, key) ? PROXY_CONFIG_OWNED[key] : undefined;
+    if (why) throw new ManifestError(`sidecar.config.${key}`, `is set by meshx-node, not the manifest: ${why}`, source);
+  }
+}
+
 function checkFixedPorts(m: NodeManifest | GroupManifest, claims: PortClaims, source?: string): void {
   if (m.service.distPort) claims.claim(`127.0.0.1:${m.service.distPort}`, 'service.distPort');
   if (m.epmdPort) claims.claim(`127.0.0.1:${m.epmdPort}`, 'epmdPort');
@@ -159,6 +167,7 @@ export function validateManifest(value: unknown, source?: string): NodeManifest 
   const m = schemaChecked<NodeManifest>(schemaCheck, value, source);
   const claims = new PortClaims(source);
   checkFixedPorts(m, claims, source);
+  checkProxyConfig(m, source);
   if (m.service.id !== m.service.name && m.service.id.endsWith(SIDECAR_SUFFIX)) {
     throw new ManifestError('service.id', `must not end in '${SIDECAR_SUFFIX}' (the sidecar's ID)`, source);
   }
@@ -174,6 +183,7 @@ export function validateGroupManifest(value: unknown, source?: string): GroupMan
   const m = schemaChecked<GroupManifest>(groupSchemaCheck, value, source);
   const claims = new PortClaims(source);
   checkFixedPorts(m, claims, source);
+  checkProxyConfig(m, source);
   if (m.service.meta.erlang_node !== undefined) {
     throw new ManifestError('service.meta.erlang_node', "must not be set in a group's manifest (each replica sets its own)", source);
   }

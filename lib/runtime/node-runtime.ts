@@ -2,6 +2,7 @@ import { splitNodeName } from '../manifest/names';
 import { bootSteps, NodeBoot } from './boot-steps';
 import { OwnRegistration } from './own-registration';
 import { signalNumber } from './child';
+import { DrainWait } from './drain';
 import { Registration } from './epmd/server';
 import { RunOptions } from './run-options';
 import { BootAborted, Runner } from './runner';
@@ -17,6 +18,7 @@ export class NodeRuntime {
   private stopRequested?: (sig: NodeJS.Signals) => void;
   private stopSignal?: NodeJS.Signals;
   private booting = true;
+  private readonly drainWait = new DrainWait();
 
   constructor(private readonly o: RunOptions, private readonly boot: NodeBoot = bootSteps(o)) {
     this.runner = new Runner(boot.steps, o.log);
@@ -86,9 +88,10 @@ export class NodeRuntime {
     else this.stopRequested?.(sig);
   }
 
-  /** Skips the grace periods: SIGKILL to the BEAM and the proxy now, then the same cleanup. */
+  /** Skips the grace periods (and a drain): SIGKILL to the BEAM and the proxy now, then the same cleanup. */
   public kill(): void {
     this.o.log('stop now: killing the BEAM and the proxy');
+    this.drainWait.cut();
     // Later steps first: the BEAM before the proxy.
     for (const step of [...this.boot.steps].reverse()) step.kill?.();
     if (!this.stopSignal) this.stop('SIGKILL');
@@ -99,6 +102,7 @@ export class NodeRuntime {
     if (!sig && beam.exitCode !== undefined) {
       this.o.log(`${this.o.command[0]} exited (${beam.process.signalCode ?? `code ${beam.process.exitCode}`})`);
     }
+    if (sig && sig !== 'SIGKILL') await this.drain(sig);
     await this.runner.stop();
     let code = beam.exitCode ?? 1;
     // Exit 0 from a command whose node never came on the mesh (a start script that outlived a BEAM
@@ -109,6 +113,22 @@ export class NodeRuntime {
     }
     this.o.log(`stopped; exit ${code}`);
     return code;
+  }
+
+  /**
+   * With --drain-timeout: the node out of the catalog first (its check critical, so peers' health
+   * views and upstreams drop it), then a wait while the BEAM still runs, cut short by its exit or
+   * a second signal. The BEAM is stopped after, as without a drain.
+   */
+  private async drain(sig: NodeJS.Signals): Promise<void> {
+    const ms = this.o.drainTimeoutMs;
+    if (!ms || this.boot.beam.exitCode !== undefined) return;
+    const t0 = Date.now();
+    this.o.log(`draining ${this.o.manifest.node} for up to ${ms / 1000}s (--drain-timeout): out of the catalog, the BEAM still running`);
+    await this.runner.drain(`stop requested (${sig}); the BEAM stops within ${ms / 1000}s`);
+    const end = await this.drainWait.wait(Math.max(0, ms - (Date.now() - t0)), this.boot.beam);
+    const why = { timeout: 'drain timeout reached', 'beam-exited': 'the BEAM exited', cut: 'stop now' }[end];
+    this.o.log(`drain over after ${((Date.now() - t0) / 1000).toFixed(1)}s (${why})`);
   }
 
   /** `boot steps: …` once the BEAM registered: `beam` is from its spawn to its EPMD registration. */

@@ -57,6 +57,8 @@ export function serviceDefinition(m: NodeManifest, ports: ResolvedPorts, helperP
     // the BEAM is registered and the proxy holds its listeners.
     Checks: [{ CheckID: `${m.service.id}:alias`, Name: `Sidecar aliasing ${m.service.id}`, AliasService: m.service.id }],
     Proxy: {
+      // The manifest's proxy config as is; the keys the helper owns were refused at validation.
+      ...(m.sidecar.config ? { Config: m.sidecar.config } : {}),
       LocalServiceAddress: '127.0.0.1',
       LocalServicePort: ports.distPort,
       Upstreams: ports.upstreams.map((u) => ({

@@ -30,6 +30,8 @@ export interface RunOptions {
   readonly stateDir: StateDir;
   readonly readyTimeoutMs: number;
   readonly stopTimeoutMs: number;
+  /** On a stop: how long the node stays out of the catalog, its BEAM running, before the BEAM is stopped; 0: no drain. */
+  readonly drainTimeoutMs: number;
   readonly grpcAddr?: string;
   readonly envoyBin?: string;
   readonly env: NodeJS.ProcessEnv;

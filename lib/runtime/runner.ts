@@ -64,6 +64,17 @@ export class Runner {
     }
   }
 
+  /** Takes the node out of service before a drained stop: drain on every started step, in reverse; errors are logged. */
+  public async drain(reason: string): Promise<void> {
+    for (const s of [...this.started].reverse()) {
+      try {
+        await s.drain?.(reason);
+      } catch (e) {
+        this.log(`drain: ${s.name}: ${(e as Error).message}`);
+      }
+    }
+  }
+
   /** Undoes every started step in reverse; errors are logged, the rest still runs. */
   public async stop(): Promise<void> {
     const steps = this.started.splice(0).reverse();

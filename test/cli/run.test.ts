@@ -17,6 +17,10 @@ describe('meshx-node run: refused before anything starts', () => {
     ['no manifest source', ['run', '--', 'sh'], 'give the manifest with one of --manifest FILE, --from CDKTF_OUT --node NAME, or --kv KEY'],
     ['a unix socket agent address', ['run', '--kv', 'k', '--consul-addr', 'unix:///x.sock', '--', 'sh'], '--consul-addr: unix socket agent addresses are not supported: unix:///x.sock'],
     ['a bad stop timeout', ['run', '--kv', 'k', '--stop-timeout', '-1', '--', 'sh'], "--stop-timeout must be a positive number of seconds, got '-1'"],
+    ['a negative drain timeout', ['run', '--kv', 'k', '--drain-timeout', '-1', '--', 'sh'],
+      "--drain-timeout must be 0 (off) or a number of seconds, got '-1'"],
+    ['a drain timeout that is no number', ['run', '--kv', 'k', '--drain-timeout', 'soon', '--', 'sh'],
+      "--drain-timeout must be 0 (off) or a number of seconds, got 'soon'"],
   ])('%s: exit 2', async (_d, args, message) => {
     const r = await cli(args, { PATH: process.env.PATH });
     expect(r.err).toContain(message);

@@ -73,6 +73,23 @@ describe('BeamNode', () => {
     expect(kvManifests(synthJson(stack))['meshx/shop/nodes/shop-a']).toEqual(a.manifest);
   });
 
+  test('proxyConfig lands in the manifest\'s sidecar.config; without it the field is left out', () => {
+    const { stack, mesh: m } = mesh();
+    const proxyConfig = { envoy_prometheus_bind_addr: '0.0.0.0:9102', local_connect_timeout_ms: 500 };
+    const a = m.addNode('A', { nodeName: 'a@h1.x', proxyConfig });
+    const b = m.addNode('B', { nodeName: 'b@h2.x' });
+    expect(a.manifest.sidecar).toEqual({ port: 0, proxy: 'envoy', config: proxyConfig });
+    expect(b.manifest.sidecar).toEqual({ port: 0, proxy: 'envoy' });
+    expect(kvManifests(synthJson(stack))['meshx/shop/nodes/shop-a'].sidecar.config.local_connect_timeout_ms).toBe(500);
+  });
+
+  test('a proxyConfig key the helper owns fails at construction, naming the node\'s path', () => {
+    const { mesh: m } = mesh();
+    expect(() => m.addNode('A', { nodeName: 'a@h1.x', proxyConfig: { bind_address: '0.0.0.0' } })).toThrow(
+      /^\[test\/Mesh\/A\] proxyConfig\.bind_address is set by meshx-node and cannot be overridden/,
+    );
+  });
+
   test('two peers on one host share that host\'s address', () => {
     const { mesh: m } = mesh();
     const a = m.addNode('A', { nodeName: 'a@h1.x' });

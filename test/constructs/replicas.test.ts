@@ -28,6 +28,15 @@ describe('BeamReplicas', () => {
     expect(m.nodes).toEqual([]);
   });
 
+  test('proxyConfig lands in the group manifest\'s sidecar.config; an owned key fails with the group\'s path', () => {
+    const { mesh: m } = mesh();
+    const g = m.addReplicas('Api', { alive: 'api', proxyConfig: { handshake_timeout_ms: 2000 } });
+    expect(g.manifest.sidecar).toEqual({ port: 0, proxy: 'envoy', config: { handshake_timeout_ms: 2000 } });
+    expect(() => m.addReplicas('Web', { alive: 'web', proxyConfig: { protocol: 'http' } })).toThrow(
+      /^\[test\/Mesh\/Web\] proxyConfig\.protocol is set by meshx-node/,
+    );
+  });
+
   test('serviceName and proxy override the defaults', () => {
     const { mesh: m } = mesh();
     const g = m.addReplicas('A', { alive: 'a', serviceName: 'custom-svc', proxy: ProxyKind.BUILTIN });

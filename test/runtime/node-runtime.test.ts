@@ -4,7 +4,7 @@ import { BootStep } from '../../lib/runtime/steps/boot-step';
 import { validManifest } from '../fixtures/manifests';
 
 /** Fake steps around a fake BEAM: what the runtime does with them, without real processes. */
-function fakes(opts: { proxyWaits?: boolean; readyTimeoutMs?: number } = {}) {
+function fakes(opts: { proxyWaits?: boolean; readyTimeoutMs?: number; drainTimeoutMs?: number } = {}) {
   const events: string[] = [];
   const process = Object.assign(new EventEmitter(), {
     pid: 1,
@@ -42,8 +42,11 @@ function fakes(opts: { proxyWaits?: boolean; readyTimeoutMs?: number } = {}) {
     beam.killNow = true;
     process.kill('SIGKILL');
   };
+  // Health's part of a drain: the check critical, with the reason.
+  const health = { ...step('health'), drain: async (reason: string) => void events.push(`drain health: ${reason}`) };
   const steps = [
     step('epmd'),
+    health,
     step('proxy-ready', async (signal) => {
       proxyStarted();
       if (opts.proxyWaits) await new Promise((r) => signal.addEventListener('abort', r));
@@ -51,7 +54,10 @@ function fakes(opts: { proxyWaits?: boolean; readyTimeoutMs?: number } = {}) {
     { ...beamStep, kill },
   ];
   const logs: string[] = [];
-  const o = { manifest: validManifest(), command: ['erl'], log: (l: string) => logs.push(l), readyTimeoutMs: opts.readyTimeoutMs ?? 60_000 } as never;
+  const o = {
+    manifest: validManifest(), command: ['erl'], log: (l: string) => logs.push(l),
+    readyTimeoutMs: opts.readyTimeoutMs ?? 60_000, drainTimeoutMs: opts.drainTimeoutMs ?? 0,
+  } as never;
   const node = new NodeRuntime(o, { steps, beam, epmd: { server: epmd as never } });
   return { node, events, beam: process, epmd, logs, proxyStarting };
 }
@@ -82,7 +88,7 @@ describe('NodeRuntime', () => {
     const { node, events, logs } = fakes({ readyTimeoutMs: 50 });
     expect(await node.run()).toBe(1);
     expect(logs).toContain("orders@orders-1.shop.test never registered with the helper's EPMD within 0.05s of its start (--ready-timeout); stopping");
-    expect(events.slice(3)).toEqual(['stop beam', 'stop proxy-ready', 'stop epmd']);
+    expect(events.slice(4)).toEqual(['stop beam', 'stop proxy-ready', 'stop health', 'stop epmd']);
   });
 
   test('runs until the BEAM exits, then undoes every step in reverse and exits with its code', async () => {
@@ -93,7 +99,9 @@ describe('NodeRuntime', () => {
     expect(logs.find((l) => l.startsWith('boot steps:'))).toMatch(/^boot steps: epmd \d+ ms, proxy-ready \d+ ms, beam \d+ ms \(total \d+ ms\)$/);
     beam.emit('exit', 3, null);
     expect(await done).toBe(3);
-    expect(events).toEqual(['start epmd', 'start proxy-ready', 'start beam', 'stop beam', 'stop proxy-ready', 'stop epmd']);
+    expect(events).toEqual([
+      'start epmd', 'start health', 'start proxy-ready', 'start beam', 'stop beam', 'stop proxy-ready', 'stop health', 'stop epmd',
+    ]);
   });
 
   test('a stop after boot stops the BEAM first and exits with its code', async () => {
@@ -102,7 +110,62 @@ describe('NodeRuntime', () => {
     await new Promise((r) => setImmediate(r));
     node.stop('SIGTERM');
     expect(await done).toBe(0);
-    expect(events.slice(3)).toEqual(['stop beam', 'stop proxy-ready', 'stop epmd']);
+    // No drain without --drain-timeout: today's stop.
+    expect(events.slice(4)).toEqual(['stop beam', 'stop proxy-ready', 'stop health', 'stop epmd']);
+  });
+
+  describe('a drained stop (--drain-timeout)', () => {
+    const booted = async (drainTimeoutMs: number) => {
+      const f = fakes({ drainTimeoutMs });
+      const done = f.node.run();
+      await new Promise((r) => setImmediate(r));
+      return { ...f, done };
+    };
+
+    test('out of service first, the BEAM still running for the drain timeout, then the stop as without', async () => {
+      const { node, events, logs, done } = await booted(300);
+      const t0 = Date.now();
+      node.stop('SIGTERM');
+      await new Promise((r) => setTimeout(r, 100));
+      // Drained, not stopped: nothing undone yet.
+      expect(events.slice(4)).toEqual(['drain health: stop requested (SIGTERM); the BEAM stops within 0.3s']);
+      expect(await done).toBe(0);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+      expect(events.slice(5)).toEqual(['stop beam', 'stop proxy-ready', 'stop health', 'stop epmd']);
+      expect(logs).toContain('draining orders@orders-1.shop.test for up to 0.3s (--drain-timeout): out of the catalog, the BEAM still running');
+      expect(logs.find((l) => l.startsWith('drain over'))).toMatch(/^drain over after 0\.\ds \(drain timeout reached\)$/);
+    });
+
+    test('the BEAM exiting during the drain ends it, with the BEAM\'s code', async () => {
+      const { node, beam, logs, done } = await booted(60_000);
+      const t0 = Date.now();
+      node.stop('SIGTERM');
+      await new Promise((r) => setTimeout(r, 50));
+      beam.emit('exit', 4, null);
+      expect(await done).toBe(4);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(logs.find((l) => l.startsWith('drain over'))).toMatch(/\(the BEAM exited\)$/);
+    });
+
+    test('a kill during the drain stops at once: SIGKILL, exit 137', async () => {
+      const { node, events, logs, done } = await booted(60_000);
+      const t0 = Date.now();
+      node.stop('SIGTERM');
+      await new Promise((r) => setTimeout(r, 50));
+      node.kill();
+      expect(await done).toBe(137);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(events).toContain('kill SIGKILL');
+      expect(logs.find((l) => l.startsWith('drain over'))).toMatch(/\(stop now\)$/);
+    });
+
+    test('a BEAM that exited on its own is not drained', async () => {
+      const { beam, epmd, events, done } = await booted(60_000);
+      epmd.emit('registered', { name: 'orders', port: 9100 });
+      beam.emit('exit', 0, null);
+      expect(await done).toBe(0);
+      expect(events.some((e) => e.startsWith('drain'))).toBe(false);
+    });
   });
 
   test('a stop during boot abandons the step in progress, undoes the started ones, exits 128+n', async () => {
@@ -111,7 +174,7 @@ describe('NodeRuntime', () => {
     await proxyStarting;
     node.stop('SIGHUP');
     expect(await done).toBe(128 + 1);
-    expect(events).toEqual(['start epmd', 'start proxy-ready', 'stop proxy-ready', 'stop epmd']);
+    expect(events).toEqual(['start epmd', 'start health', 'start proxy-ready', 'stop proxy-ready', 'stop health', 'stop epmd']);
     expect(logs).toContain('SIGHUP during boot: undone; exit 129');
   });
 

@@ -76,6 +76,16 @@ describe('service registration', () => {
     expect(later.Checks[1]).toEqual({ CheckID: 'shop-orders:dist', ...tcp });
   });
 
+  test('the manifest\'s proxy config is the sidecar\'s Proxy.Config; none, no Config', () => {
+    const proxyOf = (d: any) => d.Connect.SidecarService.Proxy;
+    expect(proxyOf(serviceDefinition(m, ports))).not.toHaveProperty('Config');
+    const config = { handshake_timeout_ms: 5000, telemetry: { statsd_address: '127.0.0.1:8125' } };
+    const got = proxyOf(serviceDefinition({ ...m, sidecar: { ...m.sidecar, config } }, ports));
+    expect(got.Config).toEqual(config);
+    // What the helper sets stands beside it.
+    expect(got).toMatchObject({ LocalServiceAddress: '127.0.0.1', LocalServicePort: 9100 });
+  });
+
   test('no sidecar Port when the agent assigns it; the manifest port, or the one in force, otherwise', () => {
     const side = (d: any) => d.Connect.SidecarService.Port;
     expect(side(serviceDefinition(m, ports))).toBeUndefined();

@@ -29,6 +29,18 @@ describe('boot step runner', () => {
     expect(events).toEqual(['start a', 'start b', 'start c', 'preStop c', 'preStop b', 'preStop a', 'stop c', 'stop b', 'stop a']);
   });
 
+  test('drain runs on every started step that has one, in reverse; a failure is logged and the rest still run', async () => {
+    const { events, step } = recorder();
+    const log: string[] = [];
+    const failing = { ...step('b'), drain: async () => { throw new Error('agent gone'); } };
+    const draining = (name: string) => ({ ...step(name), drain: async (why: string) => void events.push(`drain ${name}: ${why}`) });
+    const runner = new Runner([draining('a'), failing, step('c'), draining('d')], (l) => log.push(l));
+    await runner.start();
+    await runner.drain('SIGTERM');
+    expect(events.slice(4)).toEqual(['drain d: SIGTERM', 'drain a: SIGTERM']);
+    expect(log).toEqual(['drain: b: agent gone']);
+  });
+
   test('a failing step is named; it and the steps before it are undone in reverse; later steps never start', async () => {
     const { events, step } = recorder();
     const log: string[] = [];

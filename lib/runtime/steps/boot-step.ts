@@ -5,7 +5,9 @@ import { PortPicks } from '../ports';
  * One boot step, in the manner of Nomad's task-runner hooks: built for one run, it holds its own
  * state; start does its part of the boot, stop undoes it (and must cope with a start that failed
  * half-way). preStop runs on every started step before any stop, for what must end before the
- * BEAM drains (supervision, health). kill skips the grace periods of a step that runs a process.
+ * BEAM drains (supervision, health). drain, on a stop with --drain-timeout, takes the step's part
+ * of the node out of service first, while the BEAM still runs (health: the check critical). kill
+ * skips the grace periods of a step that runs a process.
  * What later steps need, a step hands over as a typed result read after its start.
  */
 export interface BootStep {
@@ -14,6 +16,8 @@ export interface BootStep {
   start(signal: AbortSignal): Promise<void>;
   stop(): Promise<void>;
   preStop?(): void;
+  /** `reason` says why, for the agent's view of the node. */
+  drain?(reason: string): Promise<void>;
   kill?(): void;
 }
 

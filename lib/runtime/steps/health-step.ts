@@ -47,6 +47,8 @@ export class Health {
   /** When the agent last took the check's status (the registration set it too). */
   private lastPushAt = Date.now();
   private reregistering?: Promise<void>;
+  /** Reports on their way to the agent: a drain's critical must land after them. */
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly refreshMs: number;
 
   constructor(private readonly o: HealthOptions, private readonly node: HealthInputs) {
@@ -146,10 +148,29 @@ export class Health {
     return [beamCheckId(m), 'critical', [judged ? '' : beamWhy, this.proxyUp ? '' : proxy].filter(Boolean).join('; ')];
   }
 
-  private async report(): Promise<void> {
-    if (this.stopped) return;
+  private report(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const sending = this.reportNow();
+    this.inFlight.add(sending);
+    return sending.finally(() => this.inFlight.delete(sending));
+  }
+
+  private async reportNow(): Promise<void> {
     const check = this.check();
     if (await this.push(check)) this.logChange(check);
+  }
+
+  /**
+   * A drained stop: no more reports, then the check critical with `reason` as its output, so the
+   * node leaves peers' health views and upstreams while its BEAM still runs. The service stays
+   * registered (deregistered at the end of the stop, as ever), so nothing races to register it again.
+   */
+  public async drain(reason: string): Promise<void> {
+    await this.stop();
+    await Promise.allSettled([...this.inFlight, this.reregistering]);
+    const check: [string, CheckStatus, string] = [beamCheckId(this.o.manifest), 'critical', `draining: ${reason}`];
+    await this.send(check);
+    this.logChange(check);
   }
 
   private logChange([, status, line]: [string, CheckStatus, string]): void {
@@ -230,6 +251,10 @@ export class HealthStep implements BootStep {
 
   public preStop(): void {
     void this.health?.stop();
+  }
+
+  public async drain(reason: string): Promise<void> {
+    await this.health?.drain(reason);
   }
 
   public async stop(): Promise<void> {

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { splitNodeName } from '../../manifest/names';
 import { NodeManifest } from '../../manifest/types';
 import { RoutedUpstream } from '../registration';
@@ -23,6 +24,10 @@ export function refusal(live: NodeManifest, next: NodeManifest): string | undefi
       return `manifest field '${field}' changed from ${JSON.stringify(was)} to ${JSON.stringify(is)}: `
         + 'a running node cannot take it (restart the node to apply)';
     }
+  }
+  // The built-in proxy reads its public listener's config once: a change needs a restart.
+  if (!isDeepStrictEqual(live.sidecar.config ?? {}, next.sidecar.config ?? {})) {
+    return "manifest field 'sidecar.config' changed: a running node cannot take it (restart the node to apply)";
   }
   return undefined;
 }

@@ -140,6 +140,28 @@ describe('health', () => {
     expect(updates).toEqual([]);
   });
 
+  test('drain: the check critical with the reason, after any report in flight; nothing reported after', async () => {
+    const { ctx, epmd } = setup();
+    const seen: string[] = [];
+    // A slow agent: the passing report is still on its way when the drain begins.
+    ctx.o.agent.updateTtl = async (_id: string, status: string, output: string) => {
+      seen.push(`send ${status}`);
+      if (status === 'passing') await new Promise((r) => setTimeout(r, 100));
+      seen.push(`took ${status} ${output}`);
+    };
+    const h = new Health(ctx.o, ctx.node);
+    await h.start();
+    epmd.emit('registered', reg('orders', 9100));
+    await h.drain('stop requested (SIGTERM)');
+    expect(seen.filter((x) => x.startsWith('took')).map((x) => x.split(' ').slice(0, 2).join(' '))).toEqual(['took passing', 'took critical']);
+    expect(seen[seen.length - 1]).toBe('took critical draining: stop requested (SIGTERM)');
+    const before = seen.length;
+    epmd.emit('unregistered', reg('orders', 9100));
+    ctx.node.proxy.emit('exit');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toHaveLength(before);
+  });
+
   test("the BEAM registered: the agent's TCP check on it, once; then only a blocking watch: an idle helper sends nothing more", async () => {
     const { ctx, epmd, calls, until, answer, pending } = setup('5m');
     const h = new Health(ctx.o, ctx.node);

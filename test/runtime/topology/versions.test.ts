@@ -36,6 +36,17 @@ describe('refusal: what a running node cannot take', () => {
       new RegExp(`manifest field '${field.replace('.', '\\.')}' changed from .* to .*: a running node cannot take it`),
     );
   });
+
+  test('a changed proxy config is refused; the same one in another key order is not', () => {
+    const withConfig = (config?: Record<string, unknown>) => ({ ...validManifest(), sidecar: { port: 0, proxy: 'builtin', config } }) as any;
+    const was = withConfig({ handshake_timeout_ms: 5000, local_connect_timeout_ms: 500 });
+    expect(refusal(was, withConfig({ local_connect_timeout_ms: 500, handshake_timeout_ms: 5000 }))).toBeUndefined();
+    expect(refusal(was, withConfig({ handshake_timeout_ms: 6000, local_connect_timeout_ms: 500 }))).toMatch(
+      /manifest field 'sidecar\.config' changed: a running node cannot take it/,
+    );
+    expect(refusal(live(), withConfig({}))).toBeUndefined();
+    expect(refusal(live(), withConfig({ handshake_timeout_ms: 1 }))).toMatch(/sidecar\.config/);
+  });
 });
 
 describe('planUpstreams', () => {
