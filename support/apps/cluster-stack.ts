@@ -1,10 +1,10 @@
 // The mesh of the cluster tests, demo and benchmarks: nodes named for the hosts of
 // support/cluster (`<alive>@app-<n>.cluster.test`), CONFIG_ENTRY intentions (the default; the
 // cluster runs Consul 1.14), ACL tokens on, built-in proxies.
-import { ConsulProvider } from "@cdktf/provider-consul/lib/provider";
-import { TerraformStack } from "cdktf";
-import { Construct } from "constructs";
-import { BeamMesh, BeamNode, ProxyKind } from "../../lib";
+import { ConsulProvider } from '@cdktf/provider-consul/lib/provider';
+import { TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { BeamMesh, BeamNode, ProxyKind } from '../../lib';
 
 export interface ClusterNodeSpec {
   /** The part before `@`, e.g. `app` (release-style) or `jobs`. */
@@ -31,21 +31,12 @@ export class ClusterStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id);
-    new ConsulProvider(this, "consul", {});
-    const mesh = new BeamMesh(this, "Mesh", {
-      name: props.mesh,
-      acl: true,
-      proxy: ProxyKind.BUILTIN,
-    });
+    new ConsulProvider(this, 'consul', {});
+    const mesh = new BeamMesh(this, 'Mesh', { name: props.mesh, acl: true, proxy: ProxyKind.BUILTIN });
     this.nodes = props.nodes.map((n) =>
-      mesh.addNode(`${n.alive}${n.host}`, {
-        nodeName: n.nodeName ?? `${n.alive}@${clusterHostName(n.host)}`,
-        distPort: n.distPort,
-      })
+      mesh.addNode(`${n.alive}${n.host}`, { nodeName: n.nodeName ?? `${n.alive}@${clusterHostName(n.host)}`, distPort: n.distPort }),
     );
     if (!props.edges) mesh.connectAll();
-    else
-      for (const [a, b] of props.edges)
-        mesh.connect(this.nodes[a], this.nodes[b]);
+    else for (const [a, b] of props.edges) mesh.connect(this.nodes[a], this.nodes[b]);
   }
 }
