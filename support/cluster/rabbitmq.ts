@@ -54,7 +54,11 @@ export class RabbitNode {
     } catch (e) {
       await r.stop();
       // RabbitMQ says why it failed at the top of its output (BOOT FAILED …), not in the tail.
-      const said = r.mesh.output.split('\n').filter((l) => !l.includes('[proxy]')).slice(0, 60).join('\n');
+      const said = r.mesh.output
+        .split('\n')
+        .filter((l) => !l.includes('[proxy]'))
+        .slice(0, 60)
+        .join('\n');
       throw new Error(`${(e as Error).message.split('\n')[0]}\n${said}`);
     }
     return r;
@@ -130,17 +134,15 @@ export class RabbitNode {
   }
 
   /**
-   * Runs the stock rabbitmqctl inside the node's host with only PATH, a UTF-8 locale, what
-   * `meshx-node env` prints and RabbitMQ's own variables; bounded. Resolves with its output and
-   * exit code (non-zero does not throw).
+   * Runs the stock rabbitmqctl inside the node's host as an operator would: `-n <node>` (and
+   * `--longnames`), with only PATH, a UTF-8 locale, HOME (the cookie file) and what `meshx-node
+   * env` prints; bounded. Without RABBITMQ_NODENAME the CLI completes a host-less long name of its
+   * own, which reloads the resolver unless the inetrc names a domain (issue 25, point 1).
+   * Resolves with its output and exit code (non-zero does not throw).
    */
   public ctl(args: string[], timeoutMs = 60_000): Promise<{ code: number; out: string }> {
-    const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      LANG: 'C.UTF-8',
-      ...this.meshxEnv(),
-      ...this.rabbitVars(),
-    };
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', HOME: path.join(this.dir, 'home'), ...this.meshxEnv() };
+    args = ['-n', this.name, ...(this.longNames ? ['--longnames'] : []), ...args];
     const argv = [...inNs(this.o.host.link.ns), path.join(RABBITMQ_BIN, 'rabbitmqctl'), ...args];
     return new Promise((resolve) => {
       execFile(argv[0], argv.slice(1), { env, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
@@ -159,7 +161,8 @@ export class RabbitNode {
 
   /** `cluster_status` as RabbitMQ reports it (JSON formatter); undefined when the CLI failed. */
   public async clusterStatus(): Promise<ClusterStatus | undefined> {
-    const r = await this.ctl(['cluster_status', '--formatter', 'json'], 30_000);
+    // Bounded twice: RabbitMQ's own timeout, and the process's (a node restarting its app may not answer).
+    const r = await this.ctl(['cluster_status', '--formatter', 'json', '--timeout', '10'], 20_000);
     if (r.code !== 0) return undefined;
     const json = r.out.slice(r.out.indexOf('{'), r.out.lastIndexOf('}') + 1);
     const s = JSON.parse(json);

@@ -191,8 +191,36 @@ describe('RabbitMQ on the cluster: 3 hosts, Consul 1.14.11, ACLs, TLS', () => {
     test('a deny intention partitions the cluster; after the allow, autoheal heals it', async () => {
       expect(rabbits).toHaveLength(3);
       const allowedAt = await denyThenAllow();
-      const healed = await poll(statuses, (all) => all.every((s) => healthy(s, names)), { timeoutMs: 90_000, intervalMs: 250 });
+      const trace: string[] = [];
+      const traced = async () => {
+        const t = Date.now();
+        const all = await statuses();
+        trace.push(
+          `+${t - allowedAt} ms (${Date.now() - t} ms) ${JSON.stringify(
+            all.map((s) => s && { running: s.running.length, partitions: s.partitions })
+          )}`
+        );
+        return all;
+      };
+      const healed = await poll(traced, (all) => all.every((s) => healthy(s, names)), { timeoutMs: 90_000, intervalMs: 250 });
       const healMs = Date.now() - allowedAt;
+      // A slow heal: what each node reported meanwhile, and what RabbitMQ logged about it.
+      if (healMs > 10_000) {
+        const about = /autoheal|partition|inconsistent|node down|nodedown|node up|Ra |leader|disconnect/i;
+        const lines = rabbits.map(
+          (r) =>
+            `${r.name}:\n` +
+            r
+              .logs()
+              .split('\n')
+              .filter((l) => about.test(l) && Date.parse(l.slice(0, 32).replace(' ', 'T')) >= allowedAt - 1000)
+              .slice(0, 60)
+              .join('\n')
+        );
+        process.stdout.write(
+          `[rabbitmq ${c.mode}] slow heal, allow at ${new Date(allowedAt).toISOString()}\n${trace.join('\n')}\n${lines.join('\n')}\n`
+        );
+      }
       expect(healed.value).toEqual(rabbits.map(() => expect.objectContaining({ running: [...names].sort(), partitions: {} })));
       // A partition RabbitMQ saw after the allow and autoheal healed, not a plain reconnection.
       const seen = logged(allowedAt, /inconsistent_database, running_partitioned_network/);
