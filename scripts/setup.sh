@@ -95,12 +95,18 @@ install_rabbitmq() {
     as_root chmod 755 "$policy"
     own_policy=1
   fi
+  local systemd=0 epmd_before=inactive
+  if [ -d /run/systemd/system ]; then systemd=1; epmd_before=$(systemctl is-active epmd.service 2>/dev/null || true); fi
   apt_update_once
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rabbitmq-server >/dev/null \
     || { [ "$own_policy" = 0 ] || as_root rm -f "$policy"; exit 1; }
   [ "$own_policy" = 0 ] || as_root rm -f "$policy"
-  if [ -d /run/systemd/system ]; then
+  if [ "$systemd" = 1 ]; then
     as_root systemctl disable --now rabbitmq-server.service >/dev/null 2>&1 || true
+    # An epmd the broker's start brought up (socket-activated) goes too; one that ran before stays.
+    if [ "$epmd_before" != active ] && [ "$(systemctl is-active epmd.service 2>/dev/null || true)" = active ]; then
+      as_root systemctl stop epmd.service >/dev/null 2>&1 || true
+    fi
   fi
   stop_rabbitmq_leftovers
   log "installed rabbitmq-server $(dpkg-query -W -f='${Version}' rabbitmq-server)"

@@ -121,15 +121,15 @@ export class RabbitNode {
     fs.writeFileSync(
       path.join(this.dir, 'rabbitmq.conf'),
       [`cluster_partition_handling = ${this.o.partitionHandling ?? 'autoheal'}`, `listeners.tcp.default = 127.0.0.1:${this.o.amqpPort}`, ''].join(
-        '\n'
-      )
+        '\n',
+      ),
     );
   }
 
   /** What `meshx-node env --format json` prints for this node's state dir. */
   public meshxEnv(): Record<string, string> {
     return JSON.parse(
-      execFileSync(process.execPath, [BIN, 'env', '--format', 'json', '--state-dir', path.join(this.dir, 'state')], { encoding: 'utf8' })
+      execFileSync(process.execPath, [BIN, 'env', '--format', 'json', '--state-dir', path.join(this.dir, 'state')], { encoding: 'utf8' }),
     );
   }
 
@@ -251,7 +251,7 @@ const [mode, port, queue, arg] = process.argv.slice(2);
 /** Publishes messages to a quorum queue through the node's AMQP port (from inside its host), with publisher confirms. */
 export function amqpPublish(cluster: Cluster, n: RabbitNode, queue: string, messages: string[]): { published: number; ready: number } {
   return JSON.parse(
-    cluster.exec(n.host, [process.execPath, '-e', AMQP, amqplibPath(), 'publish', String(n.amqpPort), queue, JSON.stringify(messages)])
+    cluster.exec(n.host, [process.execPath, '-e', AMQP, amqplibPath(), 'publish', String(n.amqpPort), queue, JSON.stringify(messages)]),
   );
 }
 

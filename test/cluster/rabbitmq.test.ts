@@ -52,7 +52,7 @@ describe('RabbitMQ on the cluster: 3 hosts, Consul 1.14.11, ACLs, TLS', () => {
         host: h,
         nodeName: c.name(h),
         distPort: c.distPort,
-      }))
+      })),
     );
     // Each case's three nodes connected to each other, not to the other case's.
     const edges: Array<[number, number]> = [
@@ -100,8 +100,8 @@ describe('RabbitMQ on the cluster: 3 hosts, Consul 1.14.11, ACLs, TLS', () => {
             amqpPort: c.amqpPort,
             cookie: COOKIE,
             workDir: cluster.work,
-          })
-        )
+          }),
+        ),
       );
       rabbits.push(...booted);
       for (const r of rabbits) await r.ctlOk(['await_startup', '--timeout', '90'], 120_000);
@@ -197,16 +197,18 @@ describe('RabbitMQ on the cluster: 3 hosts, Consul 1.14.11, ACLs, TLS', () => {
         const all = await statuses();
         trace.push(
           `+${t - allowedAt} ms (${Date.now() - t} ms) ${JSON.stringify(
-            all.map((s) => s && { running: s.running.length, partitions: s.partitions })
-          )}`
+            all.map((s) => s && { running: s.running.length, partitions: s.partitions }),
+          )}`,
         );
         return all;
       };
-      const healed = await poll(traced, (all) => all.every((s) => healthy(s, names)), { timeoutMs: 90_000, intervalMs: 250 });
+      // Bounded past RabbitMQ's 60 s autoheal retry: a partial partition (the allow reaches the sidecars one by one)
+      // can take one retry round.
+      const healed = await poll(traced, (all) => all.every((s) => healthy(s, names)), { timeoutMs: 180_000, intervalMs: 250 });
       const healMs = Date.now() - allowedAt;
       // A slow heal: what each node reported meanwhile, and what RabbitMQ logged about it.
       if (healMs > 10_000) {
-        const about = /autoheal|partition|inconsistent|node down|nodedown|node up|Ra |leader|disconnect/i;
+        const about = /Autoheal|inconsistent_database/;
         const lines = rabbits.map(
           (r) =>
             `${r.name}:\n` +
@@ -214,11 +216,11 @@ describe('RabbitMQ on the cluster: 3 hosts, Consul 1.14.11, ACLs, TLS', () => {
               .logs()
               .split('\n')
               .filter((l) => about.test(l) && Date.parse(l.slice(0, 32).replace(' ', 'T')) >= allowedAt - 1000)
-              .slice(0, 60)
-              .join('\n')
+              .slice(0, 20)
+              .join('\n'),
         );
         process.stdout.write(
-          `[rabbitmq ${c.mode}] slow heal, allow at ${new Date(allowedAt).toISOString()}\n${trace.join('\n')}\n${lines.join('\n')}\n`
+          `[rabbitmq ${c.mode}] slow heal, allow at ${new Date(allowedAt).toISOString()}\n${trace.join('\n')}\n${lines.join('\n')}\n`,
         );
       }
       expect(healed.value).toEqual(rabbits.map(() => expect.objectContaining({ running: [...names].sort(), partitions: {} })));
@@ -226,8 +228,10 @@ describe('RabbitMQ on the cluster: 3 hosts, Consul 1.14.11, ACLs, TLS', () => {
       const seen = logged(allowedAt, /inconsistent_database, running_partitioned_network/);
       const finished = logged(allowedAt, /Autoheal finished according to winner/);
       expect({ seen: seen !== undefined, finished: finished !== undefined }).toEqual({ seen: true, finished: true });
+      const rounds = rabbits.flatMap((r) => r.logs().split('\n')).filter((l) => /Autoheal decision/.test(l)).length;
       process.stdout.write(
-        `[rabbitmq ${c.mode}] allow -> partition seen ${seen} ms, autoheal finished ${finished} ms (logs), cluster_status healed ${healMs} ms\n`
+        `[rabbitmq ${c.mode}] allow -> partition seen ${seen} ms, first autoheal round finished ${finished} ms (logs, ${rounds} rounds), ` +
+          `cluster_status healed ${healMs} ms\n`,
       );
       // Still one cluster: written through the healed node, read through another.
       const queue = `q-${c.alive}`;
@@ -268,7 +272,7 @@ describe('RabbitMQ on the cluster: 3 hosts, Consul 1.14.11, ACLs, TLS', () => {
       const left = await poll(
         () => rabbits.flatMap((r) => processesMentioning(r.dir)),
         (p) => p.length === 0,
-        { timeoutMs: 15_000, intervalMs: 250 }
+        { timeoutMs: 15_000, intervalMs: 250 },
       );
       expect(left.value).toEqual([]);
       for (const [i, r] of rabbits.entries()) {
