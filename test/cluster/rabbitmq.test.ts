@@ -188,6 +188,7 @@ describe('RabbitMQ on the cluster: 3 hosts, Consul 1.14.11, ACLs, TLS', () => {
       return at.length ? at[0] : undefined;
     };
 
+    // (420 s: the heal's own bound is 240 s.)
     test('a deny intention partitions the cluster; after the allow, autoheal heals it', async () => {
       expect(rabbits).toHaveLength(3);
       const allowedAt = await denyThenAllow();
@@ -202,9 +203,10 @@ describe('RabbitMQ on the cluster: 3 hosts, Consul 1.14.11, ACLs, TLS', () => {
         );
         return all;
       };
-      // Bounded past RabbitMQ's 60 s autoheal retry: a partial partition (the allow reaches the sidecars one by one)
-      // can take one retry round.
-      const healed = await poll(traced, (all) => all.every((s) => healthy(s, names)), { timeoutMs: 180_000, intervalMs: 250 });
+      // Bounded past a few of RabbitMQ's 60 s autoheal retries: when the nodes reconnect one pair at a
+      // time (each redials every second; the allow reaches each sidecar on its own), autoheal may
+      // decide on a partial view, and a round that finds the loser already restarting waits 60 s.
+      const healed = await poll(traced, (all) => all.every((s) => healthy(s, names)), { timeoutMs: 240_000, intervalMs: 250 });
       const healMs = Date.now() - allowedAt;
       // A slow heal: what each node reported meanwhile, and what RabbitMQ logged about it.
       if (healMs > 10_000) {
@@ -237,7 +239,7 @@ describe('RabbitMQ on the cluster: 3 hosts, Consul 1.14.11, ACLs, TLS', () => {
       const queue = `q-${c.alive}`;
       expect(amqpPublish(cluster, rabbits[2], queue, ['after heal'])).toEqual({ published: 1, ready: 1 });
       expect(amqpConsume(cluster, rabbits[1], queue, 1)).toEqual(['after heal']);
-    });
+    }, 420_000);
 
     if (c.mode === 'short names') {
       test("with RabbitMQ's default ignore, the same deny and allow leave it partitioned until the cut node restarts", async () => {
