@@ -1,7 +1,7 @@
 // An unmodified RabbitMQ node (Debian's rabbitmq-server, scripts/setup.sh) under `meshx-node run`
 // on a host of support/cluster, configured only through RabbitMQ's own environment variables and
 // files in a temp dir of its own (mnesia, logs, config, the cookie), and its stock CLI run with
-// the environment `meshx-node env` prints. Stopped by the helper (SIGTERM), dir removed by stop().
+// the environment `meshx-node env` prints. Stopped through its helper (SIGTERM), its dir removed by remove().
 import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
