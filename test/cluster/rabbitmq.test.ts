@@ -4,6 +4,8 @@
 // `rabbitmqctl join_cluster` run with only what `meshx-node env` prints (and RabbitMQ's own
 // variables); a quorum queue written through one node's AMQP port and read through another's; a
 // deny intention that partitions the cluster and an allow after which `autoheal` heals it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Cluster } from '../../support/cluster/cluster';
 import { deployClusterMesh, DeployedNode } from '../../support/cluster/mesh';
 import { listNamespaces } from '../../support/cluster/netns';
@@ -108,6 +110,9 @@ describe('RabbitMQ on the cluster: 3 hosts, Consul 1.14.11, ACLs, TLS', () => {
       expect(distPorts).toEqual(HOSTS.map(() => c.distPort));
       expect(rabbits.map(registeredDistPort)).toEqual(distPorts);
       expect(rabbits.map((r) => r.longNames)).toEqual(HOSTS.map(() => c.mode === 'long names'));
+      // The cookie only in its 0600 file: not on any process's command line or in its environment.
+      expect(rabbits.map((r) => fs.statSync(path.join(r.dir, 'home', '.erlang.cookie')).mode & 0o777)).toEqual([0o600, 0o600, 0o600]);
+      expect(processesMentioning(COOKIE)).toEqual([]);
       process.stdout.write(`[rabbitmq ${c.mode}] three nodes booted and started in ${Date.now() - t0} ms\n`);
     });
 
