@@ -3,6 +3,7 @@
 import { AgentTlsOptions, explainTlsError, loadTlsMaterial, tlsCliEnv } from './tls';
 import { isNodeName } from '../../manifest/names';
 import { whyFailed } from '../errors';
+import { agentErrorKind, AgentErrorKind } from '../metrics/recorder';
 import { HttpClient } from './http';
 
 /** An agent answer with a non-2xx status. */
@@ -67,6 +68,7 @@ export class ConsulAgent {
   private token?: string;
   private renew?: () => Promise<string>;
   private renewing?: Promise<boolean>;
+  private failed?: (kind: AgentErrorKind) => void;
 
   private readonly tls: AgentTlsOptions;
   private readonly secure: boolean;
@@ -104,6 +106,11 @@ export class ConsulAgent {
     this.renew = renew;
   }
 
+  /** Called with the kind of each failed request: no answer, or an error status other than 404 (which says "none"). */
+  public onRequestError(then: (kind: AgentErrorKind) => void): void {
+    this.failed = then;
+  }
+
   /**
    * One request; `body` is sent as JSON, or as is when it is a string and `raw` is set.
    * `opts.token` overrides the agent's token (null: none); `opts.renew: false` skips the renewal on 403.
@@ -135,6 +142,7 @@ export class ConsulAgent {
     const payload = body === undefined ? undefined : raw ? String(body) : JSON.stringify(body);
     try {
       const res = await this.http.request(method, path, headers, payload, o.timeoutMs ?? this.timeoutMs, o.signal);
+      if (res.status >= 400 && res.status !== 404) this.failed?.(agentErrorKind({ status: res.status }));
       const hash = res.headers['x-consul-contenthash'];
       return { status: res.status, text: res.text, index: Number(res.headers['x-consul-index'] ?? 0), ...(typeof hash === 'string' ? { hash } : {}) };
     } catch (err) {
@@ -142,6 +150,7 @@ export class ConsulAgent {
       const e = err as NodeJS.ErrnoException;
       if (e.name === 'AbortError') throw e; // a stop, not a failure of the agent
       const why = this.secure ? explainTlsError(e, this.tls) : undefined;
+      this.failed?.(agentErrorKind({ code: e.code, tls: why !== undefined }));
       const cause = why ? Object.assign(new Error(why), { code: e.code }) : e;
       throw Object.assign(new Error(`request to ${this.baseUrl}${path} failed`), { cause });
     }
