@@ -2,8 +2,9 @@
 # Sets up a fresh Debian bookworm machine (as root) for meshx-node: Consul, Erlang/OTP, Elixir, iproute2,
 # the tools built from Go modules (Consul 1.14, the Terraform CLI fallback, the Consul provider
 # mirror; scripts/go-tools.sh), Python (venv), Java and Maven for the language tests, Prometheus
-# for the metrics test, Node.js 24 for the second CI pass, and the npm dependencies. Idempotent:
-# every step is skipped when what it provides is there, so a second run takes seconds.
+# for the metrics test, RabbitMQ for the RabbitMQ cluster test (both installed, never started),
+# Node.js 24 for the second CI pass, and the npm dependencies. Idempotent: every step is skipped
+# when what it provides is there, so a second run takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -95,6 +96,54 @@ install_prometheus() {
   if [ -d /run/systemd/system ]; then as_root systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
 }
 
+# RabbitMQ (Debian's rabbitmq-server) for the cluster test of an unmodified BEAM application
+# (test/cluster/rabbitmq.test.ts). Installed only: a policy-rc.d that refuses every start keeps
+# the package from starting its service during the install, and the unit is disabled afterwards
+# on a systemd host, so no broker (and no epmd of its) ever listens on this machine.
+install_rabbitmq() {
+  if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+    log "rabbitmq-server found: $(dpkg-query -W -f='${Version}' rabbitmq-server 2>/dev/null || echo '?') (used as is)"
+    return
+  fi
+  log "installing rabbitmq-server (no service started)"
+  local policy=/usr/sbin/policy-rc.d own_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# meshx-node setup: no service starts while packages install\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod 755 "$policy"
+    own_policy=1
+  fi
+  local systemd=0 epmd_before=inactive
+  if [ -d /run/systemd/system ]; then systemd=1; epmd_before=$(systemctl is-active epmd.service 2>/dev/null || true); fi
+  apt_update_once
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rabbitmq-server >/dev/null \
+    || { [ "$own_policy" = 0 ] || as_root rm -f "$policy"; exit 1; }
+  [ "$own_policy" = 0 ] || as_root rm -f "$policy"
+  if [ "$systemd" = 1 ]; then
+    as_root systemctl disable --now rabbitmq-server.service >/dev/null 2>&1 || true
+    # An epmd the broker's start brought up (socket-activated) goes too; one that ran before stays.
+    if [ "$epmd_before" != active ] && [ "$(systemctl is-active epmd.service 2>/dev/null || true)" = active ]; then
+      as_root systemctl stop epmd.service >/dev/null 2>&1 || true
+    fi
+  fi
+  stop_rabbitmq_leftovers
+  log "installed rabbitmq-server $(dpkg-query -W -f='${Version}' rabbitmq-server)"
+}
+
+# Whatever the package may still have started runs as its user: stop those processes (epmd
+# included) by pid, and fail if any is left.
+stop_rabbitmq_leftovers() {
+  local pids i
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    pids=$(pgrep -u rabbitmq 2>/dev/null || true)
+    [ -n "$pids" ] || return 0
+    # shellcheck disable=SC2086
+    as_root kill $pids 2>/dev/null || true
+    sleep 1
+  done
+  echo "[setup] processes of the rabbitmq user still run: $pids" >&2
+  exit 1
+}
+
 install_npm() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     log "installing npm dependencies"
@@ -151,6 +200,7 @@ install_go_tools() {
 install_consul
 install_packages
 install_prometheus
+install_rabbitmq
 install_go_tools
 install_node24
 install_npm

@@ -11,6 +11,10 @@ export interface ClusterNodeSpec {
   readonly alive: string;
   /** Host index, 1-based: app-<host>.cluster.test. */
   readonly host: number;
+  /** The full node name instead of `<alive>@app-<host>.cluster.test`, e.g. a short name `rabbit@app-1`. */
+  readonly nodeName?: string;
+  /** A fixed distribution port (an application that sets its own, like RabbitMQ). @default 0: the helper picks one */
+  readonly distPort?: number;
 }
 
 export interface ClusterStackProps {
@@ -29,7 +33,9 @@ export class ClusterStack extends TerraformStack {
     super(scope, id);
     new ConsulProvider(this, 'consul', {});
     const mesh = new BeamMesh(this, 'Mesh', { name: props.mesh, acl: true, proxy: ProxyKind.BUILTIN });
-    this.nodes = props.nodes.map((n) => mesh.addNode(`${n.alive}${n.host}`, { nodeName: `${n.alive}@${clusterHostName(n.host)}` }));
+    this.nodes = props.nodes.map((n) =>
+      mesh.addNode(`${n.alive}${n.host}`, { nodeName: n.nodeName ?? `${n.alive}@${clusterHostName(n.host)}`, distPort: n.distPort }),
+    );
     if (!props.edges) mesh.connectAll();
     else for (const [a, b] of props.edges) mesh.connect(this.nodes[a], this.nodes[b]);
   }
