@@ -127,11 +127,12 @@ export function agentClient(
   flags: { consulAddr?: string; tokenFile?: string; loginMethod?: string; bearerTokenFile?: string },
   env: NodeJS.ProcessEnv,
   tls: AgentTlsOptions,
+  log?: (message: string) => void,
 ): { agent: ConsulAgent; tokenFile?: string } {
   const address = flags.consulAddr ?? env.CONSUL_HTTP_ADDR ?? '127.0.0.1:8500';
   const ssl = env.CONSUL_HTTP_SSL === 'true';
   const { token, tokenFile } = loginOptions(flags, env) ? { token: undefined, tokenFile: undefined } : readToken(flags, env);
-  return { agent: new ConsulAgent({ address, ssl, token, tls }), tokenFile };
+  return { agent: new ConsulAgent({ address, ssl, token, tls, log }), tokenFile };
 }
 
 async function reachAgent(
@@ -163,7 +164,7 @@ export async function runCommand(flags: RunFlags, command: string[], env: NodeJS
   const loginWith = loginOptions(flags, env);
   let manifest = localManifest(flags, command, env);
   const label = manifest?.node ?? `kv:${flags.kv}`;
-  const client = agentClient(flags, env, tls);
+  const client = agentClient(flags, env, tls, createLogger(label, 'helper'));
   const { agent, tokenFile } = await reachAgent(client, flags, label);
   const login = loginWith && new AclLogin({ agent, ...loginWith, node: manifest?.node ?? flags.kv!, log: createLogger(label, 'helper') });
   try {

@@ -1,6 +1,7 @@
 // A small client for the local Consul agent's HTTP(S) API; the transport is http.ts (node:http and
 // node:https: fetch takes no CA, client certificate or TLS server name, and costs the helper RSS).
-import { AgentTlsOptions, explainTlsError, loadTlsMaterial, tlsCliEnv } from './tls';
+import { AgentTlsOptions, explainTlsError, tlsCliEnv } from './tls';
+import { TlsFiles } from './tls-files';
 import { isNodeName } from '../../manifest/names';
 import { whyFailed } from '../errors';
 import { HttpClient } from './http';
@@ -22,8 +23,10 @@ export interface ConsulAgentOptions {
   readonly token?: string;
   /** Per-request timeout. @default 10000 */
   readonly timeoutMs?: number;
-  /** CA, client certificate, server name for an https agent (files are read once, here). */
+  /** CA, client certificate, server name for an https agent (read here, and again when the files change). */
   readonly tls?: AgentTlsOptions;
+  /** Where to say that the TLS files were read again. @default nowhere */
+  readonly log?: (message: string) => void;
 }
 
 /** The sidecar registration as the agent reports it. */
@@ -62,7 +65,7 @@ export function agentBaseUrl(address: string, ssl = false): string {
 
 export class ConsulAgent {
   public readonly baseUrl: string;
-  private readonly http: HttpClient;
+  private http: HttpClient;
   private readonly timeoutMs: number;
   private token?: string;
   private renew?: () => Promise<string>;
@@ -70,6 +73,7 @@ export class ConsulAgent {
 
   private readonly tls: AgentTlsOptions;
   private readonly secure: boolean;
+  private readonly tlsFiles?: TlsFiles;
 
   constructor(options: ConsulAgentOptions) {
     this.baseUrl = agentBaseUrl(options.address, options.ssl);
@@ -77,7 +81,18 @@ export class ConsulAgent {
     this.token = options.token;
     this.tls = options.tls ?? {};
     this.secure = this.baseUrl.startsWith('https:');
-    this.http = new HttpClient(this.baseUrl, this.secure ? loadTlsMaterial(this.tls) : {});
+    this.tlsFiles = this.secure ? new TlsFiles(this.tls, options.log ?? (() => undefined)) : undefined;
+    this.http = new HttpClient(this.baseUrl, this.tlsFiles?.current ?? {});
+  }
+
+  /** A new connection pool when the TLS files changed on disk (looked for at most once a second, or now). */
+  private freshTls(force: boolean): boolean {
+    const material = this.tlsFiles?.reload(force);
+    if (!material) return false;
+    const old = this.http;
+    this.http = new HttpClient(this.baseUrl, material);
+    old.retire();
+    return true;
   }
 
   /** Environment for a consul CLI child (the proxy) to reach this agent with the same TLS settings. */
@@ -133,17 +148,23 @@ export class ConsulAgent {
     if (token) headers['X-Consul-Token'] = token;
     if (body !== undefined && !raw) headers['Content-Type'] = 'application/json';
     const payload = body === undefined ? undefined : raw ? String(body) : JSON.stringify(body);
-    try {
-      const res = await this.http.request(method, path, headers, payload, o.timeoutMs ?? this.timeoutMs, o.signal);
-      const hash = res.headers['x-consul-contenthash'];
-      return { status: res.status, text: res.text, index: Number(res.headers['x-consul-index'] ?? 0), ...(typeof hash === 'string' ? { hash } : {}) };
-    } catch (err) {
-      // Same shape as fetch's errors (callers read e.cause.message), with the TLS setting named.
-      const e = err as NodeJS.ErrnoException;
-      if (e.name === 'AbortError') throw e; // a stop, not a failure of the agent
-      const why = this.secure ? explainTlsError(e, this.tls) : undefined;
-      const cause = why ? Object.assign(new Error(why), { code: e.code }) : e;
-      throw Object.assign(new Error(`request to ${this.baseUrl}${path} failed`), { cause });
+    this.freshTls(false);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.http.request(method, path, headers, payload, o.timeoutMs ?? this.timeoutMs, o.signal);
+        const hash = res.headers['x-consul-contenthash'];
+        const index = Number(res.headers['x-consul-index'] ?? 0);
+        return { status: res.status, text: res.text, index, ...(typeof hash === 'string' ? { hash } : {}) };
+      } catch (err) {
+        // Same shape as fetch's errors (callers read e.cause.message), with the TLS setting named.
+        const e = err as NodeJS.ErrnoException;
+        if (e.name === 'AbortError') throw e; // a stop, not a failure of the agent
+        const why = this.secure ? explainTlsError(e, this.tls) : undefined;
+        // A TLS failure may be fixed on disk already (a renewed certificate): once more with the files read again.
+        if (why && attempt === 1 && this.freshTls(true)) continue;
+        const cause = why ? Object.assign(new Error(why), { code: e.code }) : e;
+        throw Object.assign(new Error(`request to ${this.baseUrl}${path} failed`), { cause });
+      }
     }
   }
 
