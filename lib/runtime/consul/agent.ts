@@ -286,6 +286,7 @@ export class ConsulAgent {
     const until = Date.now() + deadlineMs;
     let delay = 200;
     let lastError = '';
+    let logged = '';
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.self();
@@ -298,7 +299,8 @@ export class ConsulAgent {
         const within = `within ${Math.round(deadlineMs / 1000)}s (${attempt} attempts)`;
         throw new Error(`cannot reach the Consul agent at ${this.baseUrl} ${within}: ${lastError}`);
       }
-      if (attempt === 1 || attempt % 5 === 0) log(`waiting for the Consul agent at ${this.baseUrl}: ${lastError}`);
+      // The first failure, every fifth, and a new reason at once (an operator fixing files sees the next one).
+      if (attempt === 1 || attempt % 5 === 0 || lastError !== logged) log(`waiting for the Consul agent at ${this.baseUrl}: ${(logged = lastError)}`);
       await new Promise((r) => setTimeout(r, Math.min(delay, left)));
       delay = Math.min(delay * 2, 5000);
     }

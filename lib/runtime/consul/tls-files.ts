@@ -5,7 +5,7 @@
 // written before its key) keep the ones read before.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AgentTlsOptions, loadTlsMaterial, TlsMaterial } from './tls';
+import { AgentTlsOptions, certificateNotValidNow, loadTlsMaterial, TlsMaterial } from './tls';
 
 /** What each file is, as the flag that names it, and its path. */
 function watched(o: AgentTlsOptions): Array<[string, string]> {
@@ -36,10 +36,15 @@ function stampOf(file: string): string {
   }
 }
 
-/** Throws when the client certificate and key do not make a pair (or a PEM does not parse). */
-function checkUsable(m: TlsMaterial): void {
+/**
+ * Throws when the client certificate and key do not make a pair (or a PEM does not parse), or the
+ * certificate is expired: a replacement the agent would refuse is worse than the one in force.
+ */
+function checkUsable(m: TlsMaterial, o: AgentTlsOptions): void {
   const tls: typeof import('node:tls') = require('node:tls');
   tls.createSecureContext({ ca: m.ca, cert: m.cert, key: m.key });
+  const dates = o.clientCert && certificateNotValidNow(o.clientCert);
+  if (dates) throw new Error(`--client-cert ${o.clientCert} ${dates}`);
 }
 
 export class TlsFiles {
@@ -83,7 +88,7 @@ export class TlsFiles {
     let m: TlsMaterial;
     try {
       m = loadTlsMaterial(this.o);
-      checkUsable(m);
+      checkUsable(m, this.o);
     } catch (e) {
       // Once per state of the files: a half-written pair is retried quietly until it changes again.
       const key = JSON.stringify([...next]);

@@ -174,6 +174,16 @@ describe('ConsulAgent', () => {
     expect(logs[0]).toMatch(/^waiting for the Consul agent at/);
   });
 
+  test('waitReachable says a new reason at once (a fix that changes the failure shows), the same one only every fifth try', async () => {
+    let calls = 0;
+    const answers: Array<[number, string]> = [[500, 'first reason'], [500, 'first reason'], [500, 'first reason'], [500, 'second reason']];
+    const fake = await fakeAgent(() => answers[calls++] ?? [200, '{"Config":{"NodeName":"n"}}']);
+    const logs: string[] = [];
+    await new ConsulAgent({ address: fake.url }).waitReachable(10_000, (m) => logs.push(m));
+    fake.close();
+    expect(logs.map((l) => /(first|second) reason/.exec(l)?.[1])).toEqual(['first', 'second']);
+  });
+
   test('reports name and version once the agent answers', async () => {
     let calls = 0;
     const fake = await fakeAgent(() => (++calls < 3 ? [500, 'starting'] : [200, JSON.stringify({ Config: { NodeName: 'n1', Version: '1.8.7' } })]));

@@ -83,6 +83,18 @@ describe('TlsFiles', () => {
     expect(logs[0]).toMatch(/--client-key: cannot read .*cli-key\.pem \(ENOENT\)/);
   });
 
+  test('an expired replacement certificate is not switched to: the one in force stays, the file and its expiry named', () => {
+    const t = make();
+    const before = t.current;
+    const ossl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+    ossl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'cli-key.pem', '-out', 'c.csr', '-subj', '/CN=old']);
+    ossl(['x509', '-req', '-in', 'c.csr', '-signkey', 'cli-key.pem', '-out', 'cli.pem', '-days', '-1']);
+    clock = 1000;
+    expect(t.reload()).toBeUndefined();
+    expect(t.current).toBe(before);
+    expect(logs[0]).toMatch(new RegExp(`cannot be used yet, keeping the ones read before: --client-cert ${file('cli.pem')} expired at \\d{4}-`));
+  });
+
   test('a new certificate in --ca-path is seen', () => {
     fs.mkdirSync(file('cas'));
     fs.writeFileSync(path.join(file('cas'), 'a.pem'), fixture('consul-agent-ca.pem'));
