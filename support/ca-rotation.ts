@@ -87,12 +87,14 @@ export function lifetimeHours(certPem: string): number {
 /**
  * Starts a process in `from` that, until stopped, drops its connection to `peer` and pings it
  * again every `pauseMs` (a new distribution connection, so a new TLS handshake on both sidecars
- * each time), counting pongs and pangs and the longest time between two pongs.
+ * each time), counting pongs and pangs and the longest time between two pongs (since the last
+ * mark, see markRedialLoop).
  */
 export async function startRedialLoop(from: MeshNode, peer: string, pauseMs = 100): Promise<void> {
   const expr =
     `P = list_to_atom("${peer}"), Now = fun() -> erlang:monotonic_time(millisecond) end, ` +
-    'Loop = fun L(Last, Gap, Pongs, Pangs) -> receive {stop, From} -> From ! {redial, Pongs, Pangs, max(Gap, Now() - Last)} ' +
+    'Loop = fun L(Last, Gap, Pongs, Pangs) -> receive {stop, From} -> From ! {redial, Pongs, Pangs, max(Gap, Now() - Last)}; ' +
+    '{mark, From} -> From ! {redial, Pongs, Pangs, Gap}, L(Last, 0, Pongs, Pangs) ' +
     `after ${pauseMs} -> erlang:disconnect_node(P), case net_adm:ping(P) of ` +
     'pong -> T = Now(), L(T, max(Gap, T - Last), Pongs + 1, Pangs); pang -> L(Last, Gap, Pongs, Pangs + 1) end end end, ' +
     'register(meshx_redial, spawn(fun() -> Loop(Now(), 0, 0, 0) end))';
@@ -106,8 +108,18 @@ export interface RedialResult {
   readonly longestGapMs: number;
 }
 
-export async function stopRedialLoop(from: MeshNode): Promise<RedialResult> {
-  const r = await from.eval('meshx_redial ! {stop, self()}, receive {redial, A, B, C} -> {A, B, C} after 20000 -> timeout end', 30_000);
+/** The counts so far and the longest gap since the start; the longest gap starts again from here. */
+export function markRedialLoop(from: MeshNode): Promise<RedialResult> {
+  return askRedialLoop(from, 'mark');
+}
+
+/** Stops the loop: the counts since the start, the longest gap since the mark. */
+export function stopRedialLoop(from: MeshNode): Promise<RedialResult> {
+  return askRedialLoop(from, 'stop');
+}
+
+async function askRedialLoop(from: MeshNode, what: 'mark' | 'stop'): Promise<RedialResult> {
+  const r = await from.eval(`meshx_redial ! {${what}, self()}, receive {redial, A, B, C} -> {A, B, C} after 20000 -> timeout end`, 30_000);
   const m = /^\{(\d+),(\d+),(\d+)\}$/.exec(r);
   if (!m) throw new Error(`redial loop in ${from.name} answered ${r}`);
   return { pongs: Number(m[1]), pangs: Number(m[2]), longestGapMs: Number(m[3]) };

@@ -7,6 +7,7 @@ import {
   agentLeaf,
   caRoots,
   lifetimeHours,
+  markRedialLoop,
   RedialResult,
   newCaRoot,
   servedCertificate,
@@ -57,8 +58,11 @@ describe('Connect CA rotation (Consul 1.8.7)', () => {
     let rotatedAt = 0;
     let reissuedMs = -1;
     let r: RedialResult;
+    let base: RedialResult | undefined;
     try {
-      await new Promise((r) => setTimeout(r, 3000)); // new connections under the old root first
+      // New connections under the old root first: the longest gap without a rotation, to compare.
+      await new Promise((res) => setTimeout(res, 8000));
+      base = await markRedialLoop(orders);
       const ca = newCaRoot(before.trustDomain);
       // 1h is the shortest leaf TTL Consul 1.8.7 (and 1.14.11) accepts ("must be greater or equal than 1h0m0s").
       await setCaConfig(agent.api, ca, '1h');
@@ -83,7 +87,8 @@ describe('Connect CA rotation (Consul 1.8.7)', () => {
     } finally {
       r = await stopRedialLoop(orders);
       process.stdout.write(
-        `[ca-rotation] consul 1.8.7: ${r.pongs} pongs, ${r.pangs} pangs, longest gap ${r.longestGapMs} ms; ` +
+        `[ca-rotation] consul 1.8.7: ${r.pongs} pongs, ${r.pangs} pangs, longest gap ${r.longestGapMs} ms ` +
+          `(before the rotation: ${base?.pongs} pongs, ${base?.pangs} pangs, longest gap ${base?.longestGapMs} ms); ` +
           `new root and leaves served ${reissuedMs} ms after set-config\n`,
       );
     }
