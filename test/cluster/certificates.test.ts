@@ -95,7 +95,7 @@ describe('certificates on a production-shaped cluster (Consul 1.14.11)', () => {
     expect(await app2.pingUntil(app1.name, 'pong', 10_000)).toBe('pong');
   });
 
-  test('an expired client certificate, then one of another CA, then a good one written while the helper waits: named, then booted', async () => {
+  test('an expired client certificate, then one of another CA, then a good one written while the helper waits: named, booted, renewed', async () => {
     const dir = path.join(cluster.work, 'jobs-tls');
     fs.mkdirSync(dir);
     const cert = path.join(dir, 'cli.pem');
@@ -146,6 +146,16 @@ describe('certificates on a production-shaped cluster (Consul 1.14.11)', () => {
     const fixedMs = Date.now() - fixedAt;
     process.stdout.write(`[agent-cert] client certificate fixed on disk -> health passing in ${fixedMs} ms; the helper said:\n${said.join('\n')}\n`);
     expect(await jobs.pingUntil(nodes[0].name, 'pong', 60_000)).toBe('pong');
+
+    // Renewed while it runs (new files, same pair): read again between requests, the proxy started again with them.
+    const proxyBefore = jobs.pidOf('proxy');
+    const renewedAt = Date.now();
+    put(cluster.tls.cli.cert, cluster.tls.cli.key);
+    await jobs.waitForLog(/restarting the proxy: it reads the agent TLS files only when it starts/, 30_000);
+    await jobs.waitForLog(/proxy back \(pid \d+\)/, 30_000);
+    expect(jobs.pidOf('proxy')).not.toBe(proxyBefore);
+    expect(await nodes[0].pingUntil(jobs.name, 'pong', 30_000)).toBe('pong');
+    process.stdout.write(`[agent-cert] renewed files on disk of a running node -> proxy back and pong in ${Date.now() - renewedAt} ms\n`);
     // The key never in the log.
     expect(jobs.output).not.toContain(fs.readFileSync(cluster.tls.cli.key, 'utf8').split('\n')[1]);
   });

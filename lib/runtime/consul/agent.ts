@@ -63,6 +63,9 @@ export function agentBaseUrl(address: string, ssl = false): string {
   return url.origin;
 }
 
+/** How often the TLS files are looked at between requests. */
+const TLS_LOOK_MS = 10_000;
+
 export class ConsulAgent {
   public readonly baseUrl: string;
   private http: HttpClient;
@@ -74,6 +77,8 @@ export class ConsulAgent {
   private readonly tls: AgentTlsOptions;
   private readonly secure: boolean;
   private readonly tlsFiles?: TlsFiles;
+  private readonly tlsReloaded: Array<() => void> = [];
+  private readonly tlsTimer?: NodeJS.Timeout;
 
   constructor(options: ConsulAgentOptions) {
     this.baseUrl = agentBaseUrl(options.address, options.ssl);
@@ -83,6 +88,13 @@ export class ConsulAgent {
     this.secure = this.baseUrl.startsWith('https:');
     this.tlsFiles = this.secure ? new TlsFiles(this.tls, options.log ?? (() => undefined)) : undefined;
     this.http = new HttpClient(this.baseUrl, this.tlsFiles?.current ?? {});
+    // Also between requests (blocking queries last minutes): the proxy must hear of new files.
+    if (this.tlsFiles) this.tlsTimer = setInterval(() => this.freshTls(false), TLS_LOOK_MS).unref();
+  }
+
+  /** Called after the TLS files were read again (the proxy child read them at its start only). */
+  public onTlsReloaded(then: () => void): void {
+    this.tlsReloaded.push(then);
   }
 
   /** A new connection pool when the TLS files changed on disk (looked for at most once a second, or now). */
@@ -92,6 +104,7 @@ export class ConsulAgent {
     const old = this.http;
     this.http = new HttpClient(this.baseUrl, material);
     old.retire();
+    for (const then of this.tlsReloaded) then();
     return true;
   }
 
@@ -102,6 +115,7 @@ export class ConsulAgent {
 
   /** Closes kept-alive connections (tests, short-lived clients). */
   public close(): void {
+    clearInterval(this.tlsTimer);
     this.http.close();
   }
 
