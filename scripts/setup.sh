@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian bookworm machine (as root) for meshx-node: Consul, Erlang/OTP, Elixir, iproute2,
 # the tools built from Go modules (Consul 1.14, the Terraform CLI fallback, the Consul provider
-# mirror; scripts/go-tools.sh), Python (venv), Java and Maven for the language tests, Node.js 24
-# for the second CI pass, and the npm dependencies. Idempotent: every step is skipped when what
-# it provides is there, so a second run takes seconds.
+# mirror; scripts/go-tools.sh), Python (venv), Java and Maven for the language tests, Prometheus
+# for the metrics test, Node.js 24 for the second CI pass, and the npm dependencies. Idempotent:
+# every step is skipped when what it provides is there, so a second run takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -79,6 +79,20 @@ install_packages() {
   log "erlang $(erl -noshell -eval 'io:format("~s", [erlang:system_info(otp_release)]), halt().'), $(elixir --version 2>/dev/null | tail -n1)"
 }
 
+# Prometheus for the metrics test, which starts its own on loopback: the package's service (on
+# :9090 for good) is neither started by the install (policy-rc.d says no) nor left enabled.
+install_prometheus() {
+  if command -v prometheus >/dev/null 2>&1; then log "prometheus found"; return; fi
+  log "installing prometheus (its service not started)"
+  apt_update_once
+  local policy=/usr/sbin/policy-rc.d added=0 rc=0
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null; as_root chmod 755 "$policy"; added=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null || rc=$?
+  if [ "$added" = 1 ]; then as_root rm -f "$policy"; fi
+  [ "$rc" = 0 ] || return "$rc"
+  if [ -d /run/systemd/system ]; then as_root systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+}
+
 install_npm() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     log "installing npm dependencies"
@@ -134,6 +148,7 @@ install_go_tools() {
 
 install_consul
 install_packages
+install_prometheus
 install_go_tools
 install_node24
 install_npm

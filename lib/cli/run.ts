@@ -7,7 +7,10 @@ import { validateManifest } from '../manifest/validate';
 import { agentTlsOptions, AgentTlsOptions } from '../runtime/consul/tls';
 import { agentBaseUrl, ConsulAgent } from '../runtime/consul/agent';
 import { InputError, RuntimeFailure } from '../runtime/errors';
-import { createLogger } from '../runtime/log';
+import { createLogger, LogFormat, Logger } from '../runtime/log';
+import { jsonLogLine } from '../runtime/log-json';
+import { ListenAddress, parseListenAddress } from '../runtime/metrics/address';
+import { prometheusMetrics } from '../runtime/metrics/load';
 import { AclLogin, readBearerToken } from '../runtime/consul/login';
 import { NodeRuntime } from '../runtime/node-runtime';
 import { preflightCommand, preflightManifest, preflightProxy } from '../runtime/preflight';
@@ -40,12 +43,22 @@ interface RunFlags {
   consulTimeout: number;
   readyTimeout: number;
   stopTimeout: number;
+  metricsAddr?: ListenAddress;
+  logFormat: LogFormat;
 }
 
 const seconds = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InputError(`${name} must be a positive number of seconds, got '${v}'`);
   return n;
+};
+
+const listenAddress = (v: string) => {
+  try {
+    return parseListenAddress(v);
+  } catch (e) {
+    throw new InputError(`--metrics-addr: ${(e as Error).message}`);
+  }
 };
 
 /** Token for our own requests: --token-file, CONSUL_HTTP_TOKEN_FILE, then CONSUL_HTTP_TOKEN. */
@@ -139,9 +152,10 @@ async function reachAgent(
   client: { agent: ConsulAgent; tokenFile?: string },
   flags: RunFlags,
   label: string,
+  logger: (node: string, part: string) => Logger,
 ): Promise<{ agent: ConsulAgent; tokenFile?: string }> {
   const { agent, tokenFile } = client;
-  const log = createLogger(label, 'helper');
+  const log = logger(label, 'helper');
   try {
     const self = await agent.waitReachable(flags.consulTimeout * 1000, log);
     if (self.version) log(`Consul agent ${self.nodeName} (${self.version}) at ${agent.baseUrl}`);
@@ -162,11 +176,12 @@ export async function runCommand(flags: RunFlags, command: string[], env: NodeJS
   const tls = agentTlsOptions(flags, env);
   preflightCommand(command, env);
   const loginWith = loginOptions(flags, env);
+  const logger = (node: string, part: string) => createLogger(node, part, undefined, flags.logFormat);
   let manifest = localManifest(flags, command, env);
   const label = manifest?.node ?? `kv:${flags.kv}`;
-  const client = agentClient(flags, env, tls, createLogger(label, 'helper'));
-  const { agent, tokenFile } = await reachAgent(client, flags, label);
-  const login = loginWith && new AclLogin({ agent, ...loginWith, node: manifest?.node ?? flags.kv!, log: createLogger(label, 'helper') });
+  const client = agentClient(flags, env, tls, logger(label, 'helper'));
+  const { agent, tokenFile } = await reachAgent(client, flags, label, logger);
+  const login = loginWith && new AclLogin({ agent, ...loginWith, node: manifest?.node ?? flags.kv!, log: logger(label, 'helper') });
   try {
     return await boot();
   } finally {
@@ -184,7 +199,7 @@ export async function runCommand(flags: RunFlags, command: string[], env: NodeJS
     const m = manifest!;
     // The members are read with the node's token: a login first (Consul's ACLs filter, not refuse).
     if (m.peerGroups?.length && !flags.kv) await login?.login();
-    const base = m.peerGroups?.length ? { manifest: m, members: await readMembers(agent, m, createLogger(m.node, 'helper')) } : undefined;
+    const base = m.peerGroups?.length ? { manifest: m, members: await readMembers(agent, m, logger(m.node, 'helper')) } : undefined;
     const node = new NodeRuntime({
       manifest: base ? bootManifest(m, base.members) : m,
       base,
@@ -202,8 +217,9 @@ export async function runCommand(flags: RunFlags, command: string[], env: NodeJS
       grpcAddr: flags.grpcAddr,
       envoyBin: flags.envoyBin,
       env,
-      log: createLogger(m.node, 'helper'),
-      proxyOutput: createLogger(m.node, 'proxy'),
+      log: logger(m.node, 'helper'),
+      proxyOutput: logger(m.node, 'proxy'),
+      metrics: flags.metricsAddr && prometheusMetrics(flags.metricsAddr),
     });
     const detach = handleSignals(node, { interactive: process.stdin.isTTY });
     try {
@@ -212,6 +228,14 @@ export async function runCommand(flags: RunFlags, command: string[], env: NodeJS
       detach();
     }
   }
+}
+
+/** With --log-format json, the failure that ends the run is a json line too (else main writes `meshx-node: …`). */
+function failedAsJson(e: unknown, flags: RunFlags): number {
+  const code = (e as { exitCode?: number }).exitCode ?? 1;
+  const node = flags.nodeName ?? flags.node ?? (flags.kv ? `kv:${flags.kv}` : flags.manifest ?? flags.from ?? 'meshx-node');
+  process.stderr.write(jsonLogLine(new Date(), node, 'helper', (e as Error).message, { exit: code }, 'error'));
+  return code;
 }
 
 export function addRunCommand(program: Command, argv: string[], env: NodeJS.ProcessEnv, result: { code: number }): void {
@@ -253,11 +277,20 @@ export function addRunCommand(program: Command, argv: string[], env: NodeJS.Proc
       60,
     )
     .option('--stop-timeout <seconds>', 'grace period for the BEAM on stop, then SIGKILL', seconds('--stop-timeout'), 15)
+    .option('--metrics-addr <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (default: off); '
+      + 'HOST defaults to 127.0.0.1, and one that is not loopback exposes them beyond this host', listenAddress)
+    .addOption(new Option('--log-format <format>', 'log lines as text ([node][part] message) or json (one object per line)')
+      .choices(['text', 'json']).default('text'))
     .argument('[command...]', 'the BEAM command (erl, iex, a release script), after --')
     .action(async (command: string[], flags: RunFlags) => {
       const dashdash = argv.indexOf('--');
       if (dashdash < 0 && command.length) throw new InputError(`put the BEAM command after --: meshx-node run ... -- ${command.join(' ')}`);
       if (dashdash < 0) throw new InputError('missing -- COMMAND: meshx-node run ... -- erl -name app@host');
-      result.code = await runCommand(flags, argv.slice(dashdash + 1), env);
+      try {
+        result.code = await runCommand(flags, argv.slice(dashdash + 1), env);
+      } catch (e) {
+        if (flags.logFormat !== 'json') throw e;
+        result.code = failedAsJson(e, flags);
+      }
     });
 }

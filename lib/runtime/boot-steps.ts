@@ -5,6 +5,7 @@ import { DnsStep } from './steps/dns-step';
 import { EpmdStep } from './steps/epmd-step';
 import { HealthStep } from './steps/health-step';
 import { LoginStep } from './steps/login-step';
+import { MetricsStep } from './steps/metrics-step';
 import { PortsStep } from './steps/ports-step';
 import { ProxyStep } from './steps/proxy-step';
 import { RegistrationStep } from './steps/registration-step';
@@ -23,7 +24,8 @@ export interface NodeBoot {
 
 /**
  * The steps of one run, each built for it and handed the steps whose results it reads. The login
- * step only with --login-method (nor its name in logs), the watch only with --kv or peer groups.
+ * step only with --login-method (nor its name in logs), the watch only with --kv or peer groups,
+ * the metrics endpoint only with --metrics-addr.
  */
 export function bootSteps(o: RunOptions): NodeBoot {
   const ports = new PortsStep(o);
@@ -36,6 +38,7 @@ export function bootSteps(o: RunOptions): NodeBoot {
   const health = new HealthStep(o, { ports, register, epmd, proxy, beam });
   const follows = o.kvKey !== undefined || (o.manifest.peerGroups ?? []).length > 0;
   const watch = follows ? new WatchStep(o, o.kvKey, { ports, register, epmd, proxy, beam }) : undefined;
-  const steps: Array<BootStep | undefined> = [new StateDirStep(o), login, ports, register, epmd, dns, proxy, health, beam, watch];
+  const metrics = o.metrics && new MetricsStep(o, o.metrics);
+  const steps: Array<BootStep | undefined> = [metrics, new StateDirStep(o), login, ports, register, epmd, dns, proxy, health, beam, watch];
   return { steps: steps.filter((s): s is BootStep => s !== undefined), beam, epmd };
 }

@@ -36,6 +36,7 @@ export class NodeRuntime {
       throw e;
     }
     this.booting = false;
+    for (const [step, ms] of this.runner.timings) if (step !== 'beam') this.o.metrics?.bootStep(step, ms);
     this.logBootSteps(bootStarted);
     if (this.stopSignal) return this.finish(this.stopSignal);
     const own = new OwnRegistration(this.boot.epmd.server, splitNodeName(this.o.manifest.node).alive);
@@ -119,6 +120,7 @@ export class NodeRuntime {
       if (r.name !== alive) return;
       epmd.off('registered', onRegistered);
       const steps = [...timings, ['beam', Date.now() - this.boot.beam.spawnedAt] as [string, number]];
+      this.o.metrics?.bootStep('beam', steps[steps.length - 1][1]);
       this.o.log(`boot steps: ${steps.map(([n, ms]) => `${n} ${ms} ms`).join(', ')} (total ${Date.now() - bootStarted} ms)`);
     };
     epmd.on('registered', onRegistered);

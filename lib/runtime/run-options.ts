@@ -2,6 +2,7 @@ import { NodeManifest, ProxyKind } from '../manifest/types';
 import { ConsulAgent } from './consul/agent';
 import { AclLogin } from './consul/login';
 import { Logger } from './log';
+import { NodeMetrics } from './metrics/recorder';
 import { StateDir } from './state-dir';
 
 /** Everything `meshx-node run` decided before booting: validated input only. */
@@ -34,4 +35,6 @@ export interface RunOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly log: Logger;
   readonly proxyOutput: Logger;
+  /** With --metrics-addr: what the steps record, served by the metrics step. @default - no metrics */
+  readonly metrics?: NodeMetrics;
 }

@@ -1,5 +1,6 @@
 import { bootSteps } from '../../lib/runtime/boot-steps';
 import { AclLogin } from '../../lib/runtime/consul/login';
+import { PrometheusRecorder } from '../../lib/runtime/metrics/prometheus';
 import { validManifest } from '../fixtures/manifests';
 
 const manifest = validManifest();
@@ -48,5 +49,11 @@ describe('bootSteps', () => {
       'health',
       'beam',
     ]);
+  });
+
+  test('the metrics endpoint comes first (a taken port fails before anything is done; undone last), and only with --metrics-addr', () => {
+    const metrics = new PrometheusRecorder({ host: '127.0.0.1', port: 9102 });
+    expect(bootSteps({ manifest, metrics } as never).steps.map((s) => s.name).slice(0, 3)).toEqual(['metrics', 'state-dir', 'ports']);
+    expect(bootSteps({ manifest } as never).steps.map((s) => s.name)).not.toContain('metrics');
   });
 });

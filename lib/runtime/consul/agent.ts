@@ -4,6 +4,7 @@ import { AgentTlsOptions, explainTlsError, tlsCliEnv } from './tls';
 import { TlsFiles } from './tls-files';
 import { isNodeName } from '../../manifest/names';
 import { whyFailed } from '../errors';
+import { agentErrorKind, AgentErrorKind } from '../metrics/recorder';
 import { HttpClient } from './http';
 
 /** An agent answer with a non-2xx status. */
@@ -73,6 +74,7 @@ export class ConsulAgent {
   private token?: string;
   private renew?: () => Promise<string>;
   private renewing?: Promise<boolean>;
+  private failed?: (kind: AgentErrorKind) => void;
 
   private readonly tls: AgentTlsOptions;
   private readonly secure: boolean;
@@ -133,6 +135,11 @@ export class ConsulAgent {
     this.renew = renew;
   }
 
+  /** Called with the kind of each failed request: no answer, or an error status other than 404 (which says "none"). */
+  public onRequestError(then: (kind: AgentErrorKind) => void): void {
+    this.failed = then;
+  }
+
   /**
    * One request; `body` is sent as JSON, or as is when it is a string and `raw` is set.
    * `opts.token` overrides the agent's token (null: none); `opts.renew: false` skips the renewal on 403.
@@ -166,6 +173,7 @@ export class ConsulAgent {
     for (let attempt = 1; ; attempt++) {
       try {
         const res = await this.http.request(method, path, headers, payload, o.timeoutMs ?? this.timeoutMs, o.signal);
+        if (res.status >= 400 && res.status !== 404) this.failed?.(agentErrorKind({ status: res.status }));
         const hash = res.headers['x-consul-contenthash'];
         const index = Number(res.headers['x-consul-index'] ?? 0);
         return { status: res.status, text: res.text, index, ...(typeof hash === 'string' ? { hash } : {}) };
@@ -176,6 +184,7 @@ export class ConsulAgent {
         const why = this.secure ? explainTlsError(e, this.tls) : undefined;
         // A TLS failure may be fixed on disk already (a renewed certificate): once more with the files read again.
         if (why && attempt === 1 && this.freshTls(true)) continue;
+        this.failed?.(agentErrorKind({ code: e.code, tls: why !== undefined }));
         const cause = why ? Object.assign(new Error(why), { code: e.code }) : e;
         throw Object.assign(new Error(`request to ${this.baseUrl}${path} failed`), { cause });
       }

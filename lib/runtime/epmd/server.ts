@@ -49,8 +49,17 @@ export interface EpmdServerOptions {
   /** A request must arrive complete within this time. @default 5000 */
   readonly requestTimeoutMs?: number;
   readonly log?: (msg: string) => void;
+  /** Told of lookups, refused registrations and the peer routes in force (metrics). */
+  readonly observer?: EpmdObserver;
   /** How connections are accepted and served. @default defaultTransport() */
   readonly transport?: EpmdTransport;
+}
+
+/** What the server tells its metrics. */
+export interface EpmdObserver {
+  lookup(result: 'peer' | 'local' | 'unknown'): void;
+  refused(): void;
+  peers(count: number): void;
 }
 
 /**
@@ -152,6 +161,7 @@ export class EpmdServer extends EventEmitter {
       this.routedNames.add(p.alive);
     }
     this.peers = peers;
+    this.options.observer?.peers(peers.length);
   }
 
   /** Listens on every address with one port; with port 0 retries until one is free on all. */
@@ -334,6 +344,7 @@ export class EpmdServer extends EventEmitter {
     if (refused) {
       this.log(`refused a registration of '${req.name}' (port ${req.port}): ${refused}`);
       this.emit('refused', { name: req.name, port: req.port, reason: refused });
+      this.options.observer?.refused();
       conn.reply(encodeAlive2Response(1, 99, req.highestVersion));
       return;
     }
@@ -359,12 +370,14 @@ export class EpmdServer extends EventEmitter {
   /** Peer routes first: a local registration can never shadow a peer (registration refuses them too). */
   private lookup(local: string, name: string): Buffer {
     const peer = this.peerIndex.get(`${local}/${name}`);
-    if (peer) return peer;
-    if (local === LOCAL) {
-      const r = this.registrations.get(name);
-      if (r) return encodePort2Response({ ...r.reg, name });
+    const observer = this.options.observer;
+    if (peer) {
+      observer?.lookup('peer');
+      return peer;
     }
-    return encodePort2Error(1);
+    const r = local === LOCAL ? this.registrations.get(name) : undefined;
+    observer?.lookup(r ? 'local' : 'unknown');
+    return r ? encodePort2Response({ ...r.reg, name }) : encodePort2Error(1);
   }
 
   private namesAt(local: string): Array<{ name: string; port: number }> {

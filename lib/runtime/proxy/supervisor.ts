@@ -7,7 +7,7 @@ import { Logger } from '../log';
 export interface ProxySupervisorOptions {
   readonly argv: string[];
   readonly env: NodeJS.ProcessEnv;
-  /** Where proxy output lines go, already prefixed `[node][proxy]`. */
+  /** Where proxy output lines go: the proxy's logger (`[node][proxy]`, or json with the stream as a field). */
   readonly output: Logger;
   readonly log: Logger;
   /** First restart delay; doubles up to maxBackoffMs. @default 500 */
@@ -69,8 +69,8 @@ export class ProxySupervisor extends EventEmitter {
       return;
     }
     this.child = child;
-    for (const stream of [child.stdout, child.stderr]) {
-      if (stream) eachLine(stream, (line) => this.o.output(line));
+    for (const [stream, name] of [[child.stdout, 'stdout'], [child.stderr, 'stderr']] as const) {
+      if (stream) eachLine(stream, (line) => this.o.output(line, { stream: name }));
     }
     let ended = false;
     const end = (why: string) => {

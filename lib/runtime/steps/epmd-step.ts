@@ -12,7 +12,7 @@ export class EpmdStep implements BootStep {
   private epmd?: EpmdServer;
   private listening = false;
 
-  constructor(private readonly o: Pick<RunOptions, 'manifest' | 'log'>, private readonly from: { readonly register: Registered }) {}
+  constructor(private readonly o: Pick<RunOptions, 'manifest' | 'log' | 'metrics'>, private readonly from: { readonly register: Registered }) {}
 
   /** The server, listening (its port is the EPMD port in force). */
   public get server(): EpmdServer {
@@ -21,6 +21,7 @@ export class EpmdStep implements BootStep {
 
   public async start(): Promise<void> {
     const m = this.o.manifest;
+    const metrics = this.o.metrics;
     const ports = this.from.register.registration.ports;
     const addresses = [...new Set(['127.0.0.1', ...ports.upstreams.map((u) => u.address)])];
     const epmd = new EpmdServer({
@@ -29,6 +30,7 @@ export class EpmdStep implements BootStep {
       peers: epmdPeers(ports.upstreams),
       own: { alive: splitNodeName(m.node).alive, port: ports.distPort },
       log: this.o.log,
+      observer: metrics && { lookup: (r) => metrics.epmdLookup(r), refused: () => metrics.epmdRefused(), peers: (n) => metrics.upstreams(n) },
     });
     this.epmd = epmd;
     try {

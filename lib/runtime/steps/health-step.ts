@@ -12,7 +12,7 @@ import { beamCheckId } from '../registration';
 import { RunOptions } from '../run-options';
 import { BootStep, Picked, Registered, Serving } from './boot-step';
 
-type HealthOptions = Pick<RunOptions, 'agent' | 'log' | 'manifest' | 'proxyKind' | 'readyTimeoutMs'>;
+type HealthOptions = Pick<RunOptions, 'agent' | 'log' | 'manifest' | 'proxyKind' | 'readyTimeoutMs' | 'metrics'>;
 
 /** What health follows: the registration in force, the EPMD's registrations, the proxy's life. */
 export interface HealthInputs {
@@ -154,6 +154,7 @@ export class Health {
 
   private logChange([, status, line]: [string, CheckStatus, string]): void {
     if (status !== this.lastReported || (status === 'critical' && line !== this.lastLine)) this.o.log(`health ${status}: ${line}`);
+    if (status !== this.lastReported) this.o.metrics?.healthState(status);
     this.lastReported = status;
     this.lastLine = line;
   }

@@ -18,7 +18,7 @@ export class LoginStep implements BootStep, TokenSource {
   private stopping = false;
   private readonly renewed: Array<() => Promise<void>> = [];
 
-  constructor(private readonly o: Pick<RunOptions, 'agent' | 'stateDir'>, private readonly login: AclLogin) {}
+  constructor(private readonly o: Pick<RunOptions, 'agent' | 'stateDir' | 'metrics'>, private readonly login: AclLogin) {}
 
   /** The token file in the state dir, for the proxy's -token-file. */
   public get tokenFile(): string {
@@ -35,7 +35,11 @@ export class LoginStep implements BootStep, TokenSource {
     o.stateDir.writeToken(await login.login());
     this.file = o.stateDir.tokenPath;
     o.agent.onTokenGone(async () => {
-      const secret = await login.renew(RENEW_DEADLINE_MS);
+      const secret = await login.renew(RENEW_DEADLINE_MS).catch((e: unknown) => {
+        o.metrics?.loginRenewal('failed');
+        throw e;
+      });
+      o.metrics?.loginRenewal('ok');
       o.stateDir.writeToken(secret);
       // After the renewal settles: these requests use the new token.
       setImmediate(() => this.afterRenewal());

@@ -10,7 +10,7 @@ import { BootStep, made, Picked, Registered, Serving, TokenSource } from './boot
 
 type ProxyOptions = Pick<
   RunOptions,
-  'agent' | 'consulBin' | 'env' | 'envoyBin' | 'grpcAddr' | 'log' | 'manifest' | 'proxyKind' | 'proxyOutput' | 'readyTimeoutMs'
+  'agent' | 'consulBin' | 'env' | 'envoyBin' | 'grpcAddr' | 'log' | 'manifest' | 'proxyKind' | 'proxyOutput' | 'readyTimeoutMs' | 'metrics'
 >;
 
 /** What the proxy step reads of the steps before it. */
@@ -45,6 +45,7 @@ export class ProxyStep implements BootStep {
     const env = { ...o.env, ...o.agent.cliEnv?.() };
     const proxy = new ProxySupervisor({ argv: this.command(), env, output: o.proxyOutput, log: o.log });
     this.proxy = proxy;
+    proxy.on('restart', () => o.metrics?.proxyRestart());
     this.from.token.onRenewed?.(() => this.afterRenewal(proxy));
     o.agent.onTlsReloaded?.(() => void this.afterTlsReload(proxy));
     await picks.held.release('proxy');

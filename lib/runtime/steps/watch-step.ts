@@ -31,7 +31,7 @@ export class WatchStep implements BootStep {
   private stopping = false;
 
   constructor(
-    private readonly o: Pick<RunOptions, 'agent' | 'log' | 'proxyKind' | 'readyTimeoutMs' | 'manifest' | 'manifestSource' | 'base'>,
+    private readonly o: Pick<RunOptions, 'agent' | 'log' | 'proxyKind' | 'readyTimeoutMs' | 'manifest' | 'manifestSource' | 'base' | 'metrics'>,
     private readonly key: string | undefined,
     private readonly from: WatchInputs,
   ) {}

@@ -13,7 +13,7 @@ import { UpstreamPlan } from './versions';
 
 /** What a new version changes on a running node, as the boot steps made it. */
 export interface LiveNode {
-  readonly o: Pick<RunOptions, 'log' | 'proxyKind' | 'readyTimeoutMs'>;
+  readonly o: Pick<RunOptions, 'log' | 'proxyKind' | 'readyTimeoutMs' | 'metrics'>;
   readonly registration: LiveRegistration;
   readonly epmd: Pick<EpmdServer, 'addAddress' | 'setPeers'>;
   readonly proxy: Pick<ProxySupervisor, 'start' | 'stop' | 'pid' | 'restartCount'>;

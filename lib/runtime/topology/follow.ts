@@ -58,7 +58,11 @@ export class TopologyFollower {
 
   /** One version as read from the source (undefined: the key is gone). */
   public onVersion(text: string | undefined, index: number): Promise<VersionOutcome> {
-    return this.serial(() => this.version(text, index));
+    return this.serial(async () => {
+      const outcome = await this.version(text, index);
+      if (outcome !== 'unchanged') this.node.o.metrics?.manifestVersion(outcome);
+      return outcome;
+    });
   }
 
   /**

@@ -328,3 +328,26 @@ describe('ConsulAgent over HTTPS with verify_incoming (as Consul agents with TLS
     a.close();
   });
 });
+
+describe('ConsulAgent request errors (metrics)', () => {
+  test('each failed request is told by kind: error statuses but 404, and requests with no answer', async () => {
+    const fake = await fakeAgent((req) => {
+      if (req.url!.includes('denied')) return [403, 'Permission denied'];
+      if (req.url!.includes('boom')) return [500, 'boom'];
+      if (req.url!.includes('bad')) return [400, 'bad request'];
+      return [404, ''];
+    });
+    const kinds: string[] = [];
+    const agent = new ConsulAgent({ address: fake.url });
+    agent.onRequestError((k) => kinds.push(k));
+    for (const p of ['/denied', '/boom', '/bad', '/missing']) await agent.request('GET', p);
+    fake.close();
+    const gone = new ConsulAgent({ address: fake.url, timeoutMs: 1000 });
+    gone.onRequestError((k) => kinds.push(k));
+    await expect(gone.request('GET', '/v1/agent/self')).rejects.toThrow(/failed/);
+    await expect(agent.request('GET', '/x', undefined, false, { signal: AbortSignal.abort() })).rejects.toThrow(/abort/i);
+    expect(kinds).toEqual(['forbidden', 'server_error', 'client_error', 'connection']);
+    agent.close();
+    gone.close();
+  });
+});

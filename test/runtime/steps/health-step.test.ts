@@ -107,6 +107,27 @@ describe('health', () => {
     }
   });
 
+  test('each change of status is counted once (metrics), not each report', async () => {
+    const { ctx, epmd, proxy, beamStatus, next } = setup();
+    const seen: string[] = [];
+    ctx.o.metrics = { healthState: (status: string) => seen.push(status) };
+    const h = new Health(ctx.o, ctx.node);
+    await h.start();
+    try {
+      epmd.emit('registered', reg('orders', 9100));
+      expect(await beamStatus()).toBe('passing');
+      next();
+      proxy.emit('exit', null, 'SIGKILL');
+      expect(await beamStatus()).toBe('critical');
+      next();
+      epmd.emit('unregistered', reg('orders', 9100));
+      expect(await beamStatus()).toBe('critical');
+      expect(seen).toEqual(['passing', 'critical']);
+    } finally {
+      await h.stop();
+    }
+  });
+
   test('after stop nothing is reported', async () => {
     const { ctx, epmd } = setup();
     const updates: string[] = [];

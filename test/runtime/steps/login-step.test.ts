@@ -68,4 +68,32 @@ describe('login step', () => {
     await step.stop();
     o.stateDir.remove();
   });
+
+  test('each renewal is counted by its outcome (metrics)', async () => {
+    const { o, step, tokenGone } = setup();
+    const seen: string[] = [];
+    (o as { metrics?: unknown }).metrics = { loginRenewal: (outcome: string) => seen.push(outcome) };
+    await step.start();
+    await tokenGone();
+    expect(seen).toEqual(['ok']);
+    await step.stop();
+    o.stateDir.remove();
+  });
+
+  test('a renewal that fails is counted as failed, and still fails', async () => {
+    const seen: string[] = [];
+    const renew = async () => Promise.reject(new Error('refused'));
+    const login = { login: async () => 's1', renew, logout: async () => undefined } as unknown as AclLogin;
+    const agent = { renew: undefined as undefined | (() => Promise<string>), onTokenGone: (renew: () => Promise<string>) => (agent.renew = renew) };
+    const o = runOptions({ agent });
+    (o as { metrics?: unknown }).metrics = { loginRenewal: (outcome: string) => seen.push(outcome) };
+    o.stateDir.create();
+    o.stateDir.lock();
+    const step = new LoginStep(o, login);
+    await step.start();
+    await expect(agent.renew!()).rejects.toThrow('refused');
+    expect(seen).toEqual(['failed']);
+    await step.stop();
+    o.stateDir.remove();
+  });
 });
