@@ -147,11 +147,12 @@ export function agentClient(
   flags: { consulAddr?: string; tokenFile?: string; loginMethod?: string; bearerTokenFile?: string },
   env: NodeJS.ProcessEnv,
   tls: AgentTlsOptions,
+  log?: (message: string) => void,
 ): { agent: ConsulAgent; tokenFile?: string } {
   const address = flags.consulAddr ?? env.CONSUL_HTTP_ADDR ?? '127.0.0.1:8500';
   const ssl = env.CONSUL_HTTP_SSL === 'true';
   const { token, tokenFile } = loginOptions(flags, env) ? { token: undefined, tokenFile: undefined } : readToken(flags, env);
-  return { agent: new ConsulAgent({ address, ssl, token, tls }), tokenFile };
+  return { agent: new ConsulAgent({ address, ssl, token, tls, log }), tokenFile };
 }
 
 async function reachAgent(
@@ -185,7 +186,7 @@ export async function runCommand(flags: RunFlags, command: string[], env: NodeJS
   const logger = (node: string, part: string) => createLogger(node, part, undefined, flags.logFormat);
   let manifest = localManifest(flags, command, env);
   const label = manifest?.node ?? `kv:${flags.kv}`;
-  const client = agentClient(flags, env, tls);
+  const client = agentClient(flags, env, tls, logger(label, 'helper'));
   const { agent, tokenFile } = await reachAgent(client, flags, label, logger);
   const login = loginWith && new AclLogin({ agent, ...loginWith, node: manifest?.node ?? flags.kv!, log: logger(label, 'helper') });
   try {

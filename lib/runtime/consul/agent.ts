@@ -1,6 +1,7 @@
 // A small client for the local Consul agent's HTTP(S) API; the transport is http.ts (node:http and
 // node:https: fetch takes no CA, client certificate or TLS server name, and costs the helper RSS).
-import { AgentTlsOptions, explainTlsError, loadTlsMaterial, tlsCliEnv } from './tls';
+import { AgentTlsOptions, explainTlsError, tlsCliEnv } from './tls';
+import { TlsFiles } from './tls-files';
 import { isNodeName } from '../../manifest/names';
 import { whyFailed } from '../errors';
 import { agentErrorKind, AgentErrorKind } from '../metrics/recorder';
@@ -23,8 +24,10 @@ export interface ConsulAgentOptions {
   readonly token?: string;
   /** Per-request timeout. @default 10000 */
   readonly timeoutMs?: number;
-  /** CA, client certificate, server name for an https agent (files are read once, here). */
+  /** CA, client certificate, server name for an https agent (read here, and again when the files change). */
   readonly tls?: AgentTlsOptions;
+  /** Where to say that the TLS files were read again. @default nowhere */
+  readonly log?: (message: string) => void;
 }
 
 /** The sidecar registration as the agent reports it. */
@@ -61,9 +64,12 @@ export function agentBaseUrl(address: string, ssl = false): string {
   return url.origin;
 }
 
+/** How often the TLS files are looked at between requests. */
+const TLS_LOOK_MS = 10_000;
+
 export class ConsulAgent {
   public readonly baseUrl: string;
-  private readonly http: HttpClient;
+  private http: HttpClient;
   private readonly timeoutMs: number;
   private token?: string;
   private renew?: () => Promise<string>;
@@ -72,6 +78,9 @@ export class ConsulAgent {
 
   private readonly tls: AgentTlsOptions;
   private readonly secure: boolean;
+  private readonly tlsFiles?: TlsFiles;
+  private readonly tlsReloaded: Array<() => void> = [];
+  private readonly tlsTimer?: NodeJS.Timeout;
 
   constructor(options: ConsulAgentOptions) {
     this.baseUrl = agentBaseUrl(options.address, options.ssl);
@@ -79,7 +88,26 @@ export class ConsulAgent {
     this.token = options.token;
     this.tls = options.tls ?? {};
     this.secure = this.baseUrl.startsWith('https:');
-    this.http = new HttpClient(this.baseUrl, this.secure ? loadTlsMaterial(this.tls) : {});
+    this.tlsFiles = this.secure ? new TlsFiles(this.tls, options.log ?? (() => undefined)) : undefined;
+    this.http = new HttpClient(this.baseUrl, this.tlsFiles?.current ?? {});
+    // Also between requests (blocking queries last minutes): the proxy must hear of new files.
+    if (this.tlsFiles) this.tlsTimer = setInterval(() => this.freshTls(false), TLS_LOOK_MS).unref();
+  }
+
+  /** Called after the TLS files were read again (the proxy child read them at its start only). */
+  public onTlsReloaded(then: () => void): void {
+    this.tlsReloaded.push(then);
+  }
+
+  /** A new connection pool when the TLS files changed on disk (looked for at most once a second, or now). */
+  private freshTls(force: boolean): boolean {
+    const material = this.tlsFiles?.reload(force);
+    if (!material) return false;
+    const old = this.http;
+    this.http = new HttpClient(this.baseUrl, material);
+    old.retire();
+    for (const then of this.tlsReloaded) then();
+    return true;
   }
 
   /** Environment for a consul CLI child (the proxy) to reach this agent with the same TLS settings. */
@@ -89,6 +117,7 @@ export class ConsulAgent {
 
   /** Closes kept-alive connections (tests, short-lived clients). */
   public close(): void {
+    clearInterval(this.tlsTimer);
     this.http.close();
   }
 
@@ -140,19 +169,25 @@ export class ConsulAgent {
     if (token) headers['X-Consul-Token'] = token;
     if (body !== undefined && !raw) headers['Content-Type'] = 'application/json';
     const payload = body === undefined ? undefined : raw ? String(body) : JSON.stringify(body);
-    try {
-      const res = await this.http.request(method, path, headers, payload, o.timeoutMs ?? this.timeoutMs, o.signal);
-      if (res.status >= 400 && res.status !== 404) this.failed?.(agentErrorKind({ status: res.status }));
-      const hash = res.headers['x-consul-contenthash'];
-      return { status: res.status, text: res.text, index: Number(res.headers['x-consul-index'] ?? 0), ...(typeof hash === 'string' ? { hash } : {}) };
-    } catch (err) {
-      // Same shape as fetch's errors (callers read e.cause.message), with the TLS setting named.
-      const e = err as NodeJS.ErrnoException;
-      if (e.name === 'AbortError') throw e; // a stop, not a failure of the agent
-      const why = this.secure ? explainTlsError(e, this.tls) : undefined;
-      this.failed?.(agentErrorKind({ code: e.code, tls: why !== undefined }));
-      const cause = why ? Object.assign(new Error(why), { code: e.code }) : e;
-      throw Object.assign(new Error(`request to ${this.baseUrl}${path} failed`), { cause });
+    this.freshTls(false);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.http.request(method, path, headers, payload, o.timeoutMs ?? this.timeoutMs, o.signal);
+        if (res.status >= 400 && res.status !== 404) this.failed?.(agentErrorKind({ status: res.status }));
+        const hash = res.headers['x-consul-contenthash'];
+        const index = Number(res.headers['x-consul-index'] ?? 0);
+        return { status: res.status, text: res.text, index, ...(typeof hash === 'string' ? { hash } : {}) };
+      } catch (err) {
+        // Same shape as fetch's errors (callers read e.cause.message), with the TLS setting named.
+        const e = err as NodeJS.ErrnoException;
+        if (e.name === 'AbortError') throw e; // a stop, not a failure of the agent
+        const why = this.secure ? explainTlsError(e, this.tls) : undefined;
+        // A TLS failure may be fixed on disk already (a renewed certificate): once more with the files read again.
+        if (why && attempt === 1 && this.freshTls(true)) continue;
+        this.failed?.(agentErrorKind({ code: e.code, tls: why !== undefined }));
+        const cause = why ? Object.assign(new Error(why), { code: e.code }) : e;
+        throw Object.assign(new Error(`request to ${this.baseUrl}${path} failed`), { cause });
+      }
     }
   }
 
@@ -274,6 +309,7 @@ export class ConsulAgent {
     const until = Date.now() + deadlineMs;
     let delay = 200;
     let lastError = '';
+    let logged = '';
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.self();
@@ -286,7 +322,8 @@ export class ConsulAgent {
         const within = `within ${Math.round(deadlineMs / 1000)}s (${attempt} attempts)`;
         throw new Error(`cannot reach the Consul agent at ${this.baseUrl} ${within}: ${lastError}`);
       }
-      if (attempt === 1 || attempt % 5 === 0) log(`waiting for the Consul agent at ${this.baseUrl}: ${lastError}`);
+      // The first failure, every fifth, and a new reason at once (an operator fixing files sees the next one).
+      if (attempt === 1 || attempt % 5 === 0 || lastError !== logged) log(`waiting for the Consul agent at ${this.baseUrl}: ${(logged = lastError)}`);
       await new Promise((r) => setTimeout(r, Math.min(delay, left)));
       delay = Math.min(delay * 2, 5000);
     }

@@ -29,6 +29,8 @@ export interface HttpResponse {
 export class HttpClient {
   private readonly agent: http.Agent;
   private readonly secure: boolean;
+  private inFlight = 0;
+  private retired = false;
 
   constructor(public readonly baseUrl: string, tls: HttpTlsOptions = {}) {
     this.secure = baseUrl.startsWith('https:');
@@ -68,12 +70,24 @@ export class HttpClient {
       if (signal?.aborted) abort();
       signal?.addEventListener('abort', abort, { once: true });
       req.on('error', reject);
+      this.inFlight++;
       req.on('close', () => {
+        if (--this.inFlight === 0 && this.retired) this.agent.destroy();
         clearTimeout(timer);
         signal?.removeEventListener('abort', abort);
       });
       req.end(body);
     });
+  }
+
+  /**
+   * No new requests (a client with new TLS files replaces this one): idle connections close now,
+   * the ones carrying a request (a blocking query) when it ends.
+   */
+  public retire(): void {
+    this.retired = true;
+    if (this.inFlight === 0) this.agent.destroy();
+    else for (const sockets of Object.values(this.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
   }
 
   /** Closes the idle keep-alive connections (so nothing holds the process open). */

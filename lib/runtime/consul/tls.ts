@@ -122,36 +122,64 @@ const UNTRUSTED = new Set([
 ]);
 
 /** A TLS alert that says the server wanted (another) client certificate, by OpenSSL code or in the message. */
-const CLIENT_CERT_ALERT = /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|HANDSHAKE_FAILURE|CERTIFICATE_UNKNOWN)/;
-const CLIENT_CERT_ALERT_TEXT = /alert (certificate required|bad certificate|unknown ca|certificate unknown)/i;
+const CLIENT_CERT_ALERT = /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|HANDSHAKE_FAILURE|CERTIFICATE_UNKNOWN|CERTIFICATE_EXPIRED)/;
+const CLIENT_CERT_ALERT_TEXT = /alert (certificate required|bad certificate|unknown ca|certificate unknown|certificate expired)/i;
+
+/** 'expired at …' or 'not valid before …' when the certificate in `file` is not valid now; undefined otherwise. */
+export function certificateNotValidNow(file: string, now = new Date()): string | undefined {
+  let cert: import('node:crypto').X509Certificate;
+  try {
+    const { X509Certificate }: typeof import('node:crypto') = require('node:crypto');
+    cert = new X509Certificate(fs.readFileSync(file));
+  } catch {
+    return undefined;
+  }
+  const iso = (d: string) => new Date(d).toISOString();
+  if (new Date(cert.validTo) < now) return `expired at ${iso(cert.validTo)}`;
+  if (new Date(cert.validFrom) > now) return `not valid before ${iso(cert.validFrom)}`;
+  return undefined;
+}
+
+/** Why the agent refused our client certificate, naming the file: its dates, else whom it must be signed by. */
+function refusedClientCert(o: AgentTlsOptions, which: string): string {
+  const file = o.clientCert!;
+  const dates = certificateNotValidNow(file);
+  const why = dates ? `it ${dates}` : "is it signed by the CA the agent trusts (its ca_file)?";
+  return `the agent refused our client certificate ${file} (--client-cert, $CONSUL_CLIENT_CERT): ${why}: ${which}`;
+}
 
 /**
- * Says in words which TLS setting a connection error points at, or undefined when it is not a
- * TLS problem. `o` is what was configured (a missing client certificate reads differently from a
- * refused one).
+ * Says in words which TLS setting a connection error points at, naming the file and the reason
+ * (expired, unknown CA), or undefined when it is not a TLS problem. `o` is what was configured (a
+ * missing client certificate reads differently from a refused one).
  */
 export function explainTlsError(e: NodeJS.ErrnoException & { reason?: string }, o: AgentTlsOptions): string | undefined {
   const code = e.code ?? '';
   const msg = e.message ?? '';
   if (UNTRUSTED.has(code)) {
-    const given = o.caFile || o.caPath ? '' : ': none given';
-    return `the agent's certificate is not trusted by the CA given (--ca-file/--ca-path, $CONSUL_CACERT/$CONSUL_CAPATH${given}): ${code}`;
+    const given = o.caFile || o.caPath ? `: ${[o.caFile, o.caPath].filter(Boolean).join(', ')}` : ': none given';
+    return `the agent's certificate is not trusted by the CA given (--ca-file/--ca-path, $CONSUL_CACERT/$CONSUL_CAPATH${given}): unknown CA, ${code}`;
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return `the agent's certificate does not name the host dialled (set --tls-server-name or $CONSUL_TLS_SERVER_NAME): ${e.reason ?? msg}`;
   }
-  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return `the agent's certificate is not valid now: ${code}`;
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    const what = code === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet';
+    return `the agent's certificate ${what} (its cert_file must be renewed, then \`consul reload\`): ${code}`;
+  }
   const alert = CLIENT_CERT_ALERT.exec(code) ?? CLIENT_CERT_ALERT_TEXT.exec(msg);
   if (alert) {
     const which = `TLS alert ${alert[1].toLowerCase().replace(/_/g, ' ')}`;
     return o.clientCert
-      ? `the agent refused our client certificate (--client-cert, $CONSUL_CLIENT_CERT; is it signed by the agent's CA?): ${which}`
+      ? refusedClientCert(o, which)
       : 'the agent requires a client certificate (verify_incoming): set --client-cert and --client-key ' +
           `(or $CONSUL_CLIENT_CERT and $CONSUL_CLIENT_KEY): ${which}`;
   }
   // Some servers close without an alert the client gets to read (TLS 1.3 checks the client's
   // certificate after the client finished its handshake).
   if (code === 'ECONNRESET' || /socket hang up/.test(msg)) {
+    const dates = o.clientCert ? certificateNotValidNow(o.clientCert) : undefined;
+    if (dates) return refusedClientCert(o, `closed without an alert (${code || msg})`);
     const flags = `--client-cert/--client-key, $CONSUL_CLIENT_CERT/$CONSUL_CLIENT_KEY${o.clientCert ? '' : ': none given'}`;
     return `the agent closed the TLS connection: with verify_incoming it does so for a missing or untrusted client certificate (${flags})`;
   }

@@ -28,6 +28,7 @@ export class ProxyStep implements BootStep {
   private ready = false;
   private stopping = false;
   private killNow = false;
+  private restarting: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: ProxyOptions, private readonly from: ProxyInputs) {}
 
@@ -46,6 +47,7 @@ export class ProxyStep implements BootStep {
     this.proxy = proxy;
     proxy.on('restart', () => o.metrics?.proxyRestart());
     this.from.token.onRenewed?.(() => this.afterRenewal(proxy));
+    o.agent.onTlsReloaded?.(() => void this.afterTlsReload(proxy));
     await picks.held.release('proxy');
     proxy.start();
     await this.untilReady(proxy, signal);
@@ -167,15 +169,39 @@ export class ProxyStep implements BootStep {
     try {
       await registration.register();
       o.log(`registered ${o.manifest.service.id} again with the new token`);
+      await this.restart(proxy);
+    } catch (e) {
+      o.log(`after the new login: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * After the helper read new agent TLS files: the proxy (a consul CLI) loaded them at its start,
+   * and needs the agent for every inbound handshake (authorize), so it starts again with them.
+   */
+  private async afterTlsReload(proxy: ProxySupervisor): Promise<void> {
+    if (!this.ready || this.stopping) return;
+    this.o.log('restarting the proxy: it reads the agent TLS files only when it starts');
+    try {
+      await this.restart(proxy);
+    } catch (e) {
+      this.o.log(`after the TLS files changed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Stops and starts the proxy, one restart at a time. */
+  private restart(proxy: ProxySupervisor): Promise<void> {
+    const next = this.restarting.then(async () => {
       if (this.stopping) return;
       await proxy.stop(5000);
       if (this.stopping) return;
       // The agent-assigned sidecar port was free only while our proxy held it: another
       // process on the host (another agent's proxy) may have taken it in between. Then move.
-      if (!o.manifest.sidecar.port && !(await isFree('0.0.0.0', registration.ports.sidecarPort))) await registration.moveSidecar();
+      const registration = this.from.register.registration;
+      if (!this.o.manifest.sidecar.port && !(await isFree('0.0.0.0', registration.ports.sidecarPort))) await registration.moveSidecar();
       if (!this.stopping) proxy.start();
-    } catch (e) {
-      o.log(`after the new login: ${(e as Error).message}`);
-    }
+    });
+    this.restarting = next.catch(() => undefined);
+    return next;
   }
 }

@@ -174,6 +174,16 @@ describe('ConsulAgent', () => {
     expect(logs[0]).toMatch(/^waiting for the Consul agent at/);
   });
 
+  test('waitReachable says a new reason at once (a fix that changes the failure shows), the same one only every fifth try', async () => {
+    let calls = 0;
+    const answers: Array<[number, string]> = [[500, 'first reason'], [500, 'first reason'], [500, 'first reason'], [500, 'second reason']];
+    const fake = await fakeAgent(() => answers[calls++] ?? [200, '{"Config":{"NodeName":"n"}}']);
+    const logs: string[] = [];
+    await new ConsulAgent({ address: fake.url }).waitReachable(10_000, (m) => logs.push(m));
+    fake.close();
+    expect(logs.map((l) => /(first|second) reason/.exec(l)?.[1])).toEqual(['first', 'second']);
+  });
+
   test('reports name and version once the agent answers', async () => {
     let calls = 0;
     const fake = await fakeAgent(() => (++calls < 3 ? [500, 'starting'] : [200, JSON.stringify({ Config: { NodeName: 'n1', Version: '1.8.7' } })]));
@@ -248,6 +258,68 @@ describe('ConsulAgent over HTTPS with verify_incoming (as Consul agents with TLS
       /refused our client certificate|closed the TLS connection: .* untrusted client certificate/,
     );
     expect(await failure(client({ ...good, serverName: 'client.dc9.consul' }))).toMatch(/does not name the host dialled \(set --tls-server-name/);
+  });
+
+  test('certificate files fixed on disk are read again: the same client reaches the agent, no restart', async () => {
+    const fs: typeof import('node:fs') = require('node:fs');
+    const dir = fs.mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'meshx-agent-tls-'));
+    const put = (cert: string, key: string) => {
+      fs.copyFileSync(f(cert), `${dir}/cli.pem`);
+      fs.copyFileSync(f(key), `${dir}/cli-key.pem`);
+    };
+    put('other/dc1-cli-consul-0.pem', 'other/dc1-cli-consul-0-key.pem');
+    const logs: string[] = [];
+    const tls = { ...good, clientCert: `${dir}/cli.pem`, clientKey: `${dir}/cli-key.pem` };
+    const a = new ConsulAgent({ address: url, tls, timeoutMs: 3000, log: (m) => logs.push(m) });
+    try {
+      await expect(a.self()).rejects.toMatchObject({
+        cause: { message: expect.stringMatching(new RegExp(`refused our client certificate ${dir}/cli\\.pem .*signed by the CA|closed the TLS`)) },
+      });
+      put('dc1-cli-consul-0.pem', 'dc1-cli-consul-0-key.pem');
+      // Within the second of the last look: the TLS failure itself makes the client look again.
+      expect((await a.self()).nodeName).toBe('tls-agent');
+      expect(logs).toEqual([`TLS files changed on disk, read again: --client-cert ${dir}/cli.pem, --client-key ${dir}/cli-key.pem`]);
+    } finally {
+      a.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an expired client certificate: the agent refuses it and the message names the file and its expiry', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const fs: typeof import('node:fs') = require('node:fs');
+    const dir = fs.mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'meshx-agent-expired-'));
+    const ossl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+    const https = await import('node:https');
+    let expiredServer: import('node:https').Server | undefined;
+    try {
+      // A CA whose key we hold (the fixtures' was deleted), and a client certificate of it that expired yesterday.
+      const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+      ossl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=ca']);
+      ossl(['req', ...ec, '-keyout', 'cli-key.pem', '-out', 'cli.csr', '-subj', '/CN=cli']);
+      fs.writeFileSync(`${dir}/ext.cnf`, 'extendedKeyUsage=clientAuth\n');
+      const sign = ['x509', '-req', '-in', 'cli.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial'];
+      ossl([...sign, '-out', 'cli.pem', '-days', '-1', '-extfile', 'ext.cnf']);
+      expiredServer = https.createServer(
+        {
+          cert: read('dc1-server-consul-0.pem'),
+          key: read('dc1-server-consul-0-key.pem'),
+          ca: fs.readFileSync(`${dir}/ca.pem`),
+          requestCert: true,
+          rejectUnauthorized: true,
+        },
+        (_req, res) => res.end('{}'),
+      );
+      await new Promise<void>((r) => expiredServer!.listen(0, '127.0.0.1', r));
+      const port = (expiredServer.address() as import('node:net').AddressInfo).port;
+      const a = client({ caFile: good.caFile, clientCert: `${dir}/cli.pem`, clientKey: `${dir}/cli-key.pem` }, `https://127.0.0.1:${port}`);
+      const expired = new RegExp(`refused our client certificate ${dir}/cli\\.pem \\(--client-cert, \\$CONSUL_CLIENT_CERT\\): it expired at \\d{4}-`);
+      expect(await failure(a)).toMatch(expired);
+    } finally {
+      expiredServer?.closeAllConnections();
+      await new Promise((r) => (expiredServer ? expiredServer.close(r) : r(undefined)));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('waitReachable gives up at the deadline with the TLS reason', async () => {

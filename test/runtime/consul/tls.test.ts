@@ -99,4 +99,15 @@ describe('explainTlsError', () => {
     expect(explainTlsError(err('ECONNRESET'), {})).toMatch(/closed the TLS connection.*: none given\)/);
     expect(explainTlsError(err('ECONNREFUSED'), {})).toBeUndefined();
   });
+
+  test('names the file and the reason: unknown CA, an expired agent certificate, a client certificate the agent does not trust', () => {
+    const ca = { caFile: '/etc/meshx/ca.pem' };
+    expect(explainTlsError(err('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), ca)).toMatch(/: \/etc\/meshx\/ca\.pem\): unknown CA, UNABLE/);
+    expect(explainTlsError(err('CERT_HAS_EXPIRED'), {})).toMatch(/^the agent's certificate has expired \(its cert_file must be renewed/);
+    const cli = require('node:path').join(__dirname, '..', '..', 'fixtures', 'tls', 'dc1-cli-consul-0.pem');
+    expect(explainTlsError(err('ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'), { clientCert: cli, clientKey: 'k' })).toBe(
+      `the agent refused our client certificate ${cli} (--client-cert, $CONSUL_CLIENT_CERT): ` +
+        'is it signed by the CA the agent trusts (its ca_file)?: TLS alert unknown ca',
+    );
+  });
 });

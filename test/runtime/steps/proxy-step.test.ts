@@ -7,6 +7,7 @@ import { ResolvedPorts } from '../../../lib/runtime/registration';
 import { RunOptions } from '../../../lib/runtime/run-options';
 import { ProxyStep } from '../../../lib/runtime/steps/proxy-step';
 import { isAlive, waitGone } from '../../../support/mesh-node';
+import { poll } from '../../../support/wait';
 import { picked, registered, runOptions, serving } from '../../fixtures/run-options';
 import { validManifest } from '../../fixtures/manifests';
 
@@ -83,6 +84,36 @@ describe('proxy step', () => {
     } finally {
       await step.stop();
     }
+  });
+
+  test('agent TLS files read again: the proxy restarted to read them too (it loads them at its start only)', async () => {
+    let reloaded: () => void = () => undefined;
+    const o = runOptions({ agent: { baseUrl: 'https://127.0.0.1:1', onTlsReloaded: (then: () => void) => void (reloaded = then) } });
+    const up = await probeFreePort('127.0.0.2');
+    const pub = await probeFreePort('0.0.0.0');
+    const { step } = proxyStep(o, {
+      distPort: 9100,
+      sidecarPort: pub,
+      upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }],
+    });
+    const fake = path.join(path.dirname(o.stateDir.dir), 'consul');
+    standIn(fake, "const n = require('net')", `n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0')`);
+    (o as any).consulBin = fake;
+    (o as any).readyTimeoutMs = 10000;
+    await step.start(new AbortController().signal);
+    const first = step.server.pid!;
+    try {
+      reloaded();
+      reloaded(); // two changes in a row: one restart after the other, never two proxies
+      const restarted = await poll(() => step.server.pid !== first && step.server.running, (ok) => ok, { timeoutMs: 10_000 });
+      expect(restarted.met).toBe(true);
+      expect(isAlive(first)).toBe(false);
+      expect(o.logs).toContain('restarting the proxy: it reads the agent TLS files only when it starts');
+      expect(step.server.restartCount).toBe(0); // a stop and a start, not a crash restart
+    } finally {
+      await step.stop();
+    }
+    expect(isAlive(step.server.pid)).toBe(false);
   });
 
   test('a public port taken by another process after it was proven free: the sidecar moves and the proxy starts again', async () => {
