@@ -1,5 +1,5 @@
 import { PreparedQuery } from '@cdktf/provider-consul/lib/prepared-query';
-import { TerraformOutput, TerraformProvider } from 'cdktf';
+import { TerraformOutput, TerraformProvider, TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { isServiceName } from '../manifest/names';
 import { ProxyKind } from '../manifest/types';
@@ -356,10 +356,10 @@ export class BeamMesh extends Construct implements IBeamMesh {
     for (const m of this.members) {
       const v: Record<string, string> = m.isGroup ? { alive: m.alive, kv_key: m.kvKey } : { node: m.displayName, kv_key: m.kvKey };
       const { token, role } = m as BeamNode | BeamReplicas;
-      if (token) v.token_accessor = token.accessorId;
+      if (token) v.token_accessor = attributeRef(token, 'accessor_id');
       if (this.login && role) {
-        v.auth_method = this.login.authMethod.name;
-        v.role = role.name;
+        v.auth_method = attributeRef(this.login.authMethod, 'name');
+        v.role = attributeRef(role, 'name');
       }
       out[m.serviceName] = v;
     }
@@ -397,6 +397,15 @@ const BEAM_MESH_SYMBOL = Symbol.for('meshx-node.BeamMesh');
 interface MeshIndex {
   readonly peers: Map<IMeshMember, IMeshMember[]>;
   readonly sources: Map<IMeshMember, IMeshMember[]>;
+}
+
+/**
+ * What `resource.<attribute>` resolves to in this stack, as text: the output and its resources
+ * are all in the mesh's stack, so cdktf's reference (whose only extra is cross-stack wiring) is not
+ * needed, and making one at synth captures a deep stack trace per node.
+ */
+function attributeRef(resource: TerraformResource, attribute: string): string {
+  return `\${${resource.terraformResourceType}.${resource.friendlyUniqueId}.${attribute}}`;
 }
 
 /** A group whose replicas may dial each other: its own peer (an `svc -> svc` allow). */

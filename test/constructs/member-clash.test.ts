@@ -66,13 +66,17 @@ describe('clash checks through the index', () => {
       "[test/Mesh/C] epmdPort 9100 clashes with distPort of test/Mesh/A on the same host 'h1.x'",
     );
     // Without the port, the service name clash with B remains.
-    expect(() => m.addNode('D', { nodeName: 'd@h1.x', serviceName: 'svc-b' })).toThrow("[test/Mesh/D] service name 'svc-b' is already used by test/Mesh/B");
+    expect(() => m.addNode('D', { nodeName: 'd@h1.x', serviceName: 'svc-b' })).toThrow(
+      "[test/Mesh/D] service name 'svc-b' is already used by test/Mesh/B",
+    );
   });
 
   test('a node without fixed ports shares a host with nodes that have them', () => {
     const m = newMesh();
     m.addNode('A', { nodeName: 'a@h1.x', distPort: 9100 });
     expect(m.addNode('B', { nodeName: 'b@h1.x' }).host).toBe('h1.x');
-    expect(() => m.addNode('C', { nodeName: 'c@h1.x', sidecarPort: 9100 })).toThrow('[test/Mesh/C] sidecarPort 9100 clashes with distPort of test/Mesh/A');
+    expect(() => m.addNode('C', { nodeName: 'c@h1.x', sidecarPort: 9100 })).toThrow(
+      '[test/Mesh/C] sidecarPort 9100 clashes with distPort of test/Mesh/A',
+    );
   });
 });
