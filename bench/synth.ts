@@ -81,7 +81,7 @@ export async function synthBench(): Promise<Section> {
       fmt(median(r.map((s) => s.peakRssMb))),
       fmtCi(mem),
     ]);
-    goals.push(goalAtMost(`synth time ratio <= 1.3 (${label})`, time, 1.3));
+    goals.push(goalAtMost(`synth time ratio <= 1.1 (${label})`, time, 1.1));
   }
   return {
     title: '1. Synth scale: BeamMesh vs the same resources by hand',
