@@ -107,6 +107,20 @@ export function socketInodes(pid: number): Set<string> | undefined {
   }
 }
 
+/**
+ * The listeners by port: a node with hundreds of peers has as many upstream listeners (and EPMD
+ * listeners), and matching each target against the whole table made every check quadratic.
+ */
+function byPort(table: ListeningSocket[]): Map<number, ListeningSocket[]> {
+  const out = new Map<number, ListeningSocket[]>();
+  for (const l of table) {
+    const same = out.get(l.port);
+    if (same) same.push(l);
+    else out.set(l.port, [l]);
+  }
+  return out;
+}
+
 /** Whether a listener covers a target: same port, and same address or a wildcard on either side. */
 function covers(l: ListeningSocket, t: { address: string; port: number }): boolean {
   return l.port === t.port && (l.address === t.address || l.address === '0.0.0.0' || l.address === '::' || t.address === '0.0.0.0');
@@ -117,9 +131,9 @@ function covers(l: ListeningSocket, t: { address: string; port: number }): boole
  * `pid` when given: a listener of some other process on the port does not count.
  */
 export function boundListeners(targets: Array<{ address: string; port: number }>, pid?: number): boolean[] {
-  const table = listeningSockets();
+  const onPort = byPort(listeningSockets());
   const owned = pid === undefined ? undefined : socketInodes(pid);
-  return targets.map((t) => table.some((l) => covers(l, t) && (!owned || owned.has(l.inode))));
+  return targets.map((t) => (onPort.get(t.port) ?? []).some((l) => covers(l, t) && (!owned || owned.has(l.inode))));
 }
 
 /**
@@ -129,11 +143,11 @@ export function boundListeners(targets: Array<{ address: string; port: number }>
 export function heldByOthers(targets: Array<{ address: string; port: number }>, pid: number): boolean[] {
   // The table first, then the pid's sockets: a listener the proxy binds between the two reads
   // would otherwise be in the table but not yet among its sockets, and look foreign.
-  const table = listeningSockets();
+  const onPort = byPort(listeningSockets());
   const owned = socketInodes(pid);
   if (!owned) return targets.map(() => false);
   return targets.map((t) => {
-    const on = table.filter((l) => covers(l, t));
+    const on = (onPort.get(t.port) ?? []).filter((l) => covers(l, t));
     return on.length > 0 && on.every((l) => !owned.has(l.inode));
   });
 }

@@ -67,6 +67,7 @@ export async function waitProxyReady(ports: ResolvedPorts, o: ReadyOptions): Pro
   const upstreams = ports.upstreams.map((u) => ({ address: u.address, port: u.port, what: `upstream ${u.service}` }));
   const targets = [...upstreams, { address: '0.0.0.0', port: ports.sidecarPort, what: 'public listener' }];
   let pending = targets;
+  let polls = 0;
   for (;;) {
     if (o.signal?.aborted) throw new RuntimeFailure('proxy readiness: stopped');
     const results = await listening(pending, o.proxy.pid);
@@ -85,6 +86,15 @@ export async function waitProxyReady(ports: ResolvedPorts, o: ReadyOptions): Pro
       const what = pending.map((t) => `${t.what} ${t.address}:${t.port}`).concat(envoyLive ? [] : [`envoy /ready on ${o.adminBind}`]);
       throw new ProxyNotReady(what, o.timeoutMs, o.proxy.restartCount);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, readyPollDelayMs(++polls)));
   }
+}
+
+/**
+ * The pause before readiness check number `polls` + 1: 5 ms, doubling to 100 ms. A running proxy
+ * opens a new upstream's listener within milliseconds of the agent's update, and a change waits
+ * for it: a fixed 100 ms added up to that to every change applied.
+ */
+export function readyPollDelayMs(polls: number): number {
+  return Math.min(100, 5 * 2 ** Math.max(0, polls - 1));
 }
