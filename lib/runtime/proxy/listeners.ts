@@ -126,14 +126,37 @@ function covers(l: ListeningSocket, t: { address: string; port: number }): boole
   return l.port === t.port && (l.address === t.address || l.address === '0.0.0.0' || l.address === '::' || t.address === '0.0.0.0');
 }
 
+/** Each target's state in one reading of the socket table and of the pid's sockets. */
+export interface ListenerStates {
+  /** Bound (address:port, or the wildcard on that port), by `pid` when given. */
+  readonly bound: boolean[];
+  /** Bound only by other processes than `pid` (so `pid` cannot bind it); all false without `pid` or its sockets. */
+  readonly heldByOthers: boolean[];
+}
+
+/**
+ * Both answers from one reading: the table is read before the pid's sockets, so a listener the
+ * pid binds between the two reads is in the table but not yet among its sockets, and is judged
+ * on the next reading (never taken for another process's). One reading per readiness check: the
+ * table of a node with a thousand peers lists thousands of listeners, and reading it is most of
+ * a check's cost.
+ */
+export function listenerStates(targets: Array<{ address: string; port: number }>, pid?: number): ListenerStates {
+  const onPort = byPort(listeningSockets());
+  const owned = pid === undefined ? undefined : socketInodes(pid);
+  const on = targets.map((t) => (onPort.get(t.port) ?? []).filter((l) => covers(l, t)));
+  return {
+    bound: on.map((ls) => ls.some((l) => !owned || owned.has(l.inode))),
+    heldByOthers: on.map((ls) => owned !== undefined && ls.length > 0 && ls.every((l) => !owned.has(l.inode))),
+  };
+}
+
 /**
  * Which of the targets have a listener bound (address:port, or the wildcard on that port), held by
  * `pid` when given: a listener of some other process on the port does not count.
  */
 export function boundListeners(targets: Array<{ address: string; port: number }>, pid?: number): boolean[] {
-  const onPort = byPort(listeningSockets());
-  const owned = pid === undefined ? undefined : socketInodes(pid);
-  return targets.map((t) => (onPort.get(t.port) ?? []).some((l) => covers(l, t) && (!owned || owned.has(l.inode))));
+  return listenerStates(targets, pid).bound;
 }
 
 /**
@@ -141,13 +164,5 @@ export function boundListeners(targets: Array<{ address: string; port: number }>
  * all false when `pid`'s sockets cannot be read.
  */
 export function heldByOthers(targets: Array<{ address: string; port: number }>, pid: number): boolean[] {
-  // The table first, then the pid's sockets: a listener the proxy binds between the two reads
-  // would otherwise be in the table but not yet among its sockets, and look foreign.
-  const onPort = byPort(listeningSockets());
-  const owned = socketInodes(pid);
-  if (!owned) return targets.map(() => false);
-  return targets.map((t) => {
-    const on = (onPort.get(t.port) ?? []).filter((l) => covers(l, t));
-    return on.length > 0 && on.every((l) => !owned.has(l.inode));
-  });
+  return listenerStates(targets, pid).heldByOthers;
 }

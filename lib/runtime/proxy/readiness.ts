@@ -1,6 +1,6 @@
 import { ProxyKind } from '../../manifest/types';
 import { RuntimeFailure } from '../errors';
-import { boundListeners, canReadSocketTable, heldByOthers } from './listeners';
+import { canReadSocketTable, ListenerStates, listenerStates } from './listeners';
 import { canConnect } from '../ports';
 import { ResolvedPorts } from '../registration';
 
@@ -52,9 +52,10 @@ export function readyAttempts(timeoutMs: number, floorMs = 5000): { attempts: nu
  * itself. Connecting instead would make the proxy dial the peer (an upstream listener) or the
  * BEAM (the public listener), which logs "failed to dial" on every healthy boot.
  */
-async function listening(targets: Array<{ address: string; port: number }>, pid: number | undefined): Promise<boolean[]> {
-  if (canReadSocketTable()) return boundListeners(targets, pid);
-  return Promise.all(targets.map((t) => canConnect(t.address, t.port, 500)));
+async function listening(targets: Array<{ address: string; port: number }>, pid: number | undefined): Promise<ListenerStates> {
+  if (canReadSocketTable()) return listenerStates(targets, pid);
+  const bound = await Promise.all(targets.map((t) => canConnect(t.address, t.port, 500)));
+  return { bound, heldByOthers: targets.map(() => false) };
 }
 
 /**
@@ -70,13 +71,10 @@ export async function waitProxyReady(ports: ResolvedPorts, o: ReadyOptions): Pro
   let polls = 0;
   for (;;) {
     if (o.signal?.aborted) throw new RuntimeFailure('proxy readiness: stopped');
-    const results = await listening(pending, o.proxy.pid);
-    pending = pending.filter((_, i) => !results[i]);
-    if (o.proxy.pid !== undefined && canReadSocketTable()) {
-      const held = heldByOthers(pending, o.proxy.pid);
-      const taken = pending.find((_, i) => held[i]);
-      if (taken) throw new ListenerTaken(taken.what === 'public listener' ? 'public listener' : 'upstream', taken.address, taken.port);
-    }
+    const states = await listening(pending, o.proxy.pid);
+    const taken = o.proxy.pid !== undefined ? pending.find((_, i) => states.heldByOthers[i]) : undefined;
+    if (taken) throw new ListenerTaken(taken.what === 'public listener' ? 'public listener' : 'upstream', taken.address, taken.port);
+    pending = pending.filter((_, i) => !states.bound[i]);
     let envoyLive = true;
     if (o.kind === ProxyKind.ENVOY && o.adminBind) {
       envoyLive = await fetch(`http://${o.adminBind}/ready`, { signal: AbortSignal.timeout(500) }).then((r) => r.status === 200, () => false);
