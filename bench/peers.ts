@@ -256,7 +256,8 @@ export function peersSection(got: SizeSamples[]): Section {
   return {
     title: '9. Hundreds of peers',
     markdown: [
-      `One node under \`meshx-node run\` (built-in proxy, real BEAM) whose peer group has ${ns.map((n) => fmt(n)).join(', ')} instances in the catalog of `
+      'One node under `meshx-node run` (built-in proxy, real BEAM) whose peer group has '
+        + `${ns.map((n) => fmt(n)).join(', ')} instances in the catalog of `
         + 'one Consul 1.8.7 dev agent: plain agent registrations of a service and its sidecar with the mesh meta, each on its own host name '
         + '(its own loopback address), no BEAM or proxy behind them. Each size on a fresh node, which reads its members at boot '
         + '(boot: from spawning `meshx-node run` to its `peers` file listing all of them). '

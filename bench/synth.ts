@@ -91,7 +91,10 @@ export async function synthBench(): Promise<Section> {
       prose.synth.method(CASES.map((c) => c.runs).join(', ')),
       '',
       table(
-        ['mesh', 'edges', 'resources', 'BeamMesh ms', 'by hand ms', 'time ratio [95% CI]', 'CPU time ratio [95% CI]', 'BeamMesh MB', 'by hand MB', 'memory ratio [95% CI]'],
+        [
+          'mesh', 'edges', 'resources', 'BeamMesh ms', 'by hand ms', 'time ratio [95% CI]', 'CPU time ratio [95% CI]',
+          'BeamMesh MB', 'by hand MB', 'memory ratio [95% CI]',
+        ],
         rows,
       ),
       '',

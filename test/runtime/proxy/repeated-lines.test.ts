@@ -4,7 +4,8 @@ import { RepeatedListenerLines } from '../../../lib/runtime/proxy/repeated-lines
 const start = (l: string) => `    2026-12-07T16:47:58.510Z [INFO]  proxy: Starting listener: listener=${l} bind_addr=${l.split('->')[0]}`;
 const inUse = (l: string) => {
   const a = l.split('->')[0];
-  return `    2026-12-07T16:48:08.018Z [ERROR] proxy: listener stopped with error: listener=${l} error="listen tcp ${a}: bind: address already in use"`;
+  const error = `error="listen tcp ${a}: bind: address already in use"`;
+  return `    2026-12-07T16:48:08.018Z [ERROR] proxy: listener stopped with error: listener=${l} ${error}`;
 };
 const A = '127.0.0.2:62608->prepared_query:default/meshx~pb~pb-api~api@p0.peers.test';
 const B = '127.0.0.3:62700->prepared_query:default/meshx~pb~pb-api~api@p1.peers.test';
