@@ -31,7 +31,8 @@ export const prose = {
       para(`Time from constructing the stack to \`app.synth()\` written to disk, and peak RSS, each run in a fresh Node
       process; ${rounds} rounds per size, the two variants in a random order in each round. Both variants emit
       identical resources (checked: same counts and the same manifest bytes). Ratios are BeamMesh / by hand, with
-      their 95% bootstrap intervals.`),
+      their 95% bootstrap intervals; the CPU time ratio is of the processes' CPU time over the same span (all
+      threads), which a machine shared with other work disturbs far less than the time.`),
     fit: (fixed: string, perResource: string, perEdge: string): string =>
       para(`Least-squares fit of BeamMesh time = a + b·resources + c·edges: ${fixed} ms + ${perResource} µs per resource +
       ${perEdge} µs per edge.`),

@@ -18,6 +18,7 @@ const SECTIONS: Array<{ name: string; run: () => Promise<Section>; estimateS: nu
   { name: 'datapath', run: () => import('./datapath').then((m) => m.datapathBench()), estimateS: 300 },
   { name: 'epmd', run: () => import('./epmd').then((m) => m.epmdBench()), estimateS: 150 },
   { name: 'replicas', run: () => import('./replicas-section').then((m) => m.replicasBench()), estimateS: 330 },
+  { name: 'peers', run: () => import('./peers').then((m) => m.peersBench()), estimateS: 240 },
 ];
 const SAMPLES = path.join(__dirname, 'samples');
 

@@ -1,5 +1,6 @@
 // One synth measurement in a fresh process: node bench/synth-worker.js <meshx|raw> <full|ring> <n>
-// Prints {ms, peakRssMb, resources}. Both variants emit the same resources (checked by the caller).
+// Prints {ms, cpuMs, peakRssMb, counts, kvDigest}; cpuMs is the process's CPU time (all threads) over the
+// same span. Both variants emit the same resources (checked by the caller).
 'use strict';
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -88,15 +89,18 @@ function raw(stack) {
 
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-bench-synth-'));
 const t0 = process.hrtime.bigint();
+const cpu0 = process.cpuUsage();
 const app = new App({ outdir });
 const stack = new TerraformStack(app, 'bench');
 new ConsulProvider(stack, 'consul', {});
 (variant === 'meshx' ? meshx : raw)(stack);
 app.synth();
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+const cpu = process.cpuUsage(cpu0);
+const cpuMs = (cpu.user + cpu.system) / 1000;
 const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'bench', 'cdk.tf.json'), 'utf8'));
 const counts = Object.fromEntries(Object.entries(json.resource).map(([t, r]) => [t, Object.keys(r).length]));
 const kv = Object.values(json.resource.consul_keys).map((k) => k.key[0].value).sort();
 const digest = crypto.createHash('sha256').update(JSON.stringify(kv)).digest('hex').slice(0, 16);
 fs.rmSync(outdir, { recursive: true, force: true });
-process.stdout.write(JSON.stringify({ ms, peakRssMb: process.resourceUsage().maxRSS / 1024, counts, kvDigest: digest }) + '\n');
+process.stdout.write(JSON.stringify({ ms, cpuMs, peakRssMb: process.resourceUsage().maxRSS / 1024, counts, kvDigest: digest }) + '\n');

@@ -1,12 +1,12 @@
 import { PreparedQuery } from '@cdktf/provider-consul/lib/prepared-query';
-import { Lazy, TerraformOutput, TerraformProvider } from 'cdktf';
+import { TerraformOutput, TerraformProvider, TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { isServiceName } from '../manifest/names';
 import { ProxyKind } from '../manifest/types';
 import { checkCdkCopies } from './cdk-copies';
 import { fail } from './errors';
 import { MeshIntentions } from './intentions';
-import { checkMemberClash } from './member-clash';
+import { MemberClashIndex } from './member-clash';
 import { IBeamMesh, IMeshMember, MeshEdge, MeshTopologyListener } from './mesh-base';
 import { MeshLogin, MeshLoginProps } from './login';
 import { IntentionsMode } from './intentions-mode';
@@ -14,6 +14,7 @@ import { BeamNode, BeamNodeProps } from './node';
 import { ReplicaQueryTemplate } from './replica-query';
 import { replicaQueryConfig } from './replica-query-config';
 import { BeamReplicas, BeamReplicasProps } from './replicas';
+import { SynthValue } from './synth-value';
 import { checkLiteral } from './validation';
 
 /**
@@ -141,6 +142,7 @@ export class BeamMesh extends Construct implements IBeamMesh {
   private readonly _added: IMeshMember[] = [];
   private readonly _edges = new Map<IMeshMember, Set<IMeshMember>>();
   private readonly _listeners: MeshTopologyListener[] = [];
+  private readonly _clashes = new MemberClashIndex();
   private _connectAll = false;
   private _index?: MeshIndex;
   private _version = 0;
@@ -179,7 +181,9 @@ export class BeamMesh extends Construct implements IBeamMesh {
         ? `meshx-node mesh '${this.meshName}': per service, the Erlang node, its manifest key, and the auth method and role a login for it gets`
         : `meshx-node mesh '${this.meshName}': per service, the Erlang node, its manifest key and its token's accessor ID `
           + '(read the token where the node boots)',
-      value: Lazy.anyValue({ produce: () => this.outputValue() }),
+      // Resolved once, at synth: cdktf's preparing pass gets a placeholder (the references it
+      // would find are all in this stack) instead of a fresh reference per node, each capturing a stack trace.
+      value: new SynthValue(() => this.outputValue(), {}),
     });
     new MeshIntentions(this, 'Intentions', { mesh: this });
   }
@@ -324,7 +328,8 @@ export class BeamMesh extends Construct implements IBeamMesh {
 
   /** @internal called by BeamNode's and BeamReplicas' constructors, after their own validation. */
   public _register(member: IMeshMember): void {
-    for (const other of this._added) checkMemberClash(member, other);
+    this._clashes.check(member);
+    this._clashes.add(member);
     if (member.isGroup) {
       this._groups.push(member as BeamReplicas);
       if (this.replicaQuery === ReplicaQueryTemplate.TERRAFORM) {
@@ -351,10 +356,10 @@ export class BeamMesh extends Construct implements IBeamMesh {
     for (const m of this.members) {
       const v: Record<string, string> = m.isGroup ? { alive: m.alive, kv_key: m.kvKey } : { node: m.displayName, kv_key: m.kvKey };
       const { token, role } = m as BeamNode | BeamReplicas;
-      if (token) v.token_accessor = token.accessorId;
+      if (token) v.token_accessor = attributeRef(token, 'accessor_id');
       if (this.login && role) {
-        v.auth_method = this.login.authMethod.name;
-        v.role = role.name;
+        v.auth_method = attributeRef(this.login.authMethod, 'name');
+        v.role = attributeRef(role, 'name');
       }
       out[m.serviceName] = v;
     }
@@ -392,6 +397,15 @@ const BEAM_MESH_SYMBOL = Symbol.for('meshx-node.BeamMesh');
 interface MeshIndex {
   readonly peers: Map<IMeshMember, IMeshMember[]>;
   readonly sources: Map<IMeshMember, IMeshMember[]>;
+}
+
+/**
+ * What `resource.<attribute>` resolves to in this stack, as text: the output and its resources
+ * are all in the mesh's stack, so cdktf's reference (whose only extra is cross-stack wiring) is not
+ * needed, and making one at synth captures a deep stack trace per node.
+ */
+function attributeRef(resource: TerraformResource, attribute: string): string {
+  return `\${${resource.terraformResourceType}.${resource.friendlyUniqueId}.${attribute}}`;
 }
 
 /** A group whose replicas may dial each other: its own peer (an `svc -> svc` allow). */

@@ -3,7 +3,7 @@ import { AclToken } from '@cdktf/provider-consul/lib/acl-token';
 import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
 import { Construct } from 'constructs';
 import { MANIFEST_API_VERSION, NodeManifest, ProxyKind } from '../manifest/types';
-import { validateManifest } from '../manifest/validate';
+import { validateAsJson, validateManifest } from '../manifest/validate';
 import { NodeAcl } from './acl';
 import { fail } from './errors';
 import { manifestPeers } from './member-manifest';
@@ -201,7 +201,7 @@ export class BeamNode extends Construct implements IMeshMember {
     if (this.validated?.version === version) return this.validated.manifest;
     const manifest = this.manifest;
     try {
-      validateManifest(JSON.parse(JSON.stringify(manifest)));
+      validateAsJson(manifest, validateManifest);
     } catch (e) {
       fail(this, (e as Error).message);
     }

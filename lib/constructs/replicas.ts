@@ -3,7 +3,7 @@ import { AclToken } from '@cdktf/provider-consul/lib/acl-token';
 import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
 import { Construct } from 'constructs';
 import { GroupManifest, MANIFEST_API_VERSION, ProxyKind } from '../manifest/types';
-import { validateGroupManifest } from '../manifest/validate';
+import { validateAsJson, validateGroupManifest } from '../manifest/validate';
 import { NodeAcl } from './acl';
 import { fail } from './errors';
 import { manifestPeers } from './member-manifest';
@@ -196,7 +196,7 @@ export class BeamReplicas extends Construct implements IMeshMember {
     if (this.validated?.version === version) return this.validated.manifest;
     const manifest = this.manifest;
     try {
-      validateGroupManifest(JSON.parse(JSON.stringify(manifest)));
+      validateAsJson(manifest, validateGroupManifest);
     } catch (e) {
       fail(this, (e as Error).message);
     }

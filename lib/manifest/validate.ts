@@ -225,3 +225,18 @@ function parseJson(text: string, source?: string): unknown {
   }
   return value;
 }
+
+/**
+ * Runs `check` on a manifest built in memory as on its JSON text, without writing and parsing
+ * the text when that cannot change the answer: a value the schema accepts as it is holds only
+ * JSON types in plain objects and arrays, so its text parses back to an equal value. Only a
+ * value that fails is checked again through JSON, whose answer counts (JSON drops an undefined
+ * field a caller may have left in, for example).
+ */
+export function validateAsJson<T>(value: T, check: (v: unknown) => unknown): void {
+  try {
+    check(value);
+  } catch {
+    check(JSON.parse(JSON.stringify(value)));
+  }
+}

@@ -54,3 +54,29 @@ describe('clashes between mesh members', () => {
     expect(() => m.addNode('D', { nodeName: 'a@h1.x' })).toThrow("[test/Mesh/D] node name 'a@h1.x' is already used by test/Mesh/A");
   });
 });
+
+describe('clash checks through the index', () => {
+  test('the first clash reported is with the earliest member, as a scan of every member would report it', () => {
+    const m = newMesh();
+    for (let i = 0; i < 20; i++) m.addNode(`N${i}`, { nodeName: `n${i}@h${i}.x` });
+    m.addNode('A', { nodeName: 'a@h1.x', distPort: 9100 });
+    m.addNode('B', { nodeName: 'b@h2.x', serviceName: 'svc-b' });
+    // C clashes with A (port, same host) and with B (service name): A was added first.
+    expect(() => m.addNode('C', { nodeName: 'c@h1.x', epmdPort: 9100, serviceName: 'svc-b' })).toThrow(
+      "[test/Mesh/C] epmdPort 9100 clashes with distPort of test/Mesh/A on the same host 'h1.x'",
+    );
+    // Without the port, the service name clash with B remains.
+    expect(() => m.addNode('D', { nodeName: 'd@h1.x', serviceName: 'svc-b' })).toThrow(
+      "[test/Mesh/D] service name 'svc-b' is already used by test/Mesh/B",
+    );
+  });
+
+  test('a node without fixed ports shares a host with nodes that have them', () => {
+    const m = newMesh();
+    m.addNode('A', { nodeName: 'a@h1.x', distPort: 9100 });
+    expect(m.addNode('B', { nodeName: 'b@h1.x' }).host).toBe('h1.x');
+    expect(() => m.addNode('C', { nodeName: 'c@h1.x', sidecarPort: 9100 })).toThrow(
+      '[test/Mesh/C] sidecarPort 9100 clashes with distPort of test/Mesh/A',
+    );
+  });
+});

@@ -1,4 +1,4 @@
-import { ManifestError, parseManifest, validateManifest } from '../../lib/manifest/validate';
+import { ManifestError, parseManifest, validateAsJson, validateManifest } from '../../lib/manifest/validate';
 import { BAD_MANIFESTS, validManifest } from '../fixtures/manifests';
 
 describe('manifest validation', () => {
@@ -58,5 +58,28 @@ describe('manifest validation', () => {
     expect(err).toBeInstanceOf(ManifestError);
     expect((err as ManifestError).field).toBe(field);
     expect((err as Error).message).toContain(`m.json: manifest field '${field}' `);
+  });
+});
+
+describe('validateAsJson: a built manifest judged as its JSON text', () => {
+  test('a valid manifest passes, checked once, as it is', () => {
+    const seen: unknown[] = [];
+    const m = validManifest();
+    validateAsJson(m, (v) => seen.push(v) && validateManifest(v));
+    expect(seen).toEqual([m]);
+    expect(seen[0]).toBe(m);
+  });
+
+  test('an undefined field, which JSON drops, is judged as the text would be', () => {
+    const m: any = validManifest();
+    m.service.meta.extra = undefined;
+    expect(() => validateManifest(m)).toThrow(ManifestError);
+    expect(() => validateAsJson(m, validateManifest)).not.toThrow();
+  });
+
+  test('a manifest that is bad as JSON too fails with the field', () => {
+    const m: any = validManifest();
+    m.epmdPort = Number.NaN;
+    expect(() => validateAsJson(m, validateManifest)).toThrow(/manifest field 'epmdPort'/);
   });
 });

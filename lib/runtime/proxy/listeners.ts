@@ -107,9 +107,48 @@ export function socketInodes(pid: number): Set<string> | undefined {
   }
 }
 
+/**
+ * The listeners by port: a node with hundreds of peers has as many upstream listeners (and EPMD
+ * listeners), and matching each target against the whole table made every check quadratic.
+ */
+function byPort(table: ListeningSocket[]): Map<number, ListeningSocket[]> {
+  const out = new Map<number, ListeningSocket[]>();
+  for (const l of table) {
+    const same = out.get(l.port);
+    if (same) same.push(l);
+    else out.set(l.port, [l]);
+  }
+  return out;
+}
+
 /** Whether a listener covers a target: same port, and same address or a wildcard on either side. */
 function covers(l: ListeningSocket, t: { address: string; port: number }): boolean {
   return l.port === t.port && (l.address === t.address || l.address === '0.0.0.0' || l.address === '::' || t.address === '0.0.0.0');
+}
+
+/** Each target's state in one reading of the socket table and of the pid's sockets. */
+export interface ListenerStates {
+  /** Bound (address:port, or the wildcard on that port), by `pid` when given. */
+  readonly bound: boolean[];
+  /** Bound only by other processes than `pid` (so `pid` cannot bind it); all false without `pid` or its sockets. */
+  readonly heldByOthers: boolean[];
+}
+
+/**
+ * Both answers from one reading: the table is read before the pid's sockets, so a listener the
+ * pid binds between the two reads is in the table but not yet among its sockets, and is judged
+ * on the next reading (never taken for another process's). One reading per readiness check: the
+ * table of a node with a thousand peers lists thousands of listeners, and reading it is most of
+ * a check's cost.
+ */
+export function listenerStates(targets: Array<{ address: string; port: number }>, pid?: number): ListenerStates {
+  const onPort = byPort(listeningSockets());
+  const owned = pid === undefined ? undefined : socketInodes(pid);
+  const on = targets.map((t) => (onPort.get(t.port) ?? []).filter((l) => covers(l, t)));
+  return {
+    bound: on.map((ls) => ls.some((l) => !owned || owned.has(l.inode))),
+    heldByOthers: on.map((ls) => owned !== undefined && ls.length > 0 && ls.every((l) => !owned.has(l.inode))),
+  };
 }
 
 /**
@@ -117,9 +156,7 @@ function covers(l: ListeningSocket, t: { address: string; port: number }): boole
  * `pid` when given: a listener of some other process on the port does not count.
  */
 export function boundListeners(targets: Array<{ address: string; port: number }>, pid?: number): boolean[] {
-  const table = listeningSockets();
-  const owned = pid === undefined ? undefined : socketInodes(pid);
-  return targets.map((t) => table.some((l) => covers(l, t) && (!owned || owned.has(l.inode))));
+  return listenerStates(targets, pid).bound;
 }
 
 /**
@@ -127,13 +164,5 @@ export function boundListeners(targets: Array<{ address: string; port: number }>
  * all false when `pid`'s sockets cannot be read.
  */
 export function heldByOthers(targets: Array<{ address: string; port: number }>, pid: number): boolean[] {
-  // The table first, then the pid's sockets: a listener the proxy binds between the two reads
-  // would otherwise be in the table but not yet among its sockets, and look foreign.
-  const table = listeningSockets();
-  const owned = socketInodes(pid);
-  if (!owned) return targets.map(() => false);
-  return targets.map((t) => {
-    const on = table.filter((l) => covers(l, t));
-    return on.length > 0 && on.every((l) => !owned.has(l.inode));
-  });
+  return listenerStates(targets, pid).heldByOthers;
 }

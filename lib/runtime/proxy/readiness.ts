@@ -1,6 +1,6 @@
 import { ProxyKind } from '../../manifest/types';
 import { RuntimeFailure } from '../errors';
-import { boundListeners, canReadSocketTable, heldByOthers } from './listeners';
+import { canReadSocketTable, ListenerStates, listenerStates } from './listeners';
 import { canConnect } from '../ports';
 import { ResolvedPorts } from '../registration';
 
@@ -52,9 +52,10 @@ export function readyAttempts(timeoutMs: number, floorMs = 5000): { attempts: nu
  * itself. Connecting instead would make the proxy dial the peer (an upstream listener) or the
  * BEAM (the public listener), which logs "failed to dial" on every healthy boot.
  */
-async function listening(targets: Array<{ address: string; port: number }>, pid: number | undefined): Promise<boolean[]> {
-  if (canReadSocketTable()) return boundListeners(targets, pid);
-  return Promise.all(targets.map((t) => canConnect(t.address, t.port, 500)));
+async function listening(targets: Array<{ address: string; port: number }>, pid: number | undefined): Promise<ListenerStates> {
+  if (canReadSocketTable()) return listenerStates(targets, pid);
+  const bound = await Promise.all(targets.map((t) => canConnect(t.address, t.port, 500)));
+  return { bound, heldByOthers: targets.map(() => false) };
 }
 
 /**
@@ -67,15 +68,13 @@ export async function waitProxyReady(ports: ResolvedPorts, o: ReadyOptions): Pro
   const upstreams = ports.upstreams.map((u) => ({ address: u.address, port: u.port, what: `upstream ${u.service}` }));
   const targets = [...upstreams, { address: '0.0.0.0', port: ports.sidecarPort, what: 'public listener' }];
   let pending = targets;
+  let polls = 0;
   for (;;) {
     if (o.signal?.aborted) throw new RuntimeFailure('proxy readiness: stopped');
-    const results = await listening(pending, o.proxy.pid);
-    pending = pending.filter((_, i) => !results[i]);
-    if (o.proxy.pid !== undefined && canReadSocketTable()) {
-      const held = heldByOthers(pending, o.proxy.pid);
-      const taken = pending.find((_, i) => held[i]);
-      if (taken) throw new ListenerTaken(taken.what === 'public listener' ? 'public listener' : 'upstream', taken.address, taken.port);
-    }
+    const states = await listening(pending, o.proxy.pid);
+    const taken = o.proxy.pid !== undefined ? pending.find((_, i) => states.heldByOthers[i]) : undefined;
+    if (taken) throw new ListenerTaken(taken.what === 'public listener' ? 'public listener' : 'upstream', taken.address, taken.port);
+    pending = pending.filter((_, i) => !states.bound[i]);
     let envoyLive = true;
     if (o.kind === ProxyKind.ENVOY && o.adminBind) {
       envoyLive = await fetch(`http://${o.adminBind}/ready`, { signal: AbortSignal.timeout(500) }).then((r) => r.status === 200, () => false);
@@ -85,6 +84,15 @@ export async function waitProxyReady(ports: ResolvedPorts, o: ReadyOptions): Pro
       const what = pending.map((t) => `${t.what} ${t.address}:${t.port}`).concat(envoyLive ? [] : [`envoy /ready on ${o.adminBind}`]);
       throw new ProxyNotReady(what, o.timeoutMs, o.proxy.restartCount);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, readyPollDelayMs(++polls)));
   }
+}
+
+/**
+ * The pause before readiness check number `polls` + 1: 5 ms, doubling to 100 ms. A running proxy
+ * opens a new upstream's listener within milliseconds of the agent's update, and a change waits
+ * for it: a fixed 100 ms added up to that to every change applied.
+ */
+export function readyPollDelayMs(polls: number): number {
+  return Math.min(100, 5 * 2 ** Math.max(0, polls - 1));
 }

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { spawnTied, stopChild } from '../child';
 import { eachLine } from '../lines';
 import { Logger } from '../log';
+import { RepeatedListenerLines } from './repeated-lines';
 
 export interface ProxySupervisorOptions {
   readonly argv: string[];
@@ -56,6 +57,17 @@ export class ProxySupervisor extends EventEmitter {
     this.spawn();
   }
 
+  /** A proxy line to the log, less the built-in proxy's repeats of running listeners (said once). */
+  private output(repeats: RepeatedListenerLines, line: string, stream: 'stdout' | 'stderr'): void {
+    if (repeats.keep(line)) {
+      this.o.output(line, { stream });
+      return;
+    }
+    if (repeats.droppedCount === 1) {
+      this.o.log('the built-in proxy starts every upstream listener again on each change: its repeated lines for running listeners are left out');
+    }
+  }
+
   private spawn(): void {
     if (this.stopping || this.held) return;
     this.startedAt = Date.now();
@@ -69,8 +81,9 @@ export class ProxySupervisor extends EventEmitter {
       return;
     }
     this.child = child;
+    const repeats = new RepeatedListenerLines();
     for (const [stream, name] of [[child.stdout, 'stdout'], [child.stderr, 'stderr']] as const) {
-      if (stream) eachLine(stream, (line) => this.o.output(line, { stream: name }));
+      if (stream) eachLine(stream, (line) => this.output(repeats, line, name));
     }
     let ended = false;
     const end = (why: string) => {

@@ -38,6 +38,21 @@ describe('listeners from the kernel socket table', () => {
     }
   });
 
+  test('hundreds of listeners: each target is matched by its own address and port only', async () => {
+    const servers = Array.from({ length: 300 }, () => net.createServer());
+    await Promise.all(servers.map((s, i) => new Promise<void>((r) => s.listen(0, `127.0.${1 + (i >> 8)}.${1 + (i % 250)}`, () => r()))));
+    try {
+      const bound = servers.map((s) => s.address() as net.AddressInfo);
+      const targets = bound.map((a) => ({ address: a.address, port: a.port }));
+      // The same ports on an address nobody listens on, and one's address with another's port.
+      const misses = [...bound.map((a) => ({ address: '127.9.9.9', port: a.port })), { address: bound[0].address, port: bound[1].port }];
+      expect(boundListeners(targets, process.pid)).toEqual(targets.map(() => true));
+      expect(boundListeners(misses, process.pid)).toEqual(misses.map((m) => m.address === bound[1].address));
+    } finally {
+      for (const s of servers) s.close();
+    }
+  });
+
   test('a table of tens of thousands of TIME_WAIT rows: exactly its LISTEN rows, also across read chunks', () => {
     // Rows as the kernel writes /proc/net/tcp: padded to 149 characters, LISTEN is state 0A.
     const hex = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, '0');

@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { ProxyKind } from '../../../lib/manifest/types';
 import { spawnTied } from '../../../lib/runtime/child';
-import { ListenerTaken, ProxyNotReady, readyAttempts, waitProxyReady } from '../../../lib/runtime/proxy/readiness';
+import { ListenerTaken, ProxyNotReady, readyAttempts, readyPollDelayMs, waitProxyReady } from '../../../lib/runtime/proxy/readiness';
 
 describe('proxy readiness', () => {
   const servers: Array<net.Server | http.Server> = [];
@@ -122,5 +122,9 @@ describe('ready attempts', () => {
     expect(readyAttempts(9999)).toEqual({ attempts: 1, attemptMs: 9999 });
     expect(readyAttempts(1000)).toEqual({ attempts: 1, attemptMs: 1000 });
     expect(readyAttempts(3000, 1000)).toEqual({ attempts: 3, attemptMs: 1000 });
+  });
+
+  test('checks again soon, then less often: 5 ms doubling to 100 ms', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 50].map(readyPollDelayMs)).toEqual([5, 10, 20, 40, 80, 100, 100, 100]);
   });
 });

@@ -57,7 +57,7 @@ async function setup(opens: boolean) {
     servers.forEach((s) => s.close());
     o.stateDir.remove();
   };
-  return { o, node, next, boot, plan, registrations, events, addresses, routes, up, close };
+  return { o, node, next, boot, plan, registrations, events, addresses, routes, up, servers, close };
 }
 
 const upstreamsOf = (d: any) => d.Connect.SidecarService.Proxy.Upstreams.map((u: any) => u.DestinationName);
@@ -82,6 +82,25 @@ describe('applyVersion', () => {
       expect(o.stateDir.readState().upstreams.map((u) => u.port)).toEqual([up, stock.port]);
       expect(fs.readFileSync(o.stateDir.hostsPath, 'utf8')).toContain('127.0.0.3 stock-1.shop.test');
       expect(events).toEqual([]);
+    } finally {
+      close();
+    }
+  });
+
+  test('only the new listeners are waited for: the kept ones were proven when they were added', async () => {
+    const { o, node, next, plan, events, up, servers, close } = await setup(true);
+    try {
+      // Once the registration is in, the kept upstream's listener goes: the change does not wait for it.
+      const agent = o.agent as any;
+      const register = agent.registerService;
+      agent.registerService = async (d: unknown) => {
+        await register(d);
+        const kept = servers.splice(servers.findIndex((s) => (s.address() as net.AddressInfo).port === up), 1)[0];
+        await new Promise((r) => kept.close(r));
+      };
+      await applyVersion(node, next, plan);
+      expect(events).toEqual([]);
+      expect(node.registration.ports.upstreams.map((u) => u.service)).toEqual(['shop-billing', 'shop-stock']);
     } finally {
       close();
     }
