@@ -141,7 +141,9 @@ export class Health {
     const m = o.manifest;
     const dist = node.registration.ports.distPort;
     const beam = this.beamUp ? `${m.node} registered on 127.0.0.1:${dist}` : `${m.node} is not registered with EPMD on port ${dist}`;
-    const proxy = this.proxyUp ? `${o.proxyKind} proxy pid ${node.proxy.pid} accepting` : `sidecar proxy down (restart ${node.proxy.restartCount})`;
+    const proxy = this.proxyUp
+      ? `${o.proxyKind} proxy pid ${node.proxy.pid} accepting`
+      : `sidecar proxy down (restarts so far: ${node.proxy.restartCount})`;
     const judged = this.beamUp && this.beamProblems.length === 0;
     if (judged && this.proxyUp) return [beamCheckId(m), 'passing', `${beam}; ${proxy}`];
     const beamWhy = this.beamUp ? this.beamProblems.join('; ') : beam;

@@ -100,7 +100,7 @@ describe('health', () => {
       next();
       proxy.emit('exit', null, 'SIGKILL');
       expect(await beamStatus()).toBe('critical');
-      expect(outputs.pop()).toBe('sidecar proxy down (restart 0)');
+      expect(outputs.pop()).toBe('sidecar proxy down (restarts so far: 0)');
       expect(new Set(updates.map(([id]) => id))).toEqual(new Set(['shop-orders:beam']));
     } finally {
       await h.stop();
