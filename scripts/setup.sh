@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian bookworm machine (as root) for meshx-node: Consul, Erlang/OTP, Elixir, iproute2,
 # the tools built from Go modules (Consul 1.14, the Terraform CLI fallback, the Consul provider
-# mirror; scripts/go-tools.sh), Python (venv), Java and Maven for the language tests, Prometheus
-# for the metrics test, RabbitMQ for the RabbitMQ cluster test (both installed, never started),
-# Node.js 24 for the second CI pass, and the npm dependencies. Idempotent: every step is skipped
-# when what it provides is there, so a second run takes seconds.
+# mirror; scripts/go-tools.sh), Python (venv), Java and Maven for the language tests, rebar3 for
+# the rebar3 release test, Prometheus for the metrics test, RabbitMQ for the RabbitMQ cluster test
+# (both installed, never started), Node.js 24 for the second CI pass, and the npm dependencies.
+# Idempotent: every step is skipped when what it provides is there, so a second run takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,6 +57,8 @@ install_packages() {
   local want=()
   command -v erl >/dev/null 2>&1 || want+=(erlang-base)
   command -v elixir >/dev/null 2>&1 || want+=(elixir)
+  # The rebar3 (relx) release recipe of docs/works-with.md (test/integration/rebar3-release.test.ts).
+  command -v rebar3 >/dev/null 2>&1 || want+=(rebar3)
   # inet_tls_dist for the benchmarks needs the ssl application.
   [ -d /usr/lib/erlang/lib ] && ls /usr/lib/erlang/lib | grep -q '^ssl-' || want+=(erlang-ssl)
   # graphviz and chromium (for mermaid-cli) render `meshx-node graph` output in the tests.

@@ -5,24 +5,18 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { IntentionsMode } from '../../lib';
-import { TwoNodesStack } from '../../examples/two-nodes/stack';
-import { deploySynth } from '../../support/terraform';
-import { DevAgent, waitDiscoverable } from '../../support/consul-dev-agent';
-import { BIN, MeshNode } from '../../support/mesh-node';
-import { synthToDir } from '../../support/synth';
+import { waitDiscoverable } from '../../support/consul-dev-agent';
+import { MeshNode } from '../../support/mesh-node';
+import { BILLING, companionEnv, deployTwoNodes, ORDERS, TwoNodesMesh } from '../../support/release-mesh';
 
 jest.setTimeout(300_000);
 
 const COOKIE = 'release-' + Math.random().toString(36).slice(2);
-const ORDERS = 'orders@orders-1.shop.test';
-const BILLING = 'billing@billing-1.shop.test';
 
 describe('a mix release under meshx-node run', () => {
-  let agent: DevAgent;
+  let mesh: TwoNodesMesh | undefined;
   let work: string;
   let relBin: string;
-  let outdir: string;
   const nodes: MeshNode[] = [];
 
   beforeAll(async () => {
@@ -38,15 +32,12 @@ describe('a mix release under meshx-node run', () => {
     );
     execFileSync('mix', ['release', '--overwrite', '--quiet'], { cwd: app, env, stdio: 'ignore' });
     relBin = path.join(app, '_build', 'prod', 'rel', 'relapp', 'bin', 'relapp');
-    agent = await DevAgent.start();
-    const synth = synthToDir((a) => new TwoNodesStack(a, 'two-nodes', { intentionsMode: IntentionsMode.LEGACY, acl: false }));
-    outdir = synth.outdir;
-    await deploySynth(outdir, 'two-nodes', agent);
+    mesh = await deployTwoNodes();
   });
 
   afterAll(async () => {
     await Promise.all(nodes.splice(0).map((n) => n.stop('SIGTERM')));
-    await agent?.stop();
+    await mesh?.agent.stop();
     fs.rmSync(work, { recursive: true, force: true });
   });
 
@@ -54,30 +45,29 @@ describe('a mix release under meshx-node run', () => {
     '`bin/relapp rpc` works through meshx-node env, SIGTERM stops it cleanly', async () => {
     const stateDir = path.join(work, 'state');
     const release = await MeshNode.start({
-      from: outdir,
+      from: mesh!.outdir,
       node: ORDERS,
-      consulAddr: agent.httpAddr,
+      consulAddr: mesh!.agent.httpAddr,
       cookie: COOKIE,
       stateDir,
       command: [relBin, 'start'],
       env: { RELEASE_COOKIE: COOKIE, HOME: work },
     });
     nodes.push(release);
-    const billing = await MeshNode.start({ from: outdir, node: BILLING, consulAddr: agent.httpAddr, cookie: COOKIE });
+    const billing = await MeshNode.start({ from: mesh!.outdir, node: BILLING, consulAddr: mesh!.agent.httpAddr, cookie: COOKIE });
     nodes.push(billing);
-    await waitDiscoverable(agent.api, ['shop-orders', 'shop-billing']);
+    await waitDiscoverable(mesh!.agent.api, ['shop-orders', 'shop-billing']);
     expect(await billing.ping(ORDERS)).toBe('pong');
     expect(await billing.eval(`rpc:call(list_to_atom("${ORDERS}"), 'Elixir.Application', started_applications, [])`)).toContain('relapp');
 
-    const companion = JSON.parse(execFileSync(process.execPath, [BIN, 'env', '--state-dir', stateDir, '--format', 'json'], { encoding: 'utf8' }));
     const rpc = spawnSync(relBin, ['rpc', 'IO.puts(Node.self())'], {
-      env: { ...process.env, ...companion, RELEASE_COOKIE: COOKIE, HOME: work },
+      env: { ...process.env, ...companionEnv(stateDir), RELEASE_COOKIE: COOKIE, HOME: work },
       encoding: 'utf8',
       timeout: 60000,
     });
     expect(rpc.stdout.trim()).toBe(ORDERS);
 
     expect(await release.stop('SIGTERM')).toBe(0);
-    expect(await agent.api.service('shop-orders')).toBeUndefined();
+    expect(await mesh!.agent.api.service('shop-orders')).toBeUndefined();
   });
 });
