@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ConsulError } from '../../../lib/runtime/consul/agent';
+import { Registration } from '../../../lib/runtime/epmd/server';
 import { LiveRegistration } from '../../../lib/runtime/live-registration';
 import { Health, refreshInterval } from '../../../lib/runtime/steps/health-step';
 import { validManifest } from '../../fixtures/manifests';
@@ -30,7 +31,7 @@ function setup(ttl = '15s') {
       });
     },
   };
-  const epmd = new EventEmitter();
+  const epmd = Object.assign(new EventEmitter(), { registered: [] as Registration[] });
   const proxy = Object.assign(new EventEmitter(), { pid: 123, restartCount: 0 });
   const m = { ...validManifest(), service: { ...validManifest().service, ttl } };
   const o: any = { manifest: m, agent, log: () => undefined, proxyKind: 'builtin', readyTimeoutMs: 1000 };
