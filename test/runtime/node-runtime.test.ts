@@ -104,6 +104,18 @@ describe('NodeRuntime', () => {
     ]);
   });
 
+  test('a BEAM that registered during the boot steps (beside the proxy wait): boot steps logged when the steps end', async () => {
+    const { node, beam, epmd, logs } = fakes();
+    // As the beam step notes it, and the EPMD lists it.
+    (node as any).boot.beam.registeredAt = Date.now();
+    epmd.registered.push({ name: 'orders' });
+    const done = node.run();
+    await new Promise((r) => setImmediate(r));
+    expect(logs.find((l) => l.startsWith('boot steps:'))).toMatch(/^boot steps: epmd \d+ ms, proxy-ready \d+ ms, beam \d+ ms \(total \d+ ms\)$/);
+    beam.emit('exit', 0, null);
+    expect(await done).toBe(0);
+  });
+
   test('a stop after boot stops the BEAM first and exits with its code', async () => {
     const { node, events } = fakes();
     const done = node.run();

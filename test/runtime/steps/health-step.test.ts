@@ -84,6 +84,28 @@ describe('health', () => {
     }
   });
 
+  test('a BEAM that registered before health started (during the proxy wait) passes at start; a wrong port does not', async () => {
+    const { ctx, epmd, beamStatus, calls } = setup();
+    epmd.registered.push(reg('orders', 9100));
+    const h = new Health(ctx.o, ctx.node);
+    await h.start();
+    try {
+      expect(await beamStatus()).toBe('passing');
+      expect(calls).toContain('check shop-orders:dist 127.0.0.1:9100 passing');
+    } finally {
+      await h.stop();
+    }
+    const other = setup();
+    other.epmd.registered.push(reg('orders', 9999));
+    const h2 = new Health(other.ctx.o, other.ctx.node);
+    await h2.start();
+    try {
+      expect(await other.beamStatus()).toBe('critical');
+    } finally {
+      await h2.stop();
+    }
+  });
+
   test('one check covers BEAM and proxy: a dead proxy makes it critical, naming the proxy; no other check is sent', async () => {
     const { ctx, epmd, proxy, updates, beamStatus, next } = setup();
     const outputs: string[] = [];
