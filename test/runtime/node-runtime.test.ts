@@ -4,7 +4,7 @@ import { BootStep } from '../../lib/runtime/steps/boot-step';
 import { validManifest } from '../fixtures/manifests';
 
 /** Fake steps around a fake BEAM: what the runtime does with them, without real processes. */
-function fakes(opts: { proxyWaits?: boolean; readyTimeoutMs?: number; drainTimeoutMs?: number } = {}) {
+function fakes(opts: { proxyWaits?: boolean; readyTimeoutMs?: number; drainTimeoutMs?: number; registersInBoot?: boolean } = {}) {
   const events: string[] = [];
   const process = Object.assign(new EventEmitter(), {
     pid: 1,
@@ -26,11 +26,14 @@ function fakes(opts: { proxyWaits?: boolean; readyTimeoutMs?: number; drainTimeo
   });
   let proxyStarted: () => void = () => undefined;
   const proxyStarting = new Promise<void>((r) => (proxyStarted = r));
-  const beam = { process: process as never, spawnedAt: 0, exitCode: undefined as number | undefined, killNow: false };
+  const beam = { process: process as never, spawnedAt: 0, exitCode: undefined as number | undefined, killNow: false, registeredAt: undefined as number | undefined };
   const beamStep = step(
     'beam',
     async () => {
       beam.spawnedAt = Date.now();
+      // As the beam step notes it, and the EPMD lists it.
+      if (opts.registersInBoot) epmd.registered.push({ name: 'orders' });
+      if (opts.registersInBoot) beam.registeredAt = beam.spawnedAt;
       process.once('exit', (code: number) => (beam.exitCode = code));
     },
     async () => {
@@ -105,10 +108,7 @@ describe('NodeRuntime', () => {
   });
 
   test('a BEAM that registered during the boot steps (beside the proxy wait): boot steps logged when the steps end', async () => {
-    const { node, beam, epmd, logs } = fakes();
-    // As the beam step notes it, and the EPMD lists it.
-    (node as any).boot.beam.registeredAt = Date.now();
-    epmd.registered.push({ name: 'orders' });
+    const { node, beam, logs } = fakes({ registersInBoot: true });
     const done = node.run();
     await new Promise((r) => setImmediate(r));
     expect(logs.find((l) => l.startsWith('boot steps:'))).toMatch(/^boot steps: epmd \d+ ms, proxy-ready \d+ ms, beam \d+ ms \(total \d+ ms\)$/);
