@@ -26,7 +26,9 @@ function fakes(opts: { proxyWaits?: boolean; readyTimeoutMs?: number; drainTimeo
   });
   let proxyStarted: () => void = () => undefined;
   const proxyStarting = new Promise<void>((r) => (proxyStarted = r));
-  const beam = { process: process as never, spawnedAt: 0, exitCode: undefined as number | undefined, killNow: false, registeredAt: undefined as number | undefined };
+  const beam = {
+    process: process as never, spawnedAt: 0, exitCode: undefined as number | undefined, killNow: false, registeredAt: undefined as number | undefined,
+  };
   const beamStep = step(
     'beam',
     async () => {
