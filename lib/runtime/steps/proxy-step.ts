@@ -87,6 +87,8 @@ export class ProxyStep implements BootStep {
   // Before the BEAM drains: a proxy that exits during shutdown is not restarted.
   public preStop(): void {
     this.stopping = true;
+    // A readiness wait still going (a boot undone) starts no proxy from here on.
+    this.waitEnd.abort();
     this.proxy?.hold();
   }
 

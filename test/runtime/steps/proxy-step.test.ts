@@ -340,6 +340,23 @@ describe('proxy step', () => {
       }
     });
 
+    test('the step stopped during the readiness wait (a later step failed): the wait ends at once, no proxy started after', async () => {
+      const { step, pids } = await stuckProxy(99, 15000);
+      await step.start(new AbortController().signal);
+      const ready = step.ready;
+      ready.catch(() => undefined);
+      const t0 = Date.now();
+      while (pids().length < 1 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 50));
+      expect(pids()).toHaveLength(1);
+      await step.stop();
+      await expect(ready).rejects.toThrow('proxy readiness: stopped');
+      expect(Date.now() - t0).toBeLessThan(4500);
+      expect(await waitGone(pids(), 5000)).toBe(true);
+      // Past the first attempt's end (5 s): nothing started again.
+      await new Promise((r) => setTimeout(r, 5500 - (Date.now() - t0)));
+      expect(pids()).toHaveLength(1);
+    }, 20000);
+
     test('a stop asked for during a later attempt ends the wait at once, with no further restart', async () => {
       const { o, step, pids } = await stuckProxy(99, 15000);
       const stop = new AbortController();
