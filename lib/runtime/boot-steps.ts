@@ -41,7 +41,7 @@ export function bootSteps(o: RunOptions): NodeBoot {
   const metrics = o.metrics && new MetricsStep(o, o.metrics);
   // The proxy's readiness wait goes on beside the BEAM's start (the EPMD holds peer lookups until
   // it ends); health only after both, so nothing passes before the proxy holds its listeners.
-  const booting = [proxy, beam, new ProxyReadyStep(proxy), health];
+  const booting = [proxy, beam, new ProxyReadyStep(proxy, beam), health];
   const steps: Array<BootStep | undefined> = [metrics, new StateDirStep(o), login, ports, register, epmd, dns, ...booting, watch];
   return { steps: steps.filter((s): s is BootStep => s !== undefined), beam, epmd };
 }

@@ -6,6 +6,7 @@ import { ListenerTaken, ProxyNotReady, readyAttempts, waitProxyReady } from '../
 import { ProxySupervisor } from '../proxy/supervisor';
 import { sidecarId } from '../registration';
 import { RunOptions } from '../run-options';
+import { LiveFiles } from '../topology/outputs';
 import { BootStep, made, Picked, Registered, Serving, TokenSource } from './boot-step';
 
 type ProxyOptions = Pick<
@@ -37,6 +38,8 @@ export class ProxyStep implements BootStep {
   public readonly name = 'proxy';
   /** How long the proxy took from its spawn to holding every listener, once ready. */
   public readyMs?: number;
+  /** A port of the registration moved during the readiness wait (after the BEAM's files were written). */
+  public portsMoved = false;
   private proxy?: ProxySupervisor;
   private isReady = false;
   private stopping = false;
@@ -170,6 +173,7 @@ export class ProxyStep implements BootStep {
   private async moveAndRestart(proxy: ProxySupervisor, e: ListenerTaken, signal: AbortSignal): Promise<void> {
     const { o } = this;
     await proxy.stop();
+    this.portsMoved = true;
     if (e.what === 'public listener' && !o.manifest.sidecar.port) {
       o.log(`${e.message}; moving the sidecar`);
       await this.from.register.registration.moveSidecar();
@@ -247,7 +251,10 @@ export class ProxyStep implements BootStep {
 export class ProxyReadyStep implements BootStep {
   public readonly name = 'proxy-ready';
 
-  constructor(private readonly proxy: Pick<ProxyStep, 'ready' | 'readyMs'>) {}
+  constructor(
+    private readonly proxy: Pick<ProxyStep, 'ready' | 'readyMs' | 'portsMoved'>,
+    private readonly beam: { readonly liveFiles: Pick<LiveFiles, 'write'> },
+  ) {}
 
   /** From the proxy's spawn to its readiness (overlapping the steps between). */
   public get tookMs(): number | undefined {
@@ -256,6 +263,8 @@ export class ProxyReadyStep implements BootStep {
 
   public async start(): Promise<void> {
     await this.proxy.ready;
+    // The BEAM's files (state, hosts) were written before a port moved: written again, true.
+    if (this.proxy.portsMoved) this.beam.liveFiles.write();
   }
 
   /** The proxy step stops the proxy. */

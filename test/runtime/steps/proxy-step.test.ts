@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { probeFreePort } from '../../../lib/runtime/ports';
 import { ResolvedPorts } from '../../../lib/runtime/registration';
 import { RunOptions } from '../../../lib/runtime/run-options';
-import { ProxyStep } from '../../../lib/runtime/steps/proxy-step';
+import { ProxyReadyStep, ProxyStep } from '../../../lib/runtime/steps/proxy-step';
 import { isAlive, waitGone } from '../../../support/mesh-node';
 import { poll } from '../../../support/wait';
 import { picked, registered, runOptions, serving } from '../../fixtures/run-options';
@@ -378,5 +378,21 @@ describe('proxy step', () => {
       }
       expect(await waitGone(pids(), 5000)).toBe(true);
     }, 20000);
+  });
+});
+
+describe('proxy-ready step', () => {
+  test("awaits the proxy's readiness, timed from its spawn; the BEAM's files written again only when a port moved", async () => {
+    const writes: string[] = [];
+    const liveFiles = { write: () => void writes.push('write') };
+    const still = new ProxyReadyStep({ ready: Promise.resolve(), readyMs: 120, portsMoved: false }, { liveFiles });
+    await still.start();
+    expect(still.tookMs).toBe(120);
+    expect(writes).toEqual([]);
+    await new ProxyReadyStep({ ready: Promise.resolve(), readyMs: 900, portsMoved: true }, { liveFiles }).start();
+    expect(writes).toEqual(['write']);
+    const failed = new ProxyReadyStep({ ready: Promise.reject(new Error('proxy not ready within 2s')), portsMoved: true }, { liveFiles });
+    await expect(failed.start()).rejects.toThrow('proxy not ready within 2s');
+    expect(writes).toEqual(['write']);
   });
 });
