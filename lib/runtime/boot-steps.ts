@@ -7,7 +7,7 @@ import { HealthStep } from './steps/health-step';
 import { LoginStep } from './steps/login-step';
 import { MetricsStep } from './steps/metrics-step';
 import { PortsStep } from './steps/ports-step';
-import { ProxyStep } from './steps/proxy-step';
+import { ProxyReadyStep, ProxyStep } from './steps/proxy-step';
 import { RegistrationStep } from './steps/registration-step';
 import { StateDirStep } from './steps/state-dir-step';
 import { WatchStep } from './steps/watch-step';
@@ -17,8 +17,8 @@ export interface NodeBoot {
   /** In order; undone in reverse. */
   readonly steps: BootStep[];
   /** The BEAM: the runtime waits for its exit and exits with its code. */
-  readonly beam: Pick<BeamStep, 'process' | 'spawnedAt' | 'exitCode'> & Partial<Pick<BeamStep, 'judgeUnregistered'>>;
-  /** Its `registered` event ends the boot's timing. */
+  readonly beam: Pick<BeamStep, 'process' | 'spawnedAt' | 'exitCode'> & Partial<Pick<BeamStep, 'judgeUnregistered' | 'registeredAt'>>;
+  /** Its `registered` event ends the boot's timing (unless the BEAM registered during the boot's steps). */
   readonly epmd: Pick<EpmdStep, 'server'>;
 }
 
@@ -39,6 +39,9 @@ export function bootSteps(o: RunOptions): NodeBoot {
   const follows = o.kvKey !== undefined || (o.manifest.peerGroups ?? []).length > 0;
   const watch = follows ? new WatchStep(o, o.kvKey, { ports, register, epmd, proxy, beam }) : undefined;
   const metrics = o.metrics && new MetricsStep(o, o.metrics);
-  const steps: Array<BootStep | undefined> = [metrics, new StateDirStep(o), login, ports, register, epmd, dns, proxy, health, beam, watch];
+  // The proxy's readiness wait goes on beside the BEAM's start (the EPMD holds peer lookups until
+  // it ends); health only after both, so nothing passes before the proxy holds its listeners.
+  const booting = [proxy, beam, new ProxyReadyStep(proxy, beam), health];
+  const steps: Array<BootStep | undefined> = [metrics, new StateDirStep(o), login, ports, register, epmd, dns, ...booting, watch];
   return { steps: steps.filter((s): s is BootStep => s !== undefined), beam, epmd };
 }

@@ -131,17 +131,26 @@ export class NodeRuntime {
     this.o.log(`drain over after ${((Date.now() - t0) / 1000).toFixed(1)}s (${why})`);
   }
 
-  /** `boot steps: …` once the BEAM registered: `beam` is from its spawn to its EPMD registration. */
+  /**
+   * `boot steps: …` once the BEAM registered: `proxy-ready` is from the proxy's spawn to its
+   * readiness and `beam` from the BEAM's spawn to its EPMD registration (the two overlap); the
+   * total ends when both the steps and the registration are done.
+   */
   private logBootSteps(bootStarted: number): void {
     const alive = splitNodeName(this.o.manifest.node).alive;
     const timings = this.runner.timings.filter(([n]) => n !== 'beam' && n !== 'health' && n !== 'watch');
+    const { beam } = this.boot;
+    const log = () => {
+      const steps = [...timings, ['beam', (beam.registeredAt ?? Date.now()) - beam.spawnedAt] as [string, number]];
+      this.o.metrics?.bootStep('beam', steps[steps.length - 1][1]);
+      this.o.log(`boot steps: ${steps.map(([n, ms]) => `${n} ${ms} ms`).join(', ')} (total ${Date.now() - bootStarted} ms)`);
+    };
+    if (beam.registeredAt !== undefined) return log();
     const epmd = this.boot.epmd.server;
     const onRegistered = (r: Registration) => {
       if (r.name !== alive) return;
       epmd.off('registered', onRegistered);
-      const steps = [...timings, ['beam', Date.now() - this.boot.beam.spawnedAt] as [string, number]];
-      this.o.metrics?.bootStep('beam', steps[steps.length - 1][1]);
-      this.o.log(`boot steps: ${steps.map(([n, ms]) => `${n} ${ms} ms`).join(', ')} (total ${Date.now() - bootStarted} ms)`);
+      log();
     };
     epmd.on('registered', onRegistered);
   }

@@ -15,7 +15,7 @@ export class BootAborted extends Error {
  * started ones in reverse (preStop on all first, then stop), naming the step that failed.
  */
 export class Runner {
-  /** [step, ms] of every step that completed. */
+  /** [step, ms] of every step that completed (a step's own tookMs when it has one). */
   public readonly timings: Array<[string, number]> = [];
   private readonly started: BootStep[] = [];
   private readonly controller: AbortController;
@@ -60,7 +60,7 @@ export class Runner {
         this.log(`boot step '${step.name}' failed: ${(e as Error).message}; undoing ${this.undoList()}`);
         throw e instanceof InputError || e instanceof RuntimeFailure ? e : new RuntimeFailure((e as Error).message);
       }
-      this.timings.push([step.name, Date.now() - t0]);
+      this.timings.push([step.name, step.tookMs ?? Date.now() - t0]);
     }
   }
 

@@ -14,6 +14,7 @@ import { DevAgent, waitDiscoverable } from '../../support/consul-dev-agent';
 import { BIN, isAlive, MeshNode, waitGone } from '../../support/mesh-node';
 import { synthToDir } from '../../support/synth';
 import { listeningSockets } from '../../lib/runtime/proxy/listeners';
+import { which } from '../../lib/runtime/child';
 
 jest.setTimeout(180_000);
 
@@ -61,6 +62,32 @@ describe('meshx-node run with real Consul, proxies and BEAM nodes', () => {
       // Both services pass their TTL check on the agent.
       expect(await agent.api.serviceHealth('shop-orders')).toBe('passing');
       expect(await agent.api.serviceHealth('shop-billing')).toBe('passing');
+    });
+
+    test("a BEAM that pings a peer at once gets pong: its lookup waits for the proxy's upstream listener", async () => {
+      // The proxy comes up a second late (its boot overlaps the BEAM's): without the EPMD holding
+      // peer lookups until it is ready, the first dial meets no listener and the ping is pang.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-slowproxy-'));
+      try {
+        const slowConsul = path.join(dir, 'consul');
+        fs.writeFileSync(slowConsul, `#!/bin/sh\nsleep 1\nexec "${which('consul')}" "$@"\n`, { mode: 0o755 });
+        await boot({ from: outdir, node: 'billing@billing-1.shop.test', consulAddr: agent.httpAddr, cookie: COOKIE });
+        await waitDiscoverable(agent.api, ['shop-billing']);
+        const firstPing = 'io:format("first ping: ~p~n", [net_adm:ping(\'billing@billing-1.shop.test\')])';
+        const orders = await boot({
+          from: outdir, node: 'orders@orders-1.shop.test', consulAddr: agent.httpAddr, cookie: COOKIE,
+          beamArgs: ['-eval', firstPing], extraRunArgs: ['--consul-bin', slowConsul],
+        });
+        expect((await orders.waitForLog(/first ping: (\w+)/, 15000))[1]).toBe('pong');
+        const at = (line: string) => orders.output.indexOf(line);
+        // The BEAM started before the proxy was ready, and its ping was answered after.
+        expect(at('started erl')).toBeGreaterThanOrEqual(0);
+        expect(at('started erl')).toBeLessThan(at('proxy ready'));
+        expect(at('first ping')).toBeGreaterThan(at('proxy ready'));
+        expect(await agent.api.serviceHealth('shop-orders')).toBe('passing');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     test('an Elixir iex --name node and an erl node connect', async () => {

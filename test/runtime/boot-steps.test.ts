@@ -6,24 +6,28 @@ import { validManifest } from '../fixtures/manifests';
 const manifest = validManifest();
 
 describe('bootSteps', () => {
-  test('with --kv the manifest watch comes last (started after the BEAM, stopped first); --manifest and --from have none', () => {
+  test('proxy spawned before the BEAM, its readiness awaited after (overlapped), health after both; --kv: watch last', () => {
     expect(bootSteps({ manifest, kvKey: 'meshx/shop/nodes/shop-orders' } as never).steps.map((st) => st.name)).toEqual([
       'state-dir',
       'ports',
       'register',
       'epmd',
       'dns',
+      'proxy',
+      'beam',
       'proxy-ready',
       'health',
-      'beam',
       'watch',
     ]);
+  });
+
+  test('--manifest and --from have no watch', () => {
     expect(bootSteps({ manifest } as never).steps.map((st) => st.name)).not.toContain('watch');
   });
 
   test('a manifest with peer groups is followed without --kv too (its members come and go)', () => {
     const withGroups = { ...manifest, peerGroups: [{ service: 'shop-api', query: 'meshx~shop~' }] };
-    expect(bootSteps({ manifest: withGroups } as never).steps.map((st) => st.name).slice(-2)).toEqual(['beam', 'watch']);
+    expect(bootSteps({ manifest: withGroups } as never).steps.map((st) => st.name).slice(-2)).toEqual(['health', 'watch']);
   });
 
   test('the login step comes right after the state dir (undone last but one), and only with a login', () => {
@@ -35,9 +39,10 @@ describe('bootSteps', () => {
       'register',
       'epmd',
       'dns',
+      'proxy',
+      'beam',
       'proxy-ready',
       'health',
-      'beam',
     ]);
     expect(bootSteps({ manifest } as never).steps.map((s) => s.name)).toEqual([
       'state-dir',
@@ -45,9 +50,10 @@ describe('bootSteps', () => {
       'register',
       'epmd',
       'dns',
+      'proxy',
+      'beam',
       'proxy-ready',
       'health',
-      'beam',
     ]);
   });
 

@@ -4,7 +4,7 @@ import { BootStep } from '../../lib/runtime/steps/boot-step';
 import { validManifest } from '../fixtures/manifests';
 
 /** Fake steps around a fake BEAM: what the runtime does with them, without real processes. */
-function fakes(opts: { proxyWaits?: boolean; readyTimeoutMs?: number; drainTimeoutMs?: number } = {}) {
+function fakes(opts: { proxyWaits?: boolean; readyTimeoutMs?: number; drainTimeoutMs?: number; registersInBoot?: boolean } = {}) {
   const events: string[] = [];
   const process = Object.assign(new EventEmitter(), {
     pid: 1,
@@ -26,11 +26,16 @@ function fakes(opts: { proxyWaits?: boolean; readyTimeoutMs?: number; drainTimeo
   });
   let proxyStarted: () => void = () => undefined;
   const proxyStarting = new Promise<void>((r) => (proxyStarted = r));
-  const beam = { process: process as never, spawnedAt: 0, exitCode: undefined as number | undefined, killNow: false };
+  const beam = {
+    process: process as never, spawnedAt: 0, exitCode: undefined as number | undefined, killNow: false, registeredAt: undefined as number | undefined,
+  };
   const beamStep = step(
     'beam',
     async () => {
       beam.spawnedAt = Date.now();
+      // As the beam step notes it, and the EPMD lists it.
+      if (opts.registersInBoot) epmd.registered.push({ name: 'orders' });
+      if (opts.registersInBoot) beam.registeredAt = beam.spawnedAt;
       process.once('exit', (code: number) => (beam.exitCode = code));
     },
     async () => {
@@ -102,6 +107,15 @@ describe('NodeRuntime', () => {
     expect(events).toEqual([
       'start epmd', 'start health', 'start proxy-ready', 'start beam', 'stop beam', 'stop proxy-ready', 'stop health', 'stop epmd',
     ]);
+  });
+
+  test('a BEAM that registered during the boot steps (beside the proxy wait): boot steps logged when the steps end', async () => {
+    const { node, beam, logs } = fakes({ registersInBoot: true });
+    const done = node.run();
+    await new Promise((r) => setImmediate(r));
+    expect(logs.find((l) => l.startsWith('boot steps:'))).toMatch(/^boot steps: epmd \d+ ms, proxy-ready \d+ ms, beam \d+ ms \(total \d+ ms\)$/);
+    beam.emit('exit', 0, null);
+    expect(await done).toBe(0);
   });
 
   test('a stop after boot stops the BEAM first and exits with its code', async () => {

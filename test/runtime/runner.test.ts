@@ -29,6 +29,14 @@ describe('boot step runner', () => {
     expect(events).toEqual(['start a', 'start b', 'start c', 'preStop c', 'preStop b', 'preStop a', 'stop c', 'stop b', 'stop a']);
   });
 
+  test("a step whose work began earlier (the proxy's readiness wait) is timed by its own tookMs", async () => {
+    const { step } = recorder();
+    const runner = new Runner([step('a'), { ...step('proxy-ready'), tookMs: 123 }], () => undefined);
+    await runner.start();
+    expect(runner.timings.find(([n]) => n === 'proxy-ready')).toEqual(['proxy-ready', 123]);
+    await runner.stop();
+  });
+
   test('drain runs on every started step that has one, in reverse; a failure is logged and the rest still run', async () => {
     const { events, step } = recorder();
     const log: string[] = [];

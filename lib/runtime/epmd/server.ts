@@ -113,6 +113,8 @@ export class EpmdServer extends EventEmitter {
   private creationCounter: number;
   private _port = 0;
   private closed = false;
+  /** While set, answers for peer routes wait for it (holdPeerLookups). */
+  private peerHold?: Promise<void>;
 
   constructor(private readonly options: EpmdServerOptions) {
     super();
@@ -124,6 +126,21 @@ export class EpmdServer extends EventEmitter {
     this.setPeers(options.peers);
     // Like epmd: start from the clock so a restarted node gets a new creation; never below 4.
     this.creationCounter = Math.max(4, Math.floor(Date.now() / 1000) % 0xfffffff0);
+  }
+
+  /**
+   * Peer lookups wait until `until` settles (resolved or rejected), at most `maxMs`: a peer's
+   * route points at a sidecar upstream listener, and a BEAM that dials before the proxy bound it
+   * would get a refused connection (pang) instead of a late answer. Local lookups do not wait.
+   */
+  public holdPeerLookups(until: Promise<unknown>, maxMs: number): void {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, maxMs).unref()));
+    const hold: Promise<void> = Promise.race([until.then(() => undefined, () => undefined), bound]).finally(() => {
+      clearTimeout(timer);
+      if (this.peerHold === hold) this.peerHold = undefined;
+    });
+    this.peerHold = hold;
   }
 
   /** The port the server listens on (after start). */
@@ -306,6 +323,7 @@ export class EpmdServer extends EventEmitter {
         this.register(conn, request.req);
         return;
       case 'port_please2':
+        if (this.peerHold && this.peerIndex.has(`${local}/${request.name}`)) return this.replyAfterHold(conn, local, request.name);
         conn.reply(this.lookup(local, request.name));
         return;
       case 'names':
@@ -365,6 +383,13 @@ export class EpmdServer extends EventEmitter {
     conn.setNoDelay();
     conn.write(encodeAlive2Response(0, creation, req.highestVersion));
     this.emit('registered', reg);
+  }
+
+  /** A held peer lookup: answered (from the routes then in force) once the hold ends, if the client is still there. */
+  private replyAfterHold(conn: EpmdConnection, local: string, name: string): void {
+    void this.peerHold!.then(() => {
+      if (!this.closed && this.conns.has(conn)) conn.reply(this.lookup(local, name));
+    });
   }
 
   /** Peer routes first: a local registration can never shadow a peer (registration refuses them too). */

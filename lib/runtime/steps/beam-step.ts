@@ -1,8 +1,11 @@
 import { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { splitNodeName } from '../../manifest/names';
 import { beamEnvironment, inetrc } from '../beam-env';
 import { beamProcesses, findBeam, judgeBeam } from '../beam-judge';
 import { signalNumber, spawnTied, stopChild } from '../child';
 import { DnsServer } from '../dns/server';
+import { Registration } from '../epmd/server';
 import { RuntimeFailure } from '../errors';
 import { isFree } from '../ports';
 import { groupSignal, GroupWatchdog, spawnGroup, stopGroup } from '../process-group';
@@ -16,7 +19,8 @@ type BeamOptions = Pick<RunOptions, 'command' | 'env' | 'log' | 'manifest' | 'ba
 export interface BeamInputs {
   readonly ports: Picked;
   readonly register: Registered;
-  readonly epmd: Serving<{ readonly port: number }>;
+  /** Its `registered` event (the BEAM's ALIVE2) ends the BEAM's boot time. */
+  readonly epmd: Serving<EventEmitter & { readonly port: number }>;
   readonly dns: Serving<Pick<DnsServer, 'port' | 'setHosts'>>;
 }
 
@@ -25,6 +29,8 @@ export class BeamStep implements BootStep {
   public readonly name = 'beam';
   /** The BEAM's exit code once it exited (127: it could not be started). */
   public exitCode?: number;
+  /** When the BEAM first registered with the helper's EPMD under its own name (Date.now()). */
+  public registeredAt?: number;
   private beam?: ChildProcess;
   private startedAt?: number;
   private files?: LiveFiles;
@@ -125,6 +131,7 @@ export class BeamStep implements BootStep {
     const beam = this.ownGroup ? spawnGroup(o.command, { env, stdio: 'inherit' }) : spawnTied(o.command, { env, stdio: 'inherit' });
     this.beam = beam;
     this.startedAt = Date.now();
+    this.timeRegistration();
     beam.once('exit', (code, signal) => {
       this.exitCode = code ?? 128 + (signal ? signalNumber(signal) : 0);
     });
@@ -137,6 +144,18 @@ export class BeamStep implements BootStep {
     });
     if (this.ownGroup) this.watchdog = new GroupWatchdog(beam.pid!);
     o.log(`started ${o.command[0]} (pid ${beam.pid}) as ${m.node}`);
+  }
+
+  /** Notes when the BEAM registers under its own name: it may be before the boot's steps all ran. */
+  private timeRegistration(): void {
+    const epmd = this.from.epmd.server;
+    const alive = splitNodeName(this.o.manifest.node).alive;
+    const onRegistered = (r: Registration) => {
+      if (r.name !== alive) return;
+      this.registeredAt = Date.now();
+      epmd.off('registered', onRegistered);
+    };
+    epmd.on('registered', onRegistered);
   }
 }
 

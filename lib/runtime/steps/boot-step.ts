@@ -12,6 +12,11 @@ import { PortPicks } from '../ports';
  */
 export interface BootStep {
   readonly name: string;
+  /**
+   * A step whose work began before its start (beside the steps between): how long that work took,
+   * reported instead of the time its start held up the boot.
+   */
+  readonly tookMs?: number;
   /** `signal` is aborted when a stop is asked for during boot: long waits give up. */
   start(signal: AbortSignal): Promise<void>;
   stop(): Promise<void>;

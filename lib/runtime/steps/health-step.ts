@@ -17,8 +17,8 @@ type HealthOptions = Pick<RunOptions, 'agent' | 'log' | 'manifest' | 'proxyKind'
 /** What health follows: the registration in force, the EPMD's registrations, the proxy's life. */
 export interface HealthInputs {
   readonly registration: LiveRegistration;
-  /** Emits `registered` and `unregistered` (EpmdServer). */
-  readonly epmd: EventEmitter;
+  /** Emits `registered` and `unregistered`; `registered` lists those in force (EpmdServer). */
+  readonly epmd: EventEmitter & { readonly registered: Registration[] };
   /** Emits `exit` and `spawn` (ProxySupervisor). */
   readonly proxy: EventEmitter & Pick<ProxySupervisor, 'pid' | 'restartCount'>;
   /** Envoy's admin listener, for readiness after a restart. */
@@ -59,10 +59,7 @@ export class Health {
     const { o, node } = this;
     const alive = splitNodeName(o.manifest.node).alive;
     node.epmd.on('registered', (r: Registration) => {
-      if (r.name !== alive || this.stopped) return;
-      this.beamUp = r.port === node.registration.ports.distPort;
-      if (this.beamUp) this.judgeBeam();
-      void Promise.all([this.beamUp && !node.registration.distCheck ? this.registerDistCheck() : undefined, this.report()]);
+      if (r.name === alive) this.beamRegistered(r);
     });
     node.epmd.on('unregistered', (r: Registration) => {
       if (r.name !== alive || this.stopped) return;
@@ -84,6 +81,18 @@ export class Health {
       log: o.log,
     });
     this.watch.start();
+    // The BEAM starts beside the proxy's readiness wait, before health: it may have registered already.
+    const now = node.epmd.registered.find((r) => r.name === alive);
+    if (now) this.beamRegistered(now);
+  }
+
+  /** The node's BEAM registered with the EPMD: up if on the distribution port in force. */
+  private beamRegistered(r: Registration): void {
+    const { node } = this;
+    if (this.stopped) return;
+    this.beamUp = r.port === node.registration.ports.distPort;
+    if (this.beamUp) this.judgeBeam();
+    void Promise.all([this.beamUp && !node.registration.distCheck ? this.registerDistCheck() : undefined, this.report()]);
   }
 
   /** Reads the BEAM behind the command (a start script may change its setup); each problem logged with its fix. */
@@ -229,13 +238,13 @@ export class Health {
 export interface HealthStepInputs {
   readonly ports: Picked;
   readonly register: Registered;
-  readonly epmd: Serving<EventEmitter>;
+  readonly epmd: Serving<HealthInputs['epmd']>;
   readonly proxy: Serving<HealthInputs['proxy']>;
   /** The BEAM step, which judges the BEAM behind the command once it registered. */
   readonly beam?: { judge(): string[] };
 }
 
-/** Health as a boot step: watching starts before the BEAM, ends before anything is undone. */
+/** Health as a boot step: watching starts once the BEAM is spawned and the proxy ready, ends before anything is undone. */
 export class HealthStep implements BootStep {
   public readonly name = 'health';
   private health?: Health;

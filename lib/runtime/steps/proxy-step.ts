@@ -6,6 +6,7 @@ import { ListenerTaken, ProxyNotReady, readyAttempts, waitProxyReady } from '../
 import { ProxySupervisor } from '../proxy/supervisor';
 import { sidecarId } from '../registration';
 import { RunOptions } from '../run-options';
+import { LiveFiles } from '../topology/outputs';
 import { BootStep, made, Picked, Registered, Serving, TokenSource } from './boot-step';
 
 type ProxyOptions = Pick<
@@ -18,23 +19,46 @@ export interface ProxyInputs {
   readonly token: TokenSource;
   readonly ports: Picked;
   readonly register: Registered;
-  readonly epmd: Serving<Pick<EpmdServer, 'setPeers'>>;
+  readonly epmd: Serving<Pick<EpmdServer, 'setPeers' | 'holdPeerLookups'>>;
 }
 
-/** The sidecar proxy, supervised (restarted with backoff); ready when it holds every listener. */
+/**
+ * How long a peer lookup (PORT_PLEASE2) may wait for the proxy's listeners: below the BEAM's
+ * connection setup time (net_setuptime, 7 s), so a lookup held this long still gets its answer.
+ */
+export const PEER_LOOKUP_HOLD_MS = 5000;
+
+/**
+ * The sidecar proxy, supervised (restarted with backoff). start spawns it and returns: the wait
+ * until it holds every listener goes on beside the next steps (the BEAM's start) as `ready`, which
+ * the proxy-ready step awaits; until then the EPMD holds peer lookups, so the BEAM's first dial
+ * finds its upstream listener bound.
+ */
 export class ProxyStep implements BootStep {
-  public readonly name = 'proxy-ready';
+  public readonly name = 'proxy';
+  /** How long the proxy took from its spawn to holding every listener, once ready. */
+  public readyMs?: number;
+  /** A port of the registration moved during the readiness wait (after the BEAM's files were written). */
+  public portsMoved = false;
   private proxy?: ProxySupervisor;
-  private ready = false;
+  private isReady = false;
   private stopping = false;
   private killNow = false;
   private restarting: Promise<void> = Promise.resolve();
+  private readying?: Promise<void>;
+  /** Ends the readiness wait: a signal during boot, or the step's stop. */
+  private readonly waitEnd = new AbortController();
 
   constructor(private readonly o: ProxyOptions, private readonly from: ProxyInputs) {}
 
   /** The supervisor of the proxy, ready. */
   public get server(): ProxySupervisor {
-    return made(this.ready ? this.proxy : undefined, this.name);
+    return made(this.isReady ? this.proxy : undefined, 'proxy-ready');
+  }
+
+  /** Settles when the proxy holds every listener (or never will: rejected, --ready-timeout); after start. */
+  public get ready(): Promise<void> {
+    return made(this.readying, this.name);
   }
 
   public async start(signal: AbortSignal): Promise<void> {
@@ -49,20 +73,33 @@ export class ProxyStep implements BootStep {
     this.from.token.onRenewed?.(() => this.afterRenewal(proxy));
     o.agent.onTlsReloaded?.(() => void this.afterTlsReload(proxy));
     await picks.held.release('proxy');
+    if (signal.aborted) return;
+    signal.addEventListener('abort', () => this.waitEnd.abort(), { once: true });
+    const t0 = Date.now();
     proxy.start();
-    await this.untilReady(proxy, signal);
-    this.ready = true;
-    o.log(`proxy ready (${o.proxyKind}, pid ${proxy.pid})`);
+    this.readying = this.untilReady(proxy, this.waitEnd.signal).then(() => {
+      this.readyMs = Date.now() - t0;
+      this.isReady = true;
+      o.log(`proxy ready (${o.proxyKind}, pid ${proxy.pid})`);
+    });
+    // Awaited by the proxy-ready step; a failure before that is its to report.
+    this.readying.catch(() => undefined);
+    this.from.epmd.server.holdPeerLookups(this.readying, PEER_LOOKUP_HOLD_MS);
   }
 
   // Before the BEAM drains: a proxy that exits during shutdown is not restarted.
   public preStop(): void {
     this.stopping = true;
+    // A readiness wait still going (a boot undone) starts no proxy from here on.
+    this.waitEnd.abort();
     this.proxy?.hold();
   }
 
   public async stop(): Promise<void> {
     this.stopping = true;
+    // The wait may be restarting the proxy: ended first, so nothing starts it after this stop.
+    this.waitEnd.abort();
+    await this.readying?.catch(() => undefined);
     await this.proxy?.stop(this.killNow ? 0 : 5000);
   }
 
@@ -108,7 +145,7 @@ export class ProxyStep implements BootStep {
         if (signal.aborted) throw e;
         if (e instanceof ListenerTaken && moves < 3) {
           moves++;
-          await this.moveAndRestart(proxy, e);
+          await this.moveAndRestart(proxy, e, signal);
         } else if (e instanceof ProxyNotReady && attempt < attempts) {
           const after = `after ${Math.round(e.waitedMs / 1000)}s (attempt ${attempt} of ${attempts})`;
           o.log(`proxy not ready ${after}: nothing listens on ${e.missing.join(', ')}; restarting it`);
@@ -133,16 +170,17 @@ export class ProxyStep implements BootStep {
    * agent's proxy (agents all hand out ports from 21000), an upstream port by another helper of
    * this host booting at the same moment. The proxy started again once the port moved.
    */
-  private async moveAndRestart(proxy: ProxySupervisor, e: ListenerTaken): Promise<void> {
+  private async moveAndRestart(proxy: ProxySupervisor, e: ListenerTaken, signal: AbortSignal): Promise<void> {
     const { o } = this;
     await proxy.stop();
+    this.portsMoved = true;
     if (e.what === 'public listener' && !o.manifest.sidecar.port) {
       o.log(`${e.message}; moving the sidecar`);
       await this.from.register.registration.moveSidecar();
     } else if (!(e.what === 'upstream' && (await this.moveUpstream(e)))) {
       throw e;
     }
-    proxy.start();
+    if (!signal.aborted) proxy.start();
   }
 
   /**
@@ -180,7 +218,7 @@ export class ProxyStep implements BootStep {
    * and needs the agent for every inbound handshake (authorize), so it starts again with them.
    */
   private async afterTlsReload(proxy: ProxySupervisor): Promise<void> {
-    if (!this.ready || this.stopping) return;
+    if (!this.isReady || this.stopping) return;
     this.o.log('restarting the proxy: it reads the agent TLS files only when it starts');
     try {
       await this.restart(proxy);
@@ -204,4 +242,31 @@ export class ProxyStep implements BootStep {
     this.restarting = next.catch(() => undefined);
     return next;
   }
+}
+
+/**
+ * Until the proxy holds every listener: the rest of its wait, begun at its spawn, beside the
+ * BEAM's start. Its time (`readyMs`) is the whole wait, from the proxy's spawn.
+ */
+export class ProxyReadyStep implements BootStep {
+  public readonly name = 'proxy-ready';
+
+  constructor(
+    private readonly proxy: Pick<ProxyStep, 'ready' | 'readyMs' | 'portsMoved'>,
+    private readonly beam: { readonly liveFiles: Pick<LiveFiles, 'write'> },
+  ) {}
+
+  /** From the proxy's spawn to its readiness (overlapping the steps between). */
+  public get tookMs(): number | undefined {
+    return this.proxy.readyMs;
+  }
+
+  public async start(): Promise<void> {
+    await this.proxy.ready;
+    // The BEAM's files (state, hosts) were written before a port moved: written again, true.
+    if (this.proxy.portsMoved) this.beam.liveFiles.write();
+  }
+
+  /** The proxy step stops the proxy. */
+  public async stop(): Promise<void> {}
 }

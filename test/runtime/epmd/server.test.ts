@@ -112,6 +112,31 @@ describe.each(TRANSPORTS)('over %s', (_name, transport) => {
       expect(decodePort2Response(await request('127.0.0.3', server.port, encodePortPlease2Request('worker'))).result).toBe(1);
     });
 
+    test('while held (the proxy not ready yet), peer lookups are answered only when the hold ends; others at once', async () => {
+      let ready: () => void = () => undefined;
+      server.holdPeerLookups(new Promise<void>((r) => (ready = r)), 10_000);
+      const answers: string[] = [];
+      const peer = request('127.0.0.2', server.port, encodePortPlease2Request('app')).then((b) => (answers.push('peer'), b));
+      // Not a route: answered (an error) at once, as is every local lookup.
+      const unknown = await request('127.0.0.2', server.port, encodePortPlease2Request('nobody'));
+      expect(decodePort2Response(unknown).result).toBe(1);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(answers).toEqual([]);
+      ready();
+      expect(decodePort2Response(await peer).info!.port).toBe(20002);
+      // The hold is over: answered at once again.
+      expect(decodePort2Response(await request('127.0.0.3', server.port, encodePortPlease2Request('app'), 500)).info!.port).toBe(20003);
+    });
+
+    test('a hold ends at its bound, and when its promise is rejected (the boot fails: answered, then undone)', async () => {
+      server.holdPeerLookups(new Promise<void>(() => undefined), 300);
+      const t0 = Date.now();
+      expect(decodePort2Response(await request('127.0.0.2', server.port, encodePortPlease2Request('app'))).info!.port).toBe(20002);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+      server.holdPeerLookups(Promise.reject(new Error('not ready')), 10_000);
+      expect(decodePort2Response(await request('127.0.0.2', server.port, encodePortPlease2Request('app'), 1000)).info!.port).toBe(20002);
+    });
+
     test('ALIVE2: replies v + creation in one write, keeps the socket, answers lookups, unregisters on close', async () => {
       const registered = nextEvent(server, 'registered');
       const { reply, socket } = await register(server.port, 'me', 41000);

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { RuntimeFailure } from '../../../lib/runtime/errors';
@@ -14,7 +15,8 @@ describe('beam step', () => {
     const ports = somePorts({ distPort, upstreams: [] });
     const hosts: Array<Map<string, string>> = [];
     const dns = { port: 5353, setHosts: (m: Map<string, string>) => void hosts.push(m) };
-    const step = new BeamStep(o, { ports: picked(ports), register: registered(o, ports), epmd: serving({ port: 4370 }), dns: serving(dns) });
+    const epmd = serving(Object.assign(new EventEmitter(), { port: 4370 }));
+    const step = new BeamStep(o, { ports: picked(ports), register: registered(o, ports), epmd, dns: serving(dns) });
     return { o, step, hosts };
   };
 

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ConsulError } from '../../../lib/runtime/consul/agent';
+import { Registration } from '../../../lib/runtime/epmd/server';
 import { LiveRegistration } from '../../../lib/runtime/live-registration';
 import { Health, refreshInterval } from '../../../lib/runtime/steps/health-step';
 import { validManifest } from '../../fixtures/manifests';
@@ -30,7 +31,7 @@ function setup(ttl = '15s') {
       });
     },
   };
-  const epmd = new EventEmitter();
+  const epmd = Object.assign(new EventEmitter(), { registered: [] as Registration[] });
   const proxy = Object.assign(new EventEmitter(), { pid: 123, restartCount: 0 });
   const m = { ...validManifest(), service: { ...validManifest().service, ttl } };
   const o: any = { manifest: m, agent, log: () => undefined, proxyKind: 'builtin', readyTimeoutMs: 1000 };
@@ -80,6 +81,28 @@ describe('health', () => {
       expect(await beamStatus()).toBe('critical');
     } finally {
       await h.stop();
+    }
+  });
+
+  test('a BEAM that registered before health started (during the proxy wait) passes at start; a wrong port does not', async () => {
+    const { ctx, epmd, beamStatus, calls } = setup();
+    epmd.registered.push(reg('orders', 9100));
+    const h = new Health(ctx.o, ctx.node);
+    await h.start();
+    try {
+      expect(await beamStatus()).toBe('passing');
+      expect(calls).toContain('check shop-orders:dist 127.0.0.1:9100 passing');
+    } finally {
+      await h.stop();
+    }
+    const other = setup();
+    other.epmd.registered.push(reg('orders', 9999));
+    const h2 = new Health(other.ctx.o, other.ctx.node);
+    await h2.start();
+    try {
+      expect(await other.beamStatus()).toBe('critical');
+    } finally {
+      await h2.stop();
     }
   });
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { probeFreePort } from '../../../lib/runtime/ports';
 import { ResolvedPorts } from '../../../lib/runtime/registration';
 import { RunOptions } from '../../../lib/runtime/run-options';
-import { ProxyStep } from '../../../lib/runtime/steps/proxy-step';
+import { ProxyReadyStep, ProxyStep } from '../../../lib/runtime/steps/proxy-step';
 import { isAlive, waitGone } from '../../../support/mesh-node';
 import { poll } from '../../../support/wait';
 import { picked, registered, runOptions, serving } from '../../fixtures/run-options';
@@ -14,8 +14,15 @@ import { validManifest } from '../../fixtures/manifests';
 /** A proxy step over `ports`, its registration through the options' agent; EPMD routes recorded. */
 function proxyStep(o: RunOptions, ports: ResolvedPorts, routes: unknown[] = []) {
   const register = registered(o, ports);
-  const step = new ProxyStep(o, { token: {}, ports: picked(ports), register, epmd: serving({ setPeers: (p: unknown) => void routes.push(p) }) });
+  const epmd = serving({ setPeers: (p: unknown) => void routes.push(p), holdPeerLookups: () => undefined });
+  const step = new ProxyStep(o, { token: {}, ports: picked(ports), register, epmd });
   return { step, registration: register.registration };
+}
+
+/** The proxy step's start (the proxy spawned), then its readiness. */
+async function untilReady(step: ProxyStep, signal: AbortSignal): Promise<void> {
+  await step.start(signal);
+  await step.ready;
 }
 
 /** A stand-in for `consul connect proxy`: node running `statements`, with the proxy's arguments. */
@@ -39,7 +46,7 @@ describe('proxy step', () => {
     standIn(fake, "const n = require('net')", `setTimeout(() => { ${listen} }, 200)`);
     (o as any).consulBin = fake;
     (o as any).readyTimeoutMs = 10000;
-    await step.start(new AbortController().signal);
+    await untilReady(step, new AbortController().signal);
     const pid = step.server.pid!;
     try {
       expect(o.logs).toContain(`proxy ready (builtin, pid ${pid})`);
@@ -66,13 +73,14 @@ describe('proxy step', () => {
     };
     let renewed: () => Promise<void> = async () => undefined;
     const token = { tokenFile: o.stateDir.tokenPath, onRenewed: (then: () => Promise<void>) => void (renewed = then) };
-    const step = new ProxyStep(o, { token, ports: picked(ports), register: registered(o, ports), epmd: serving({ setPeers: () => undefined }) });
+    const epmd = serving({ setPeers: () => undefined, holdPeerLookups: () => undefined });
+    const step = new ProxyStep(o, { token, ports: picked(ports), register: registered(o, ports), epmd });
     const fake = path.join(path.dirname(o.stateDir.dir), 'consul');
     const listen = `n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0')`;
     standIn(fake, "const n = require('net')", listen);
     (o as any).consulBin = fake;
     (o as any).readyTimeoutMs = 10000;
-    await step.start(new AbortController().signal);
+    await untilReady(step, new AbortController().signal);
     const first = step.server.pid!;
     try {
       await renewed();
@@ -100,7 +108,7 @@ describe('proxy step', () => {
     standIn(fake, "const n = require('net')", `n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0')`);
     (o as any).consulBin = fake;
     (o as any).readyTimeoutMs = 10000;
-    await step.start(new AbortController().signal);
+    await untilReady(step, new AbortController().signal);
     const first = step.server.pid!;
     try {
       reloaded();
@@ -151,7 +159,7 @@ describe('proxy step', () => {
     (o as any).readyTimeoutMs = 20000;
     const t0 = Date.now();
     try {
-      await step.start(new AbortController().signal);
+      await untilReady(step, new AbortController().signal);
       expect(Date.now() - t0).toBeLessThan(15000);
       expect(registration.ports.sidecarPort).not.toBe(taken);
       expect(o.logs).toContain(`the proxy cannot listen on 0.0.0.0:${taken} (public listener): another process holds that port; moving the sidecar`);
@@ -191,7 +199,7 @@ describe('proxy step', () => {
     (o as any).consulBin = fake;
     (o as any).readyTimeoutMs = 10000;
     try {
-      await step.start(new AbortController().signal);
+      await untilReady(step, new AbortController().signal);
       const got = JSON.parse(fs.readFileSync(seen, 'utf8'));
       expect(got.env).toMatchObject(agent.cliEnv());
       expect(got.argv).toEqual(expect.arrayContaining(['-http-addr', 'https://127.0.0.1:8501']));
@@ -232,7 +240,7 @@ describe('proxy step', () => {
     (o as any).consulBin = fake;
     (o as any).readyTimeoutMs = 20000;
     try {
-      await step.start(new AbortController().signal);
+      await untilReady(step, new AbortController().signal);
       const moved = registration.ports.upstreams[0].port;
       expect(moved).not.toBe(taken);
       expect(Number(fs.readFileSync(portFile, 'utf8'))).toBe(moved);
@@ -282,7 +290,7 @@ describe('proxy step', () => {
       const { o, step, pub, pids } = await stuckProxy(1, 15000);
       const t0 = Date.now();
       try {
-        await step.start(new AbortController().signal);
+        await untilReady(step, new AbortController().signal);
         // Not before the first attempt's 5 s ran out; one restart, not two.
         expect(Date.now() - t0).toBeGreaterThanOrEqual(5000);
         expect(o.logs.filter((l) => /restarting it/.test(l))).toHaveLength(1);
@@ -303,7 +311,7 @@ describe('proxy step', () => {
       const { o, step, pub, pids } = await stuckProxy(99, 15000);
       const t0 = Date.now();
       try {
-        await expect(step.start(new AbortController().signal)).rejects.toThrow(
+        await expect(untilReady(step, new AbortController().signal)).rejects.toThrow(
           new Error(`proxy not ready within 15s: nothing listens on public listener 0.0.0.0:${pub}`),
         );
         // Not before the whole timeout ran out; no fourth start after it.
@@ -322,7 +330,7 @@ describe('proxy step', () => {
     test('a ready timeout below two floors: one attempt, no restart', async () => {
       const { o, step, pub, pids } = await stuckProxy(99, 2000);
       try {
-        await expect(step.start(new AbortController().signal)).rejects.toThrow(
+        await expect(untilReady(step, new AbortController().signal)).rejects.toThrow(
           `proxy not ready within 2s: nothing listens on public listener 0.0.0.0:${pub}`,
         );
         expect(pids()).toHaveLength(1);
@@ -332,10 +340,27 @@ describe('proxy step', () => {
       }
     });
 
+    test('the step stopped during the readiness wait (a later step failed): the wait ends at once, no proxy started after', async () => {
+      const { step, pids } = await stuckProxy(99, 15000);
+      await step.start(new AbortController().signal);
+      const ready = step.ready;
+      ready.catch(() => undefined);
+      const t0 = Date.now();
+      while (pids().length < 1 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 50));
+      expect(pids()).toHaveLength(1);
+      await step.stop();
+      await expect(ready).rejects.toThrow('proxy readiness: stopped');
+      expect(Date.now() - t0).toBeLessThan(4500);
+      expect(await waitGone(pids(), 5000)).toBe(true);
+      // Past the first attempt's end (5 s): nothing started again.
+      await new Promise((r) => setTimeout(r, 5500 - (Date.now() - t0)));
+      expect(pids()).toHaveLength(1);
+    }, 20000);
+
     test('a stop asked for during a later attempt ends the wait at once, with no further restart', async () => {
       const { o, step, pids } = await stuckProxy(99, 15000);
       const stop = new AbortController();
-      const starting = step.start(stop.signal);
+      const starting = untilReady(step, stop.signal);
       starting.catch(() => undefined);
       try {
         // Into the second attempt: the first proxy was killed and another started.
@@ -353,5 +378,21 @@ describe('proxy step', () => {
       }
       expect(await waitGone(pids(), 5000)).toBe(true);
     }, 20000);
+  });
+});
+
+describe('proxy-ready step', () => {
+  test("awaits the proxy's readiness, timed from its spawn; the BEAM's files written again only when a port moved", async () => {
+    const writes: string[] = [];
+    const liveFiles = { write: () => void writes.push('write') };
+    const still = new ProxyReadyStep({ ready: Promise.resolve(), readyMs: 120, portsMoved: false }, { liveFiles });
+    await still.start();
+    expect(still.tookMs).toBe(120);
+    expect(writes).toEqual([]);
+    await new ProxyReadyStep({ ready: Promise.resolve(), readyMs: 900, portsMoved: true }, { liveFiles }).start();
+    expect(writes).toEqual(['write']);
+    const failed = new ProxyReadyStep({ ready: Promise.reject(new Error('proxy not ready within 2s')), portsMoved: true }, { liveFiles });
+    await expect(failed.start()).rejects.toThrow('proxy not ready within 2s');
+    expect(writes).toEqual(['write']);
   });
 });
