@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConsulAgent } from '../lib/runtime/consul/agent';
 import { MeshNode } from './mesh-node';
+import { poll } from './wait';
 
 export interface CaRoots {
   readonly activeRootId: string;
@@ -130,4 +131,92 @@ export async function agentLeaf(api: ConsulAgent, service: string): Promise<stri
   const r = await api.request('GET', `/v1/agent/connect/ca/leaf/${encodeURIComponent(service)}`);
   if (r.status !== 200) throw new Error(`/v1/agent/connect/ca/leaf/${service} answered ${r.status}: ${r.text}`);
   return (JSON.parse(r.text) as { CertPEM: string }).CertPEM;
+}
+
+export interface RotationOptions {
+  /** The agent API the rotation goes through (set-config, roots). */
+  readonly api: ConsulAgent;
+  /** The node that keeps dialing `peer` anew throughout. */
+  readonly from: MeshNode;
+  readonly peer: string;
+  /** The certificates the sidecars' public listeners serve now, one per sidecar. */
+  readonly served: () => Array<string | undefined>;
+  /** More leaves that must be signed by the new root before it counts as taken (e.g. the agent's). @default none */
+  readonly leaves?: () => Promise<string[]>;
+  /** Names the run in its log line (`[ca-rotation] LABEL: …`). */
+  readonly label: string;
+  /** Between two looks for the new root and leaves. @default 1000 */
+  readonly pollMs?: number;
+}
+
+export interface RotationResult {
+  /** The roots before the rotation. */
+  readonly before: CaRoots;
+  /** The roots at the end (the old one should still be there, trusted meanwhile). */
+  readonly after?: CaRoots;
+  /** The new root certificate (PEM) set with set-config. */
+  readonly newRootCert?: string;
+  /** From set-config to the new root active and every leaf signed by it; -1 when not within 90 s. */
+  readonly reissuedMs: number;
+  /** What the sidecars served 5 s after that (empty when it never happened). */
+  readonly servedAfter: Array<string | undefined>;
+  /** Redials before the rotation (8 s under the old root: the gap to compare with). */
+  readonly baseline?: RedialResult;
+  /** Redials over the whole run; its longest gap is the one since the rotation began. */
+  readonly redial: RedialResult;
+}
+
+/**
+ * The rotation both Consul versions' tests drive: with the served leaves signed by the active root
+ * (else it throws), a redial loop from `from` to `peer`, 8 s of it under the old root, a new CA key
+ * and root with leaf TTL 1h, then until the new root is active and every leaf is signed by it, 5 s
+ * more with the new leaves only. The loop is stopped and its counts logged whatever happens.
+ */
+export async function rotateUnderRedial(o: RotationOptions): Promise<RotationResult> {
+  const before = await caRoots(o.api);
+  const old = before.roots.find((x) => x.active);
+  if (!old || !o.served().every((c) => c !== undefined && signedBy(c, old.rootCert, old.intermediates))) {
+    throw new Error(`${o.label}: before the rotation, not every sidecar served a leaf of the active root`);
+  }
+  await startRedialLoop(o.from, o.peer);
+  let baseline: RedialResult | undefined;
+  let after: CaRoots | undefined;
+  let newRootCert: string | undefined;
+  let reissuedMs = -1;
+  let servedAfter: Array<string | undefined> = [];
+  let redial: RedialResult;
+  try {
+    await sleep(8000);
+    baseline = await markRedialLoop(o.from);
+    const ca = newCaRoot(before.trustDomain);
+    newRootCert = ca.rootCert;
+    // 1h is the shortest leaf TTL Consul 1.8.7 (and 1.14.11) accepts ("must be greater or equal than 1h0m0s").
+    await setCaConfig(o.api, ca, '1h');
+    const rotatedAt = Date.now();
+    // Bounded: Consul spreads leaf re-issue over up to 30 s after a new root.
+    const done = await poll(async () => {
+      const active = (await caRoots(o.api)).roots.find((x) => x.active);
+      if (!active || active.id === before.activeRootId) return false;
+      const leaves = [...(o.leaves ? await o.leaves() : []), ...o.served()];
+      return leaves.every((c) => c !== undefined && signedBy(c, ca.rootCert, active.intermediates));
+    }, (ok) => ok, { timeoutMs: 90_000, intervalMs: o.pollMs ?? 1000 });
+    if (done.met) {
+      reissuedMs = Date.now() - rotatedAt;
+      await sleep(5000); // new connections with the new leaves only
+      servedAfter = o.served();
+    }
+    after = await caRoots(o.api);
+  } finally {
+    redial = await stopRedialLoop(o.from);
+    process.stdout.write(
+      `[ca-rotation] ${o.label}: ${redial.pongs} pongs, ${redial.pangs} pangs, longest gap ${redial.longestGapMs} ms ` +
+        `(before the rotation: ${baseline?.pongs} pongs, ${baseline?.pangs} pangs, longest gap ${baseline?.longestGapMs} ms); ` +
+        `new root and leaves served ${reissuedMs} ms after set-config\n`,
+    );
+  }
+  return { before, after, newRootCert, reissuedMs, servedAfter, baseline, redial };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -21,11 +21,12 @@ interface TcpHandle {
   listen(backlog: number): number;
   getsockname(out: { port?: number }): number;
   readStart(): number;
+  useUserBuffer(buffer: Buffer): void;
   writeBuffer(req: WriteReq, data: Buffer): number;
   setNoDelay(on: boolean): number;
   close(cb?: () => void): void;
   onconnection: ((status: number, client?: TcpHandle) => void) | null;
-  onread: ((this: TcpHandle, ab?: ArrayBuffer) => void) | null;
+  onread: ((this: TcpHandle) => void) | null;
   conn?: HandleConnection;
 }
 
@@ -44,12 +45,16 @@ interface Bindings {
   WriteWrap: new () => WriteReq;
   state: Int32Array;
   kRead: number;
-  kOffset: number;
   kAsync: number;
 }
 
 const BACKLOG = 511; // net.Server's default
-const METHODS = ['bind', 'bind6', 'listen', 'getsockname', 'readStart', 'writeBuffer', 'setNoDelay', 'close'];
+const METHODS = ['bind', 'bind6', 'listen', 'getsockname', 'readStart', 'useUserBuffer', 'writeBuffer', 'setNoDelay', 'close'];
+/**
+ * Every connection reads into this one buffer (copied out before onRead returns): without it the
+ * binding allocates a 64 KiB ArrayBuffer per read, for a 10-byte request.
+ */
+const READ_BUFFER = Buffer.alloc(64 * 1024);
 
 /** The handle bindings, if this Node has them in the shape this module was written against. */
 function load(): Bindings | undefined {
@@ -66,7 +71,7 @@ function load(): Bindings | undefined {
       typeof stream.WriteWrap === 'function' &&
       // Not instanceof: the binding's realm may differ from the caller's (a vm context, jest).
       Object.prototype.toString.call(stream.streamBaseState) === '[object Int32Array]' &&
-      ['kReadBytesOrError', 'kArrayBufferOffset', 'kLastWriteWasAsync'].every((k) => typeof stream[k] === 'number');
+      ['kReadBytesOrError', 'kLastWriteWasAsync'].every((k) => typeof stream[k] === 'number');
     if (!ok) return undefined;
     return {
       TCP,
@@ -74,7 +79,6 @@ function load(): Bindings | undefined {
       WriteWrap: stream.WriteWrap as Bindings['WriteWrap'],
       state: stream.streamBaseState as Int32Array,
       kRead: stream.kReadBytesOrError as number,
-      kOffset: stream.kArrayBufferOffset as number,
       kAsync: stream.kLastWriteWasAsync as number,
     };
   } catch {
@@ -83,6 +87,12 @@ function load(): Bindings | undefined {
 }
 
 let b: Bindings;
+/**
+ * A write request object whose write completed at once. The binding attaches a native write to
+ * the object only for a write that has to wait; until then it is a plain object and can be reused:
+ * nearly every reply is written at once, so a lookup allocates none.
+ */
+let spareReq: WriteReq | undefined;
 
 class HandleConnection implements EpmdConnection {
   private done = false;
@@ -114,7 +124,8 @@ class HandleConnection implements EpmdConnection {
   /** Queues a write; true when it completed at once (no callback follows). */
   private send(data: Buffer, oncomplete: WriteReq['oncomplete']): boolean {
     if (this.done) return false;
-    const req = new b.WriteWrap();
+    const req = spareReq ?? new b.WriteWrap();
+    spareReq = undefined;
     req.handle = this.handle;
     req.oncomplete = oncomplete;
     req.async = false;
@@ -124,7 +135,12 @@ class HandleConnection implements EpmdConnection {
       process.nextTick(closeConn, this);
       return false;
     }
-    if (b.state[b.kAsync] === 0) return true;
+    if (b.state[b.kAsync] === 0) {
+      // Written at once: the binding never bound a native write to the object, so it serves again.
+      req.conn = undefined;
+      spareReq = req;
+      return true;
+    }
     req.buffer = data; // kept alive until the write completes (as Node's own writeGeneric does)
     return false;
   }
@@ -142,10 +158,10 @@ function afterReply(this: WriteReq): void {
   this.conn!.close();
 }
 
-function onRead(this: TcpHandle, ab?: ArrayBuffer): void {
+function onRead(this: TcpHandle): void {
   const n = b.state[b.kRead];
   const conn = this.conn!;
-  if (n > 0) conn.handler.data(conn, Buffer.from(ab!, b.state[b.kOffset], n));
+  if (n > 0) conn.handler.data(conn, Buffer.from(READ_BUFFER.subarray(0, n)));
   // EOF or a read error; a reply being written still goes out whole (its completion closes).
   else if (n < 0 && !conn.replying) conn.close();
 }
@@ -168,6 +184,7 @@ function listen(address: string, port: number, handler: ConnectionHandler): Prom
     const conn = new HandleConnection(client, handler);
     client.conn = conn;
     client.onread = onRead;
+    client.useUserBuffer(READ_BUFFER);
     if (client.readStart() !== 0) {
       client.close();
       return;

@@ -97,8 +97,11 @@ export class EpmdServer extends EventEmitter {
   /** Addresses listened on, the port's on each. */
   private readonly listening = new Set<string>();
   private readonly registrations = new Map<string, { reg: Registration; conn: EpmdConnection }>();
-  /** PORT2_RESP of each peer route by `address/alive`, encoded once: a route's answer never changes. */
-  private readonly peerIndex = new Map<string, Buffer>();
+  /**
+   * PORT2_RESP of each peer route by address, then alive name, encoded once: a route's answer
+   * never changes (two maps, not one `address/alive` key: no string built per lookup).
+   */
+  private readonly peerIndex = new Map<string, Map<string, Buffer>>();
   /** Alive names routed to a peer on any address: never registrable locally. */
   private readonly routedNames = new Set<string>();
   private peers: PeerRoute[];
@@ -174,7 +177,8 @@ export class EpmdServer extends EventEmitter {
     this.routedNames.clear();
     for (const p of peers) {
       const answer = { port: p.port, nodeType: NORMAL_NODE, protocol: 0, highestVersion: PEER_HIGHEST, lowestVersion: PEER_LOWEST, name: p.alive };
-      this.peerIndex.set(`${p.address}/${p.alive}`, encodePort2Response(answer));
+      const atAddress = this.peerIndex.get(p.address) ?? new Map<string, Buffer>();
+      this.peerIndex.set(p.address, atAddress.set(p.alive, encodePort2Response(answer)));
       this.routedNames.add(p.alive);
     }
     this.peers = peers;
@@ -323,7 +327,7 @@ export class EpmdServer extends EventEmitter {
         this.register(conn, request.req);
         return;
       case 'port_please2':
-        if (this.peerHold && this.peerIndex.has(`${local}/${request.name}`)) return this.replyAfterHold(conn, local, request.name);
+        if (this.peerHold && this.peerIndex.get(local)?.has(request.name)) return this.replyAfterHold(conn, local, request.name);
         conn.reply(this.lookup(local, request.name));
         return;
       case 'names':
@@ -394,7 +398,7 @@ export class EpmdServer extends EventEmitter {
 
   /** Peer routes first: a local registration can never shadow a peer (registration refuses them too). */
   private lookup(local: string, name: string): Buffer {
-    const peer = this.peerIndex.get(`${local}/${name}`);
+    const peer = this.peerIndex.get(local)?.get(name);
     const observer = this.options.observer;
     if (peer) {
       observer?.lookup('peer');

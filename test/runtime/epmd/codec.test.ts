@@ -30,6 +30,8 @@ describe('EPMD codec (byte layouts from reference/beam.md)', () => {
   test('decodes PORT_PLEASE2_REQ 00 04 7a 61 70 70, with or without a trailing NUL', () => {
     expect(decodeRequest(hex('0004 7a 617070'))).toEqual({ used: 6, request: { tag: 'port_please2', name: 'app' } });
     expect(decodeRequest(hex('0005 7a 617070 00'))).toEqual({ used: 7, request: { tag: 'port_please2', name: 'app' } });
+    // The name ends where the frame does, not where the buffer does.
+    expect(decodeRequest(hex('0004 7a 617070 0004 7a'))).toEqual({ used: 6, request: { tag: 'port_please2', name: 'app' } });
     expect(encodePortPlease2Request('app')).toEqual(hex('0004 7a 617070'));
   });
 
@@ -50,6 +52,7 @@ describe('EPMD codec (byte layouts from reference/beam.md)', () => {
     ['unknown tag', '0001 ff'],
     ['length over the cap', 'ffff 7a'],
     ['PORT_PLEASE2 without a name', '0001 7a'],
+    ['PORT_PLEASE2 with only the trailing NUL', '0002 7a 00'],
     ['ALIVE2 too short', '0003 78 0001'],
     ['ALIVE2 zero-length name', '000d 78 b0e9 4d 00 0006 0005 0000 0000'],
     ['ALIVE2 name overrun', '000e 78 b0e9 4d 00 0006 0005 0009 61 0000'],

@@ -52,6 +52,23 @@ describe.each([['handle', handleTransport()!], ['net', netTransport]] as Array<[
     }
   });
 
+  test('connections served at once each get the answer to their own bytes, large and small replies mixed', async () => {
+    // The handle transport reads every connection into one buffer and reuses write requests.
+    const big = Buffer.alloc(4 * 1024 * 1024, 9);
+    const { handler } = recorder((chunk) => (chunk[0] === 0x42 ? big : Buffer.concat([Buffer.from('re:'), chunk])));
+    const l = await transport.listen('127.0.0.1', 0, handler);
+    try {
+      const asks = Array.from({ length: 40 }, (_, i) => Buffer.from(i % 10 === 0 ? `B${i}` : `ask-${i}-${'x'.repeat(i)}`));
+      const got = await Promise.all(asks.map((a) => exchange(l.port, a)));
+      got.forEach((g, i) => {
+        if (i % 10 === 0) expect(g.equals(big)).toBe(true);
+        else expect(g.toString()).toBe(`re:${asks[i].toString()}`);
+      });
+    } finally {
+      await l.close();
+    }
+  });
+
   test("a client's half-close after its request does not cut a reply still being written", async () => {
     const big = Buffer.alloc(8 * 1024 * 1024, 5);
     const { handler } = recorder(() => big);
