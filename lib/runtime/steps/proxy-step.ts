@@ -7,7 +7,7 @@ import { ProxySupervisor } from '../proxy/supervisor';
 import { sidecarId } from '../registration';
 import { RunOptions } from '../run-options';
 import { LiveFiles } from '../topology/outputs';
-import { BootStep, made, Picked, Registered, Serving, TokenSource } from './boot-step';
+import { BootStep, made, Picked, Registered, Serving, SidecarReadiness, TokenSource } from './boot-step';
 
 type ProxyOptions = Pick<
   RunOptions,
@@ -19,20 +19,16 @@ export interface ProxyInputs {
   readonly token: TokenSource;
   readonly ports: Picked;
   readonly register: Registered;
-  readonly epmd: Serving<Pick<EpmdServer, 'setPeers' | 'holdPeerLookups'>>;
+  readonly epmd: Serving<Pick<EpmdServer, 'setPeers'>>;
+  /** Settled when the readiness wait ends: the EPMD holds peer lookups until then. */
+  readonly sidecar: Pick<SidecarReadiness, 'follow' | 'end'>;
 }
 
 /**
- * How long a peer lookup (PORT_PLEASE2) may wait for the proxy's listeners: below the BEAM's
- * connection setup time (net_setuptime, 7 s), so a lookup held this long still gets its answer.
- */
-export const PEER_LOOKUP_HOLD_MS = 5000;
-
-/**
- * The sidecar proxy, supervised (restarted with backoff). start spawns it and returns: the wait
- * until it holds every listener goes on beside the next steps (the BEAM's start) as `ready`, which
- * the proxy-ready step awaits; until then the EPMD holds peer lookups, so the BEAM's first dial
- * finds its upstream listener bound.
+ * The sidecar proxy, supervised (restarted with backoff). start spawns it (after the BEAM: the
+ * proxy is ready long before the BEAM's first dial) and returns: the wait until it holds every
+ * listener goes on beside the BEAM's boot as `ready`, which the proxy-ready step awaits; until
+ * then the EPMD holds peer lookups, so the BEAM's first dial finds its upstream listener bound.
  */
 export class ProxyStep implements BootStep {
   public readonly name = 'proxy';
@@ -73,7 +69,7 @@ export class ProxyStep implements BootStep {
     this.from.token.onRenewed?.(() => this.afterRenewal(proxy));
     o.agent.onTlsReloaded?.(() => void this.afterTlsReload(proxy));
     await picks.held.release('proxy');
-    if (signal.aborted) return;
+    if (signal.aborted) return this.from.sidecar.end();
     signal.addEventListener('abort', () => this.waitEnd.abort(), { once: true });
     const t0 = Date.now();
     proxy.start();
@@ -84,7 +80,7 @@ export class ProxyStep implements BootStep {
     });
     // Awaited by the proxy-ready step; a failure before that is its to report.
     this.readying.catch(() => undefined);
-    this.from.epmd.server.holdPeerLookups(this.readying, PEER_LOOKUP_HOLD_MS);
+    this.from.sidecar.follow(this.readying);
   }
 
   // Before the BEAM drains: a proxy that exits during shutdown is not restarted.
@@ -97,6 +93,7 @@ export class ProxyStep implements BootStep {
 
   public async stop(): Promise<void> {
     this.stopping = true;
+    this.from.sidecar.end();
     // The wait may be restarting the proxy: ended first, so nothing starts it after this stop.
     this.waitEnd.abort();
     await this.readying?.catch(() => undefined);

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { probeFreePort } from '../../../lib/runtime/ports';
 import { ResolvedPorts } from '../../../lib/runtime/registration';
 import { RunOptions } from '../../../lib/runtime/run-options';
+import { SidecarReadiness } from '../../../lib/runtime/steps/boot-step';
 import { ProxyReadyStep, ProxyStep } from '../../../lib/runtime/steps/proxy-step';
 import { isAlive, waitGone } from '../../../support/mesh-node';
 import { poll } from '../../../support/wait';
@@ -14,9 +15,10 @@ import { validManifest } from '../../fixtures/manifests';
 /** A proxy step over `ports`, its registration through the options' agent; EPMD routes recorded. */
 function proxyStep(o: RunOptions, ports: ResolvedPorts, routes: unknown[] = []) {
   const register = registered(o, ports);
-  const epmd = serving({ setPeers: (p: unknown) => void routes.push(p), holdPeerLookups: () => undefined });
-  const step = new ProxyStep(o, { token: {}, ports: picked(ports), register, epmd });
-  return { step, registration: register.registration };
+  const epmd = serving({ setPeers: (p: unknown) => void routes.push(p) });
+  const sidecar = new SidecarReadiness();
+  const step = new ProxyStep(o, { token: {}, ports: picked(ports), register, epmd, sidecar });
+  return { step, registration: register.registration, sidecar };
 }
 
 /** The proxy step's start (the proxy spawned), then its readiness. */
@@ -35,7 +37,7 @@ describe('proxy step', () => {
     const o = runOptions();
     const up = await probeFreePort('127.0.0.2');
     const pub = await probeFreePort('0.0.0.0');
-    const { step } = proxyStep(o, {
+    const { step, sidecar } = proxyStep(o, {
       distPort: 9100,
       sidecarPort: pub,
       upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }],
@@ -46,7 +48,15 @@ describe('proxy step', () => {
     standIn(fake, "const n = require('net')", `setTimeout(() => { ${listen} }, 200)`);
     (o as any).consulBin = fake;
     (o as any).readyTimeoutMs = 10000;
-    await untilReady(step, new AbortController().signal);
+    let settled = false;
+    void sidecar.settled.then(() => (settled = true));
+    await step.start(new AbortController().signal);
+    // Spawned, not ready yet: the EPMD still holds peer lookups.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false);
+    await step.ready;
+    await Promise.resolve();
+    expect(settled).toBe(true);
     const pid = step.server.pid!;
     try {
       expect(o.logs).toContain(`proxy ready (builtin, pid ${pid})`);
@@ -73,8 +83,8 @@ describe('proxy step', () => {
     };
     let renewed: () => Promise<void> = async () => undefined;
     const token = { tokenFile: o.stateDir.tokenPath, onRenewed: (then: () => Promise<void>) => void (renewed = then) };
-    const epmd = serving({ setPeers: () => undefined, holdPeerLookups: () => undefined });
-    const step = new ProxyStep(o, { token, ports: picked(ports), register: registered(o, ports), epmd });
+    const epmd = serving({ setPeers: () => undefined });
+    const step = new ProxyStep(o, { token, ports: picked(ports), register: registered(o, ports), epmd, sidecar: new SidecarReadiness() });
     const fake = path.join(path.dirname(o.stateDir.dir), 'consul');
     const listen = `n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0')`;
     standIn(fake, "const n = require('net')", listen);
@@ -378,6 +388,16 @@ describe('proxy step', () => {
       }
       expect(await waitGone(pids(), 5000)).toBe(true);
     }, 20000);
+  });
+  test('a stop asked for before the spawn: no proxy, and the EPMD stops holding peer lookups', async () => {
+    const o = runOptions();
+    const { step, sidecar } = proxyStep(o, { distPort: 9100, sidecarPort: 1, upstreams: [] });
+    const stop = new AbortController();
+    stop.abort();
+    await step.start(stop.signal);
+    await sidecar.settled;
+    expect(() => step.ready).toThrow("boot step 'proxy' has not started");
+    await step.stop();
   });
 });
 
