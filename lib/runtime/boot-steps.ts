@@ -40,10 +40,11 @@ export function bootSteps(o: RunOptions): NodeBoot {
   const follows = o.kvKey !== undefined || (o.manifest.peerGroups ?? []).length > 0;
   const watch = follows ? new WatchStep(o, o.kvKey, { ports, register, epmd, proxy, beam }) : undefined;
   const metrics = o.metrics && new MetricsStep(o, o.metrics);
-  // The BEAM first, its boot the longest; the proxy's spawn and readiness wait beside it (the EPMD
-  // holds peer lookups until that wait ends); health only after both, so nothing passes before
-  // the proxy holds its listeners.
-  const booting = [beam, proxy, new ProxyReadyStep(proxy, beam), health];
+  // The proxy's supervision before the BEAM (a stop undoes the BEAM first, which drains through
+  // it); the BEAM spawned first, its boot the longest; proxy-ready spawns the proxy and waits for
+  // it beside that boot (the EPMD holds peer lookups until the wait ends); health only after both,
+  // so nothing passes before the proxy holds its listeners.
+  const booting = [proxy, beam, new ProxyReadyStep(proxy, beam), health];
   const steps: Array<BootStep | undefined> = [metrics, new StateDirStep(o), login, ports, register, epmd, dns, ...booting, watch];
   return { steps: steps.filter((s): s is BootStep => s !== undefined), beam, epmd };
 }

@@ -80,7 +80,7 @@ describe('signals to the helper', () => {
     const beam = await orders.waitForLog(/started erl \(pid (\d+)\)/);
     orders.child.kill('SIGTERM');
     expect(await orders.exited).toBe(128 + 15);
-    const undone = 'undoing proxy-ready, proxy, beam, dns, epmd, register, ports, state-dir';
+    const undone = 'undoing proxy-ready, beam, proxy, dns, epmd, register, ports, state-dir';
     expect(orders.output).toContain(`boot step 'proxy-ready' interrupted (SIGTERM); ${undone}`);
     expect(orders.output).not.toMatch(/health passing/);
     await gone();

@@ -6,15 +6,15 @@ import { validManifest } from '../fixtures/manifests';
 const manifest = validManifest();
 
 describe('bootSteps', () => {
-  test('the BEAM spawned first, then the proxy, its readiness awaited after (overlapped), health after both; --kv: watch last', () => {
+  test('proxy set up before the BEAM (undone after it), spawned after it by proxy-ready (overlapped), health after both; --kv: watch last', () => {
     expect(bootSteps({ manifest, kvKey: 'meshx/shop/nodes/shop-orders' } as never).steps.map((st) => st.name)).toEqual([
       'state-dir',
       'ports',
       'register',
       'epmd',
       'dns',
-      'beam',
       'proxy',
+      'beam',
       'proxy-ready',
       'health',
       'watch',
@@ -39,8 +39,8 @@ describe('bootSteps', () => {
       'register',
       'epmd',
       'dns',
-      'beam',
       'proxy',
+      'beam',
       'proxy-ready',
       'health',
     ]);
@@ -50,8 +50,8 @@ describe('bootSteps', () => {
       'register',
       'epmd',
       'dns',
-      'beam',
       'proxy',
+      'beam',
       'proxy-ready',
       'health',
     ]);

@@ -21,9 +21,10 @@ function proxyStep(o: RunOptions, ports: ResolvedPorts, routes: unknown[] = []) 
   return { step, registration: register.registration, sidecar };
 }
 
-/** The proxy step's start (the proxy spawned), then its readiness. */
+/** The proxy step's start, the proxy's spawn (the proxy-ready step's), then its readiness. */
 async function untilReady(step: ProxyStep, signal: AbortSignal): Promise<void> {
-  await step.start(signal);
+  await step.start();
+  await step.spawn(signal);
   await step.ready;
 }
 
@@ -50,7 +51,11 @@ describe('proxy step', () => {
     (o as any).readyTimeoutMs = 10000;
     let settled = false;
     void sidecar.settled.then(() => (settled = true));
-    await step.start(new AbortController().signal);
+    await step.start();
+    // Set up, not spawned: nothing runs; the EPMD holds peer lookups.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false);
+    await step.spawn(new AbortController().signal);
     // Spawned, not ready yet: the EPMD still holds peer lookups.
     await new Promise((r) => setTimeout(r, 50));
     expect(settled).toBe(false);
@@ -352,7 +357,8 @@ describe('proxy step', () => {
 
     test('the step stopped during the readiness wait (a later step failed): the wait ends at once, no proxy started after', async () => {
       const { step, pids } = await stuckProxy(99, 15000);
-      await step.start(new AbortController().signal);
+      await step.start();
+      await step.spawn(new AbortController().signal);
       const ready = step.ready;
       ready.catch(() => undefined);
       const t0 = Date.now();
@@ -394,25 +400,35 @@ describe('proxy step', () => {
     const { step, sidecar } = proxyStep(o, { distPort: 9100, sidecarPort: 1, upstreams: [] });
     const stop = new AbortController();
     stop.abort();
-    await step.start(stop.signal);
+    await step.start();
+    await step.spawn(stop.signal);
     await sidecar.settled;
-    expect(() => step.ready).toThrow("boot step 'proxy' has not started");
+    expect(() => step.ready).toThrow("boot step 'proxy-ready' has not started");
     await step.stop();
   });
 });
 
 describe('proxy-ready step', () => {
-  test("awaits the proxy's readiness, timed from its spawn; the BEAM's files written again only when a port moved", async () => {
+  test("spawns the proxy, then awaits its readiness, timed from its spawn; the BEAM's files written again only when a port moved", async () => {
     const writes: string[] = [];
     const liveFiles = { write: () => void writes.push('write') };
-    const still = new ProxyReadyStep({ ready: Promise.resolve(), readyMs: 120, portsMoved: false }, { liveFiles });
-    await still.start();
+    const spawned: string[] = [];
+    const proxy = (ready: Promise<void>, portsMoved: boolean, readyMs?: number) => ({
+      spawn: async () => void spawned.push('spawn'),
+      ready,
+      readyMs,
+      portsMoved,
+    });
+    const signal = new AbortController().signal;
+    const still = new ProxyReadyStep(proxy(Promise.resolve(), false, 120), { liveFiles });
+    await still.start(signal);
+    expect(spawned).toEqual(['spawn']);
     expect(still.tookMs).toBe(120);
     expect(writes).toEqual([]);
-    await new ProxyReadyStep({ ready: Promise.resolve(), readyMs: 900, portsMoved: true }, { liveFiles }).start();
+    await new ProxyReadyStep(proxy(Promise.resolve(), true, 900), { liveFiles }).start(signal);
     expect(writes).toEqual(['write']);
-    const failed = new ProxyReadyStep({ ready: Promise.reject(new Error('proxy not ready within 2s')), portsMoved: true }, { liveFiles });
-    await expect(failed.start()).rejects.toThrow('proxy not ready within 2s');
+    const failed = new ProxyReadyStep(proxy(Promise.reject(new Error('proxy not ready within 2s')), true), { liveFiles });
+    await expect(failed.start(signal)).rejects.toThrow('proxy not ready within 2s');
     expect(writes).toEqual(['write']);
   });
 });
