@@ -50,7 +50,8 @@ export const prose = {
       inet_tcp_dist. ms, medians with 95% bootstrap intervals.`),
     steps:
       para(`Where the outbound mesh boot goes (helper log \`boot steps\`, median ms; \`beam\` is from spawning the BEAM to
-      its EPMD registration):`),
+      its EPMD registration, \`proxy-ready\` from spawning the proxy, right after the BEAM, to its listeners: the two
+      overlap):`),
   },
   cluster: {
     method: (rounds: number): string =>
@@ -64,7 +65,7 @@ export const prose = {
       medians with 95% bootstrap intervals.`),
     time: (booted: string, cpus: number): string =>
       para(`Where the mesh's time goes: ${booted} ms until the last of the 12 helpers reported its health check passing
-      (each helper boots: register, proxy, BEAM, while 11 others on the 3 hosts do the same on ${cpus} shared vCPUs;
+      (each helper boots: register, BEAM, proxy, while 11 others on the 3 hosts do the same on ${cpus} shared vCPUs;
       the 12 helpers, proxies and BEAMs all start at once, so this phase is CPU-bound), then the pings until the last
       pair answers (each new sidecar has to reach the other proxies' upstream lists through the servers' catalog
       before the first connection to it succeeds).`),

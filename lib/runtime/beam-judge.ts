@@ -54,31 +54,43 @@ export function descendants(root: number, proc = '/proc'): number[] {
   return out;
 }
 
-/** The BEAM among `root`'s descendants: the process holding a listener on the distribution port. */
+/**
+ * The BEAM among `root`'s descendants: the process holding a listener on the distribution port.
+ * The command itself first: `erl` execs the BEAM in its own process, so the other processes of
+ * the host are read only for a command that runs it as a child (a start script).
+ */
 export function findBeam(root: number, distPort: number, proc = '/proc'): BeamFacts | undefined {
   const inodes = new Map(socketTables(proc).flatMap((t) => [...listenersOn(t, distPort)]));
   if (inodes.size === 0) return undefined;
-  for (const pid of descendants(root, proc)) {
-    let fds: string[];
-    try {
-      fds = fs.readdirSync(`${proc}/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    const held = new Set<string>();
-    for (const fd of fds) {
-      try {
-        const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`${proc}/${pid}/fd/${fd}`));
-        if (m && inodes.has(m[1])) held.add(m[1]);
-      } catch {
-        // closed meanwhile
-      }
-    }
-    if (held.size === 0) continue;
-    const argv = (read(`${proc}/${pid}/cmdline`) ?? '').split('\0').filter(Boolean);
-    return { pid, listening: [...held].map((i) => inodes.get(i)!), env: environOf(pid, proc), argv };
+  const own = holding(root, inodes, proc);
+  if (own) return own;
+  for (const pid of descendants(root, proc).slice(1)) {
+    const facts = holding(pid, inodes, proc);
+    if (facts) return facts;
   }
   return undefined;
+}
+
+/** What /proc says of `pid` if it holds one of the listeners (inode -> address). */
+function holding(pid: number, inodes: Map<string, string>, proc: string): BeamFacts | undefined {
+  let fds: string[];
+  try {
+    fds = fs.readdirSync(`${proc}/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  const held = new Set<string>();
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`${proc}/${pid}/fd/${fd}`));
+      if (m && inodes.has(m[1])) held.add(m[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  if (held.size === 0) return undefined;
+  const argv = (read(`${proc}/${pid}/cmdline`) ?? '').split('\0').filter(Boolean);
+  return { pid, listening: [...held].map((i) => inodes.get(i)!), env: environOf(pid, proc), argv };
 }
 
 /** The BEAMs (`beam.smp`, `beam`) among `root`'s descendants, for a node that never registered. */

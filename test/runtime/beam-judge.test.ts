@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { judgeBeam } from '../../lib/runtime/beam-judge';
+import { findBeam, judgeBeam } from '../../lib/runtime/beam-judge';
 import { listenersOn, procAddress } from '../../lib/runtime/proc-net';
 
 const TCP = [
@@ -72,5 +72,43 @@ describe('judgeBeam', () => {
     expect(judgeBeam(beam({ env: { ERL_INETRC: inetrc } }), wants())).toEqual([
       "the BEAM (pid 42) runs without ERL_EPMD_PORT (its start script unsets it: port 4369), not the helper's 4370; leave it as the helper sets it",
     ]);
+  });
+});
+
+describe('findBeam', () => {
+  let proc: string;
+  /** A process of a fake /proc: its parent, command line, environment and socket fds. */
+  const fakeProcess = (pid: number, ppid: number, argv: string[], sockets: string[]) => {
+    const dir = path.join(proc, String(pid));
+    fs.mkdirSync(path.join(dir, 'fd'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'stat'), `${pid} (${path.basename(argv[0])}) S ${ppid} ${pid} ${pid} 0 -1`);
+    fs.writeFileSync(path.join(dir, 'cmdline'), argv.join('\0') + '\0');
+    fs.writeFileSync(path.join(dir, 'environ'), 'ERL_EPMD_PORT=4370\0');
+    sockets.forEach((inode, fd) => fs.symlinkSync(`socket:[${inode}]`, path.join(dir, 'fd', String(fd + 3))));
+  };
+
+  beforeEach(() => {
+    proc = fs.mkdtempSync(path.join(os.tmpdir(), 'meshx-proc-'));
+    fs.mkdirSync(path.join(proc, 'net'));
+    // 111 and 222 listen on the distribution port 0x2384, 444 on another port.
+    fs.writeFileSync(path.join(proc, 'net', 'tcp'), TCP + '\n');
+  });
+  afterEach(() => fs.rmSync(proc, { recursive: true, force: true }));
+
+  test('the command itself when it holds the listener (erl execs the BEAM)', () => {
+    fakeProcess(100, 1, ['beam.smp', '--', '-name', 'a'], ['444', '111']);
+    fakeProcess(101, 100, ['erl_child_setup', '1024'], ['222']);
+    const argv = ['beam.smp', '--', '-name', 'a'];
+    expect(findBeam(100, 0x2384, proc)).toEqual({ pid: 100, listening: ['127.0.0.1'], env: { ERL_EPMD_PORT: '4370' }, argv });
+  });
+
+  test("else the descendant that holds it (a start script's BEAM); none when no process does", () => {
+    fakeProcess(100, 1, ['/bin/sh', 'bin/app', 'start'], ['444']);
+    fakeProcess(101, 100, ['/bin/sh', 'erts/bin/erl'], []);
+    fakeProcess(102, 101, ['beam.smp', '--'], ['111', '222']);
+    fakeProcess(103, 1, ['beam.smp', '--', 'other'], []);
+    expect(findBeam(100, 0x2384, proc)).toMatchObject({ pid: 102, listening: ['127.0.0.1', '0.0.0.0'] });
+    expect(findBeam(103, 0x2384, proc)).toBeUndefined();
+    expect(findBeam(100, 0x1111, proc)).toBeUndefined();
   });
 });

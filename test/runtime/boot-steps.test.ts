@@ -6,7 +6,7 @@ import { validManifest } from '../fixtures/manifests';
 const manifest = validManifest();
 
 describe('bootSteps', () => {
-  test('proxy spawned before the BEAM, its readiness awaited after (overlapped), health after both; --kv: watch last', () => {
+  test('proxy set up before the BEAM (undone after it), spawned after it by proxy-ready (overlapped), health after both; --kv: watch last', () => {
     expect(bootSteps({ manifest, kvKey: 'meshx/shop/nodes/shop-orders' } as never).steps.map((st) => st.name)).toEqual([
       'state-dir',
       'ports',

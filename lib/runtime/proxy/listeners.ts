@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { forEachListenRow } from '../proc-net';
 
 /** A listening TCP socket from the kernel's table. */
 export interface ListeningSocket {
@@ -17,8 +18,8 @@ export function canReadSocketTable(): boolean {
  * Every TCP socket in LISTEN state, from /proc/net/tcp and tcp6. On a busy host the table holds
  * tens of thousands of TIME_WAIT rows and readiness reads it every 100 ms: reading it whole grew
  * the helper's heap by ~40 MB for good, and turning every chunk into a string had V8 compile the
- * loop with TurboFan (+4 MB RSS). So the bytes are searched natively for the LISTEN state and only
- * those rows become strings.
+ * loop with TurboFan (+4 MB RSS). So the bytes are searched natively for the LISTEN state, only
+ * those rows become strings, and the read ends with the listeners (proc-net.ts).
  */
 export function listeningSockets(tables: readonly string[] = TABLES): ListeningSocket[] {
   const out: ListeningSocket[] = [];
@@ -32,54 +33,8 @@ export function listeningSockets(tables: readonly string[] = TABLES): ListeningS
 }
 
 const TABLES = ['/proc/net/tcp', '/proc/net/tcp6'];
-const CHUNK = 64 * 1024;
-/** A bound on one table read (~1.7M rows of 150 bytes); a table that long is cut, not read forever. */
-const MAX_CHUNKS = 4096;
 // sl: local rem st(0A = LISTEN) tx:rx tr:when retrnsmt uid timeout inode
 const LISTEN_ROW = /^\s*\d+:\s+([0-9A-F]+):([0-9A-F]+)\s+[0-9A-F]+:[0-9A-F]+\s+0A\s+(?:\S+\s+){5}(\d+)/;
-// The state column as it stands in a row: no other column is a lone pair of hex digits.
-const LISTEN_STATE = Buffer.from(' 0A ');
-const NL = 0x0a;
-
-/** Calls `each` with every row of a socket table holding ` 0A `; nothing when it cannot be read. */
-function forEachListenRow(file: string, each: (row: string) => void): void {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return;
-  }
-  const buf = Buffer.allocUnsafe(CHUNK);
-  let kept = 0; // bytes of an unfinished row carried over to the start of buf
-  try {
-    for (let i = 0; i < MAX_CHUNKS; i++) {
-      const n = fs.readSync(fd, buf, kept, CHUNK - kept, null);
-      const end = kept + n;
-      // Scan whole rows only and carry the unfinished one; a row longer than the buffer (none in
-      // these tables) is scanned as it is.
-      const whole = n === 0 ? end : buf.lastIndexOf(NL, end - 1) + 1 || (end < CHUNK ? 0 : end);
-      // A view: indexOf must not search the stale bytes past what was read.
-      rowsWithState(buf.subarray(0, whole), each);
-      if (n === 0) break;
-      buf.copy(buf, 0, whole, end);
-      kept = end - whole;
-    }
-  } catch {
-    // the table went away mid-read: what was read stands
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function rowsWithState(rows: Buffer, each: (row: string) => void): void {
-  for (let at = rows.indexOf(LISTEN_STATE); at !== -1; at = rows.indexOf(LISTEN_STATE, at)) {
-    const from = rows.lastIndexOf(NL, at) + 1;
-    const nl = rows.indexOf(NL, at);
-    const to = nl === -1 ? rows.length : nl;
-    each(rows.toString('latin1', from, to));
-    at = to;
-  }
-}
 
 function decodeAddress(hex: string): string {
   // IPv4 is one little-endian word (on the little-endian machines this runs on).

@@ -53,3 +53,28 @@ export interface TokenSource {
   /** `then` runs after each new login, until the node stops. */
   onRenewed?(then: () => Promise<void>): void;
 }
+
+/**
+ * Whether the sidecar proxy holds its listeners, known before the proxy step starts: the EPMD
+ * step holds peer lookups on it from its own start, since the BEAM is spawned before the proxy.
+ * The proxy step settles it (either way) once its readiness wait ends, or when it stops.
+ */
+export class SidecarReadiness {
+  /** Settles when the wait for the proxy's listeners ended, whatever its outcome. */
+  public readonly settled: Promise<void>;
+  private settle!: () => void;
+
+  constructor() {
+    this.settled = new Promise<void>((resolve) => (this.settle = resolve));
+  }
+
+  /** Settles once `wait` does. */
+  public follow(wait: Promise<unknown>): void {
+    wait.then(this.settle, this.settle);
+  }
+
+  /** Settles now (the proxy will not start). */
+  public end(): void {
+    this.settle();
+  }
+}

@@ -7,7 +7,7 @@ import { ProxySupervisor } from '../proxy/supervisor';
 import { sidecarId } from '../registration';
 import { RunOptions } from '../run-options';
 import { LiveFiles } from '../topology/outputs';
-import { BootStep, made, Picked, Registered, Serving, TokenSource } from './boot-step';
+import { BootStep, made, Picked, Registered, Serving, SidecarReadiness, TokenSource } from './boot-step';
 
 type ProxyOptions = Pick<
   RunOptions,
@@ -19,20 +19,17 @@ export interface ProxyInputs {
   readonly token: TokenSource;
   readonly ports: Picked;
   readonly register: Registered;
-  readonly epmd: Serving<Pick<EpmdServer, 'setPeers' | 'holdPeerLookups'>>;
+  readonly epmd: Serving<Pick<EpmdServer, 'setPeers'>>;
+  /** Settled when the readiness wait ends: the EPMD holds peer lookups until then. */
+  readonly sidecar: Pick<SidecarReadiness, 'follow' | 'end'>;
 }
 
 /**
- * How long a peer lookup (PORT_PLEASE2) may wait for the proxy's listeners: below the BEAM's
- * connection setup time (net_setuptime, 7 s), so a lookup held this long still gets its answer.
- */
-export const PEER_LOOKUP_HOLD_MS = 5000;
-
-/**
- * The sidecar proxy, supervised (restarted with backoff). start spawns it and returns: the wait
- * until it holds every listener goes on beside the next steps (the BEAM's start) as `ready`, which
- * the proxy-ready step awaits; until then the EPMD holds peer lookups, so the BEAM's first dial
- * finds its upstream listener bound.
+ * The sidecar proxy, supervised (restarted with backoff). Placed before the BEAM, so that a stop
+ * undoes the BEAM first (it drains through the proxy); start sets up the supervision and the
+ * proxy-ready step spawns the proxy after the BEAM, whose boot is the longest. The wait until it
+ * holds every listener goes on beside the BEAM's boot as `ready`; until then the EPMD holds peer
+ * lookups, so the BEAM's first dial finds its upstream listener bound.
  */
 export class ProxyStep implements BootStep {
   public readonly name = 'proxy';
@@ -56,14 +53,14 @@ export class ProxyStep implements BootStep {
     return made(this.isReady ? this.proxy : undefined, 'proxy-ready');
   }
 
-  /** Settles when the proxy holds every listener (or never will: rejected, --ready-timeout); after start. */
+  /** Settles when the proxy holds every listener (or never will: rejected, --ready-timeout); after spawn. */
   public get ready(): Promise<void> {
-    return made(this.readying, this.name);
+    return made(this.readying, 'proxy-ready');
   }
 
-  public async start(signal: AbortSignal): Promise<void> {
+  /** Sets up the proxy's supervision; the proxy-ready step spawns it, after the BEAM. */
+  public async start(): Promise<void> {
     const { o } = this;
-    const picks = this.from.ports.picks;
     // An https agent: the proxy (a consul CLI) gets the helper's CA, client certificate and
     // server name through the variables it reads, whether they came from flags or environment.
     const env = { ...o.env, ...o.agent.cliEnv?.() };
@@ -72,8 +69,14 @@ export class ProxyStep implements BootStep {
     proxy.on('restart', () => o.metrics?.proxyRestart());
     this.from.token.onRenewed?.(() => this.afterRenewal(proxy));
     o.agent.onTlsReloaded?.(() => void this.afterTlsReload(proxy));
-    await picks.held.release('proxy');
-    if (signal.aborted) return;
+  }
+
+  /** Spawns the proxy and returns; the wait until it holds every listener goes on as `ready`. */
+  public async spawn(signal: AbortSignal): Promise<void> {
+    const { o } = this;
+    const proxy = made(this.proxy, this.name);
+    await this.from.ports.picks.held.release('proxy');
+    if (signal.aborted) return this.from.sidecar.end();
     signal.addEventListener('abort', () => this.waitEnd.abort(), { once: true });
     const t0 = Date.now();
     proxy.start();
@@ -84,7 +87,7 @@ export class ProxyStep implements BootStep {
     });
     // Awaited by the proxy-ready step; a failure before that is its to report.
     this.readying.catch(() => undefined);
-    this.from.epmd.server.holdPeerLookups(this.readying, PEER_LOOKUP_HOLD_MS);
+    this.from.sidecar.follow(this.readying);
   }
 
   // Before the BEAM drains: a proxy that exits during shutdown is not restarted.
@@ -97,6 +100,7 @@ export class ProxyStep implements BootStep {
 
   public async stop(): Promise<void> {
     this.stopping = true;
+    this.from.sidecar.end();
     // The wait may be restarting the proxy: ended first, so nothing starts it after this stop.
     this.waitEnd.abort();
     await this.readying?.catch(() => undefined);
@@ -245,23 +249,25 @@ export class ProxyStep implements BootStep {
 }
 
 /**
- * Until the proxy holds every listener: the rest of its wait, begun at its spawn, beside the
- * BEAM's start. Its time (`readyMs`) is the whole wait, from the proxy's spawn.
+ * Spawns the proxy, after the BEAM, and waits until it holds every listener, beside the BEAM's
+ * boot. Its time (`readyMs`) is from the proxy's spawn to its readiness.
  */
 export class ProxyReadyStep implements BootStep {
   public readonly name = 'proxy-ready';
 
   constructor(
-    private readonly proxy: Pick<ProxyStep, 'ready' | 'readyMs' | 'portsMoved'>,
+    private readonly proxy: Pick<ProxyStep, 'spawn' | 'ready' | 'readyMs' | 'portsMoved'>,
     private readonly beam: { readonly liveFiles: Pick<LiveFiles, 'write'> },
   ) {}
 
-  /** From the proxy's spawn to its readiness (overlapping the steps between). */
+  /** From the proxy's spawn to its readiness (overlapping the BEAM's boot). */
   public get tookMs(): number | undefined {
     return this.proxy.readyMs;
   }
 
-  public async start(): Promise<void> {
+  public async start(signal: AbortSignal): Promise<void> {
+    await this.proxy.spawn(signal);
+    if (signal.aborted) return;
     await this.proxy.ready;
     // The BEAM's files (state, hosts) were written before a port moved: written again, true.
     if (this.proxy.portsMoved) this.beam.liveFiles.write();

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { probeFreePort } from '../../../lib/runtime/ports';
 import { ResolvedPorts } from '../../../lib/runtime/registration';
 import { RunOptions } from '../../../lib/runtime/run-options';
+import { SidecarReadiness } from '../../../lib/runtime/steps/boot-step';
 import { ProxyReadyStep, ProxyStep } from '../../../lib/runtime/steps/proxy-step';
 import { isAlive, waitGone } from '../../../support/mesh-node';
 import { poll } from '../../../support/wait';
@@ -14,14 +15,16 @@ import { validManifest } from '../../fixtures/manifests';
 /** A proxy step over `ports`, its registration through the options' agent; EPMD routes recorded. */
 function proxyStep(o: RunOptions, ports: ResolvedPorts, routes: unknown[] = []) {
   const register = registered(o, ports);
-  const epmd = serving({ setPeers: (p: unknown) => void routes.push(p), holdPeerLookups: () => undefined });
-  const step = new ProxyStep(o, { token: {}, ports: picked(ports), register, epmd });
-  return { step, registration: register.registration };
+  const epmd = serving({ setPeers: (p: unknown) => void routes.push(p) });
+  const sidecar = new SidecarReadiness();
+  const step = new ProxyStep(o, { token: {}, ports: picked(ports), register, epmd, sidecar });
+  return { step, registration: register.registration, sidecar };
 }
 
-/** The proxy step's start (the proxy spawned), then its readiness. */
+/** The proxy step's start, the proxy's spawn (the proxy-ready step's), then its readiness. */
 async function untilReady(step: ProxyStep, signal: AbortSignal): Promise<void> {
-  await step.start(signal);
+  await step.start();
+  await step.spawn(signal);
   await step.ready;
 }
 
@@ -35,7 +38,7 @@ describe('proxy step', () => {
     const o = runOptions();
     const up = await probeFreePort('127.0.0.2');
     const pub = await probeFreePort('0.0.0.0');
-    const { step } = proxyStep(o, {
+    const { step, sidecar } = proxyStep(o, {
       distPort: 9100,
       sidecarPort: pub,
       upstreams: [{ node: 'billing@billing-1.shop.test', service: 'shop-billing', address: '127.0.0.2', port: up }],
@@ -46,7 +49,19 @@ describe('proxy step', () => {
     standIn(fake, "const n = require('net')", `setTimeout(() => { ${listen} }, 200)`);
     (o as any).consulBin = fake;
     (o as any).readyTimeoutMs = 10000;
-    await untilReady(step, new AbortController().signal);
+    let settled = false;
+    void sidecar.settled.then(() => (settled = true));
+    await step.start();
+    // Set up, not spawned: nothing runs; the EPMD holds peer lookups.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false);
+    await step.spawn(new AbortController().signal);
+    // Spawned, not ready yet: the EPMD still holds peer lookups.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false);
+    await step.ready;
+    await Promise.resolve();
+    expect(settled).toBe(true);
     const pid = step.server.pid!;
     try {
       expect(o.logs).toContain(`proxy ready (builtin, pid ${pid})`);
@@ -73,8 +88,8 @@ describe('proxy step', () => {
     };
     let renewed: () => Promise<void> = async () => undefined;
     const token = { tokenFile: o.stateDir.tokenPath, onRenewed: (then: () => Promise<void>) => void (renewed = then) };
-    const epmd = serving({ setPeers: () => undefined, holdPeerLookups: () => undefined });
-    const step = new ProxyStep(o, { token, ports: picked(ports), register: registered(o, ports), epmd });
+    const epmd = serving({ setPeers: () => undefined });
+    const step = new ProxyStep(o, { token, ports: picked(ports), register: registered(o, ports), epmd, sidecar: new SidecarReadiness() });
     const fake = path.join(path.dirname(o.stateDir.dir), 'consul');
     const listen = `n.createServer().listen(${up}, '127.0.0.2'); n.createServer().listen(${pub}, '0.0.0.0')`;
     standIn(fake, "const n = require('net')", listen);
@@ -342,7 +357,8 @@ describe('proxy step', () => {
 
     test('the step stopped during the readiness wait (a later step failed): the wait ends at once, no proxy started after', async () => {
       const { step, pids } = await stuckProxy(99, 15000);
-      await step.start(new AbortController().signal);
+      await step.start();
+      await step.spawn(new AbortController().signal);
       const ready = step.ready;
       ready.catch(() => undefined);
       const t0 = Date.now();
@@ -379,20 +395,40 @@ describe('proxy step', () => {
       expect(await waitGone(pids(), 5000)).toBe(true);
     }, 20000);
   });
+  test('a stop asked for before the spawn: no proxy, and the EPMD stops holding peer lookups', async () => {
+    const o = runOptions();
+    const { step, sidecar } = proxyStep(o, { distPort: 9100, sidecarPort: 1, upstreams: [] });
+    const stop = new AbortController();
+    stop.abort();
+    await step.start();
+    await step.spawn(stop.signal);
+    await sidecar.settled;
+    expect(() => step.ready).toThrow("boot step 'proxy-ready' has not started");
+    await step.stop();
+  });
 });
 
 describe('proxy-ready step', () => {
-  test("awaits the proxy's readiness, timed from its spawn; the BEAM's files written again only when a port moved", async () => {
+  test("spawns the proxy, then awaits its readiness, timed from its spawn; the BEAM's files written again only when a port moved", async () => {
     const writes: string[] = [];
     const liveFiles = { write: () => void writes.push('write') };
-    const still = new ProxyReadyStep({ ready: Promise.resolve(), readyMs: 120, portsMoved: false }, { liveFiles });
-    await still.start();
+    const spawned: string[] = [];
+    const proxy = (ready: Promise<void>, portsMoved: boolean, readyMs?: number) => ({
+      spawn: async () => void spawned.push('spawn'),
+      ready,
+      readyMs,
+      portsMoved,
+    });
+    const signal = new AbortController().signal;
+    const still = new ProxyReadyStep(proxy(Promise.resolve(), false, 120), { liveFiles });
+    await still.start(signal);
+    expect(spawned).toEqual(['spawn']);
     expect(still.tookMs).toBe(120);
     expect(writes).toEqual([]);
-    await new ProxyReadyStep({ ready: Promise.resolve(), readyMs: 900, portsMoved: true }, { liveFiles }).start();
+    await new ProxyReadyStep(proxy(Promise.resolve(), true, 900), { liveFiles }).start(signal);
     expect(writes).toEqual(['write']);
-    const failed = new ProxyReadyStep({ ready: Promise.reject(new Error('proxy not ready within 2s')), portsMoved: true }, { liveFiles });
-    await expect(failed.start()).rejects.toThrow('proxy not ready within 2s');
+    const failed = new ProxyReadyStep(proxy(Promise.reject(new Error('proxy not ready within 2s')), true), { liveFiles });
+    await expect(failed.start(signal)).rejects.toThrow('proxy not ready within 2s');
     expect(writes).toEqual(['write']);
   });
 });
