@@ -1,4 +1,4 @@
-import { assignLoopbackAddresses, peerAddress } from '../manifest/loopback';
+import { loopbackAddressesOfHosts, peerAddress } from '../manifest/loopback';
 import { splitNodeName } from '../manifest/names';
 import { queryTemplateName } from '../manifest/replicas';
 import { LIMITS } from '../manifest/rules';
@@ -36,7 +36,7 @@ export function manifestPeers(member: IMeshMember, peers: IMeshMember[], ownNode
   }
   let addresses: Map<string, string>;
   try {
-    addresses = ownNode !== undefined ? assignLoopbackAddresses(ownNode, nodes.map((p) => p.nodeName)) : groupAddresses(nodes);
+    addresses = ownNode !== undefined ? loopbackAddressesOfHosts(splitNodeName(ownNode).host, nodes.map((p) => p.host)) : groupAddresses(nodes);
   } catch (e) {
     fail(member, `too many peer hosts: ${(e as Error).message}; split the mesh or connect fewer nodes`);
   }
@@ -51,7 +51,7 @@ export function manifestPeers(member: IMeshMember, peers: IMeshMember[], ownNode
 
 /** Distinct peer hosts, sorted, numbered from 127.0.0.2 (none is a group's own host). */
 function groupAddresses(nodes: BeamNode[]): Map<string, string> {
-  const hosts = [...new Set(nodes.map((n) => splitNodeName(n.nodeName).host))].sort();
+  const hosts = [...new Set(nodes.map((n) => n.host))].sort();
   return new Map(hosts.map((h, i) => [h, peerAddress(i)]));
 }
 
