@@ -6,6 +6,7 @@ import { TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { LOGIN_SERVICE_VAR } from '../manifest/rules';
 import { ProxyKind } from '../manifest/types';
+import { sameStackRef } from './attribute-ref';
 
 /**
  * Properties of a {@link NodeAcl}.
@@ -67,12 +68,14 @@ export class NodeAcl extends Construct {
       datacenters: props.datacenter ? [props.datacenter] : undefined,
       provider: props.provider,
     });
+    // The policy, role and token are siblings: same-stack references, without cdktf's stack capture.
+    const policies = [sameStackRef(this.policy, 'name')];
     const serviceIdentities = [{ serviceName: props.serviceName, datacenters: props.datacenter ? [props.datacenter] : undefined }];
     if (props.authMethod === undefined) {
       this.token = new AclToken(this, 'Token', {
         description: `meshx-node: ${props.nodeName} (${props.serviceName})`,
         local: false,
-        policies: [this.policy.name],
+        policies,
         serviceIdentities,
         provider: props.provider,
       });
@@ -81,7 +84,7 @@ export class NodeAcl extends Construct {
     this.role = new AclRole(this, 'Role', {
       name: `${props.serviceName}-meshx-node`,
       description: `meshx-node: what a login for ${props.nodeName} receives`,
-      policies: [this.policy.name],
+      policies,
       serviceIdentities,
       provider: props.provider,
     });
@@ -91,7 +94,7 @@ export class NodeAcl extends Construct {
       description: `meshx-node: a login for ${props.nodeName} gets role ${props.serviceName}-meshx-node`,
       selector: `value.${LOGIN_SERVICE_VAR} == "${props.serviceName}"`,
       bindType: 'role',
-      bindName: this.role.name,
+      bindName: sameStackRef(this.role, 'name'),
       provider: props.provider,
     });
   }

@@ -28,6 +28,8 @@ const WILDCARD_SOURCE_PRECEDENCE = 8;
  */
 export class MeshIntentions extends Construct implements MeshTopologyListener {
   private readonly mesh: IBeamMesh;
+  /** Destinations whose entry exists: every edge names one, so no child lookup per edge. */
+  private readonly withEntry = new Set<IMeshMember>();
 
   constructor(scope: Construct, id: string, props: MeshIntentionsProps) {
     super(scope, id);
@@ -58,7 +60,8 @@ export class MeshIntentions extends Construct implements MeshTopologyListener {
 
   /** The destination's `service-intentions` entry; its sources are read from the mesh at synth. */
   private entryFor(dest: IMeshMember): void {
-    if (this.node.tryFindChild(dest.serviceName)) return;
+    if (this.withEntry.has(dest)) return;
+    this.withEntry.add(dest);
     new ConfigEntry(this, dest.serviceName, {
       kind: 'service-intentions',
       name: dest.serviceName,

@@ -1,8 +1,8 @@
-import { assignLoopbackAddresses, peerAddress } from '../manifest/loopback';
+import { loopbackAddressesOfHosts, peerAddress } from '../manifest/loopback';
 import { splitNodeName } from '../manifest/names';
 import { queryTemplateName } from '../manifest/replicas';
 import { LIMITS } from '../manifest/rules';
-import { ManifestPeerGroup, ManifestUpstream } from '../manifest/types';
+import { GroupManifest, ManifestPeerGroup, ManifestUpstream, NodeManifest } from '../manifest/types';
 import { fail } from './errors';
 import type { IMeshMember } from './mesh-base';
 import type { BeamNode } from './node';
@@ -36,7 +36,7 @@ export function manifestPeers(member: IMeshMember, peers: IMeshMember[], ownNode
   }
   let addresses: Map<string, string>;
   try {
-    addresses = ownNode !== undefined ? assignLoopbackAddresses(ownNode, nodes.map((p) => p.nodeName)) : groupAddresses(nodes);
+    addresses = ownNode !== undefined ? loopbackAddressesOfHosts(splitNodeName(ownNode).host, nodes.map((p) => p.host)) : groupAddresses(nodes);
   } catch (e) {
     fail(member, `too many peer hosts: ${(e as Error).message}; split the mesh or connect fewer nodes`);
   }
@@ -51,6 +51,20 @@ export function manifestPeers(member: IMeshMember, peers: IMeshMember[], ownNode
 
 /** Distinct peer hosts, sorted, numbered from 127.0.0.2 (none is a group's own host). */
 function groupAddresses(nodes: BeamNode[]): Map<string, string> {
-  const hosts = [...new Set(nodes.map((n) => splitNodeName(n.nodeName).host))].sort();
+  const hosts = [...new Set(nodes.map((n) => n.host))].sort();
   return new Map(hosts.map((h, i) => [h, peerAddress(i)]));
+}
+
+/**
+ * A manifest without its peers (no upstreams, no peer groups): the part the schema and rules must
+ * still check at synth. The peers need no check there: {@link manifestPeers} builds them from
+ * members of the same mesh, whose names passed the schema's patterns and whose clashes were refused
+ * as they were added, with one loopback address per host and port 0, within the upstream limit
+ * (test/constructs/member-manifest.test.ts validates whole manifests of many shapes). Checking each
+ * peer again made validation the largest part of a large mesh's synth, growing with its edges.
+ */
+export function withoutPeers<T extends NodeManifest | GroupManifest>(manifest: T): T {
+  if ('group' in manifest) return { ...manifest, upstreams: [], peerGroups: [] };
+  const { peerGroups: _peers, ...own } = manifest;
+  return { ...own, upstreams: [] } as unknown as T;
 }

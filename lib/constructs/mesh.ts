@@ -1,8 +1,9 @@
 import { PreparedQuery } from '@cdktf/provider-consul/lib/prepared-query';
-import { TerraformOutput, TerraformProvider, TerraformResource } from 'cdktf';
+import { TerraformOutput, TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { isServiceName } from '../manifest/names';
 import { ProxyKind } from '../manifest/types';
+import { attributeRef } from './attribute-ref';
 import { checkCdkCopies } from './cdk-copies';
 import { fail } from './errors';
 import { MeshIntentions } from './intentions';
@@ -397,15 +398,6 @@ const BEAM_MESH_SYMBOL = Symbol.for('meshx-node.BeamMesh');
 interface MeshIndex {
   readonly peers: Map<IMeshMember, IMeshMember[]>;
   readonly sources: Map<IMeshMember, IMeshMember[]>;
-}
-
-/**
- * What `resource.<attribute>` resolves to in this stack, as text: the output and its resources
- * are all in the mesh's stack, so cdktf's reference (whose only extra is cross-stack wiring) is not
- * needed, and making one at synth captures a deep stack trace per node.
- */
-function attributeRef(resource: TerraformResource, attribute: string): string {
-  return `\${${resource.terraformResourceType}.${resource.friendlyUniqueId}.${attribute}}`;
 }
 
 /** A group whose replicas may dial each other: its own peer (an `svc -> svc` allow). */

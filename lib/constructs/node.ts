@@ -3,10 +3,11 @@ import { AclToken } from '@cdktf/provider-consul/lib/acl-token';
 import { ConfigEntry } from '@cdktf/provider-consul/lib/config-entry';
 import { Construct } from 'constructs';
 import { MANIFEST_API_VERSION, NodeManifest, ProxyKind } from '../manifest/types';
-import { validateAsJson, validateManifest } from '../manifest/validate';
 import { NodeAcl } from './acl';
+import { sameStackRef } from './attribute-ref';
 import { fail } from './errors';
 import { manifestPeers } from './member-manifest';
+import { checkNodeManifest } from './node-manifest-check';
 import type { IBeamMesh, IMeshMember } from './mesh-base';
 import { ManifestKey } from './manifest-key';
 import { SynthValue } from './synth-value';
@@ -139,7 +140,7 @@ export class BeamNode extends Construct implements IMeshMember {
         kvKey: this.kvKey,
         proxy: this.proxy,
         datacenter: mesh.datacenter,
-        authMethod: mesh.login?.authMethod.name,
+        authMethod: mesh.login && sameStackRef(mesh.login.authMethod, 'name'),
         provider: mesh.provider,
       });
       this.token = acl.token;
@@ -195,13 +196,13 @@ export class BeamNode extends Construct implements IMeshMember {
     return fixedPorts(this.valid);
   }
 
-  /** The manifest as synthesized: checked against the v1 schema, computed once per mesh change. */
+  /** The manifest as synthesized, checked (see checkNodeManifest); computed once per mesh change. */
   private validatedManifest(): NodeManifest {
     const version = this.mesh._topologyVersion;
     if (this.validated?.version === version) return this.validated.manifest;
     const manifest = this.manifest;
     try {
-      validateAsJson(manifest, validateManifest);
+      checkNodeManifest(this.mesh, manifest);
     } catch (e) {
       fail(this, (e as Error).message);
     }

@@ -5,8 +5,9 @@ import { Construct } from 'constructs';
 import { GroupManifest, MANIFEST_API_VERSION, ProxyKind } from '../manifest/types';
 import { validateAsJson, validateGroupManifest } from '../manifest/validate';
 import { NodeAcl } from './acl';
+import { sameStackRef } from './attribute-ref';
 import { fail } from './errors';
-import { manifestPeers } from './member-manifest';
+import { manifestPeers, withoutPeers } from './member-manifest';
 import type { IBeamMesh, IMeshMember } from './mesh-base';
 import { ManifestKey } from './manifest-key';
 import { SynthValue } from './synth-value';
@@ -141,7 +142,7 @@ export class BeamReplicas extends Construct implements IMeshMember {
         kvKey: this.kvKey,
         proxy: this.proxy,
         datacenter: mesh.datacenter,
-        authMethod: mesh.login?.authMethod.name,
+        authMethod: mesh.login && sameStackRef(mesh.login.authMethod, 'name'),
         provider: mesh.provider,
       });
       this.token = acl.token;
@@ -190,13 +191,13 @@ export class BeamReplicas extends Construct implements IMeshMember {
     return fixedPorts(this.valid);
   }
 
-  /** The manifest as synthesized: checked against the group schema, computed once per mesh change. */
+  /** The manifest as synthesized, its own part checked against the group schema (see withoutPeers); computed once per mesh change. */
   private validatedManifest(): GroupManifest {
     const version = this.mesh._topologyVersion;
     if (this.validated?.version === version) return this.validated.manifest;
     const manifest = this.manifest;
     try {
-      validateAsJson(manifest, validateGroupManifest);
+      validateAsJson(withoutPeers(manifest), validateGroupManifest);
     } catch (e) {
       fail(this, (e as Error).message);
     }

@@ -111,8 +111,9 @@ function serviceNameOf(scope: Construct, meshName: string, id: string, given: st
     }
     name = given;
   } else {
-    name = `${meshName}-${toServiceLabel(id)}`;
-    if (!isServiceName(name) || name.length > 63 || toServiceLabel(id) === '') {
+    const label = toServiceLabel(id);
+    name = `${meshName}-${label}`;
+    if (!isServiceName(name) || name.length > 63 || label === '') {
       fail(scope, `cannot derive a service name from mesh '${meshName}' and id '${id}' `
         + '(a lowercase DNS label of at most 63 characters); set serviceName');
     }

@@ -33,8 +33,12 @@ export function peerAddress(index: number): string {
  * it arrives on. The node's own host gets 127.0.0.1. Throws when there are too many hosts.
  */
 export function assignLoopbackAddresses(ownNode: string, peerNodes: string[]): Map<string, string> {
-  const own = splitNodeName(ownNode).host;
-  const hosts = [...new Set(peerNodes.map((n) => splitNodeName(n).host))].filter((h) => h !== own).sort();
+  return loopbackAddressesOfHosts(splitNodeName(ownNode).host, peerNodes.map((n) => splitNodeName(n).host));
+}
+
+/** {@link assignLoopbackAddresses} from host names: the node's own host and its peers' hosts. */
+export function loopbackAddressesOfHosts(own: string, peerHosts: string[]): Map<string, string> {
+  const hosts = [...new Set(peerHosts)].filter((h) => h !== own).sort();
   if (hosts.length > MAX_PEER_HOSTS) {
     throw new RangeError(`${hosts.length} distinct peer hosts exceed the ${MAX_PEER_HOSTS} loopback addresses 127.0.0.2-127.255.255.254`);
   }

@@ -2,10 +2,20 @@ import 'cdktf/lib/testing/adapters/jest';
 import { AclPolicy } from '@cdktf/provider-consul/lib/acl-policy';
 import { AclToken } from '@cdktf/provider-consul/lib/acl-token';
 import { Testing } from 'cdktf';
-import { BeamMesh, ProxyKind } from '../../lib';
+import { BeamMesh, NodeAcl, ProxyKind } from '../../lib';
 import { newStack, resources, synthJson } from '../util';
 
 describe('NodeAcl', () => {
+  test("the token names its policy by the policy's logical ID at synth, an override included", () => {
+    const stack = newStack();
+    const mesh = new BeamMesh(stack, 'Mesh', { name: 'm' });
+    const acl = mesh.addNode('A', { nodeName: 'a@h1.x' }).node.findChild('Acl') as NodeAcl;
+    acl.policy.overrideLogicalId('orders_policy');
+    const json = synthJson(stack);
+    expect(Object.keys(json.resource.consul_acl_policy)).toEqual(['orders_policy']);
+    expect(resources(json, 'consul_acl_token')[0].policies).toEqual(['${consul_acl_policy.orders_policy.name}']);
+  });
+
   test('one token per node: service identity plus read on its own manifest key only', () => {
     const stack = newStack();
     const mesh = new BeamMesh(stack, 'Mesh', { name: 'm', proxy: ProxyKind.BUILTIN });

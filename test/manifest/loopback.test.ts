@@ -1,4 +1,4 @@
-import { assignLoopbackAddresses, MAX_PEER_HOSTS, peerAddress } from '../../lib/manifest/loopback';
+import { assignLoopbackAddresses, loopbackAddressesOfHosts, MAX_PEER_HOSTS, peerAddress } from '../../lib/manifest/loopback';
 import { isNodeName, isServiceName, splitNodeName, toServiceLabel } from '../../lib/manifest/names';
 
 describe('loopback assignment', () => {
@@ -7,6 +7,13 @@ describe('loopback assignment', () => {
     expect([...a.entries()]).toEqual([['b.x', '127.0.0.1'], ['a.x', '127.0.0.2'], ['c.x', '127.0.0.3']]);
     const b = assignLoopbackAddresses('app@b.x', ['other@b.x', 'worker@c.x', 'app@a.x', 'app@c.x']);
     expect([...b.entries()].sort()).toEqual([...a.entries()].sort());
+  });
+
+  test('from host names: the same addresses as from node names', () => {
+    const peers = ['a@h3', 'b@h1', 'c@self', 'd@h3', 'e@h2'];
+    const byHosts = loopbackAddressesOfHosts('self', peers.map((p) => p.split('@')[1]));
+    expect(byHosts).toEqual(assignLoopbackAddresses('me@self', peers));
+    expect([...byHosts]).toEqual([['self', '127.0.0.1'], ['h1', '127.0.0.2'], ['h2', '127.0.0.3'], ['h3', '127.0.0.4']]);
   });
 
   test('past 127.0.0.254 the numbering carries on through 127.0.0.0/8, .0 and .255 included', () => {
