@@ -15,10 +15,12 @@ export function canReadSocketTable(): boolean {
 
 /**
  * Every TCP socket in LISTEN state, from /proc/net/tcp and tcp6. On a busy host the table holds
- * tens of thousands of TIME_WAIT rows and readiness reads it every 100 ms: reading it whole grew
+ * tens of thousands of TIME_WAIT rows and readiness reads it every few ms: reading it whole grew
  * the helper's heap by ~40 MB for good, and turning every chunk into a string had V8 compile the
  * loop with TurboFan (+4 MB RSS). So the bytes are searched natively for the LISTEN state and only
- * those rows become strings.
+ * those rows become strings. The kernel lists the listening sockets first (tcp_get_idx: the
+ * listening hash, then the established one, which never holds a listener), so the read stops at
+ * the first row past them: with 50,000 TIME_WAIT rows a read took 130-550 ms, most of a change.
  */
 export function listeningSockets(tables: readonly string[] = TABLES): ListeningSocket[] {
   const out: ListeningSocket[] = [];
@@ -40,6 +42,15 @@ const LISTEN_ROW = /^\s*\d+:\s+([0-9A-F]+):([0-9A-F]+)\s+[0-9A-F]+:[0-9A-F]+\s+0
 // The state column as it stands in a row: no other column is a lone pair of hex digits.
 const LISTEN_STATE = Buffer.from(' 0A ');
 const NL = 0x0a;
+// A row's state: after sl, the local and the remote address.
+const ROW_STATE = /^\s*\d+:\s+[0-9A-F]+:[0-9A-F]+\s+[0-9A-F]+:[0-9A-F]+\s+([0-9A-F]{2})\s/;
+/**
+ * States of the listening part of the table: LISTEN, and SYN_RECV, which kernels before 4.4 list
+ * under their listener. Any other state is a row of the established part.
+ */
+const LISTENING_PART = new Set(['0A', '03']);
+
+let readBuffer: Buffer | undefined;
 
 /** Calls `each` with every row of a socket table holding ` 0A `; nothing when it cannot be read. */
 function forEachListenRow(file: string, each: (row: string) => void): void {
@@ -49,7 +60,10 @@ function forEachListenRow(file: string, each: (row: string) => void): void {
   } catch {
     return;
   }
-  const buf = Buffer.allocUnsafe(CHUNK);
+  // One buffer for every read (each is synchronous, and only strings copied out of it escape): a
+  // fresh 64 KiB per read, twice per readiness check, left the helper's malloc heap fragmented
+  // by the time the garbage collector freed them (~15 MB of RSS after a boot's checks).
+  const buf = (readBuffer ??= Buffer.allocUnsafeSlow(CHUNK));
   let kept = 0; // bytes of an unfinished row carried over to the start of buf
   try {
     for (let i = 0; i < MAX_CHUNKS; i++) {
@@ -59,8 +73,9 @@ function forEachListenRow(file: string, each: (row: string) => void): void {
       // these tables) is scanned as it is.
       const whole = n === 0 ? end : buf.lastIndexOf(NL, end - 1) + 1 || (end < CHUNK ? 0 : end);
       // A view: indexOf must not search the stale bytes past what was read.
-      rowsWithState(buf.subarray(0, whole), each);
-      if (n === 0) break;
+      const rows = buf.subarray(0, whole);
+      rowsWithState(rows, each);
+      if (n === 0 || pastListeners(rows)) break;
       buf.copy(buf, 0, whole, end);
       kept = end - whole;
     }
@@ -69,6 +84,15 @@ function forEachListenRow(file: string, each: (row: string) => void): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Whether the last row of `rows` belongs to the established part: no listener follows it. */
+function pastListeners(rows: Buffer): boolean {
+  if (rows.length === 0) return false;
+  const end = rows.length > 0 && rows[rows.length - 1] === NL ? rows.length - 1 : rows.length;
+  const from = rows.lastIndexOf(NL, end - 1) + 1;
+  const state = ROW_STATE.exec(rows.toString('latin1', from, end))?.[1];
+  return state !== undefined && !LISTENING_PART.has(state);
 }
 
 function rowsWithState(rows: Buffer, each: (row: string) => void): void {
@@ -139,16 +163,44 @@ export interface ListenerStates {
  * pid binds between the two reads is in the table but not yet among its sockets, and is judged
  * on the next reading (never taken for another process's). One reading per readiness check: the
  * table of a node with a thousand peers lists thousands of listeners, and reading it is most of
- * a check's cost.
+ * a check's cost. The pid's sockets are looked through only for the listeners found, newest fd
+ * first (a new listener is most often the pid's highest fd), until each one is placed.
  */
 export function listenerStates(targets: Array<{ address: string; port: number }>, pid?: number): ListenerStates {
   const onPort = byPort(listeningSockets());
-  const owned = pid === undefined ? undefined : socketInodes(pid);
   const on = targets.map((t) => (onPort.get(t.port) ?? []).filter((l) => covers(l, t)));
+  const found = new Set(on.flatMap((ls) => ls.map((l) => l.inode)));
+  const owned = pid === undefined || found.size === 0 ? undefined : socketInodesAmong(pid, found);
   return {
     bound: on.map((ls) => ls.some((l) => !owned || owned.has(l.inode))),
     heldByOthers: on.map((ls) => owned !== undefined && ls.length > 0 && ls.every((l) => !owned.has(l.inode))),
   };
+}
+
+/**
+ * Which of `wanted` (socket inodes) `pid` holds, its fds read from the highest down and no
+ * further than the last one found; undefined when its fds cannot be read. A process with a
+ * thousand upstream listeners has a thousand fds, and reading each link cost up to 18 ms a check.
+ */
+export function socketInodesAmong(pid: number, wanted: ReadonlySet<string>): Set<string> | undefined {
+  let fds: string[];
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  const out = new Set<string>();
+  const numbers = fds.map(Number).sort((a, b) => b - a);
+  for (const fd of numbers) {
+    if (out.size === wanted.size) break;
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m && wanted.has(m[1])) out.add(m[1]);
+    } catch {
+      // fd closed meanwhile
+    }
+  }
+  return out;
 }
 
 /**
