@@ -127,4 +127,97 @@ describe('applyVersion', () => {
       close();
     }
   });
+
+  test('a removal waits for no listener: nothing is checked, the proxy is not restarted', async () => {
+    const { o, node, next, plan, events, servers, close } = await setup(true);
+    try {
+      await applyVersion(node, next, plan);
+      // Every listener gone (as if nothing answered): removing stock must not need any of them.
+      for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
+      const book = new AddressBook('orders-1.shop.test');
+      book.assign(node.registration.ports.upstreams.map((u) => ({ host: u.node.split('@')[1], preferred: u.address })));
+      const fewer = { ...next, upstreams: next.upstreams.slice(0, 1) };
+      const removal = planUpstreams(next, node.registration.ports.upstreams, fewer, book);
+      expect(removal.removed.map((u) => u.service)).toEqual(['shop-stock']);
+      await applyVersion(node, fewer, removal);
+      expect(events).toEqual([]);
+      expect(o.logs).toEqual([]);
+      expect(node.registration.ports.upstreams.map((u) => u.service)).toEqual(['shop-billing']);
+    } finally {
+      close();
+    }
+  });
+
+  test('the proxy\'s news of a new listener is followed while the change waits for it', async () => {
+    const { node, next, plan, close } = await setup(true);
+    const told: string[] = [];
+    const proxy = node.proxy as any;
+    proxy.onListenerStart = (_then: (address: string) => void) => {
+      told.push('subscribed');
+      return () => void told.push('unsubscribed');
+    };
+    try {
+      await applyVersion(node, next, plan);
+      expect(told).toEqual(['subscribed', 'unsubscribed']);
+    } finally {
+      close();
+    }
+  });
+
+  /** After `next` (billing and stock) is in force: a plan that removes stock. */
+  async function removal(node: LiveNode, next: any) {
+    await applyVersion(node, next, planUpstreams(node.registration.manifest, node.registration.ports.upstreams, next, bookOf(node)));
+    const fewer = { ...next, upstreams: next.upstreams.slice(0, 1) };
+    return { fewer, plan: planUpstreams(next, node.registration.ports.upstreams, fewer, bookOf(node)) };
+  }
+  const bookOf = (node: LiveNode) => {
+    const book = new AddressBook('orders-1.shop.test');
+    book.assign(node.registration.ports.upstreams.map((u) => ({ host: u.node.split('@')[1], preferred: u.address })));
+    return book;
+  };
+
+  test('a removal is routed before it is registered: the BEAM stops finding a gone peer without waiting for the agent', async () => {
+    const { o, node, next, routes, close } = await setup(true);
+    try {
+      const { fewer, plan } = await removal(node, next);
+      const seenAtRegister: unknown[] = [];
+      const agent = o.agent as any;
+      const register = agent.registerService;
+      agent.registerService = async (d: unknown) => {
+        seenAtRegister.push(routes[routes.length - 1], o.stateDir.readState().upstreams.map((u) => u.service));
+        await register(d);
+      };
+      await applyVersion(node, fewer, plan);
+      expect(seenAtRegister).toEqual([[expect.objectContaining({ alive: 'billing' })], ['shop-billing']]);
+      expect(node.registration.manifest).toBe(fewer);
+    } finally {
+      close();
+    }
+  });
+
+  test('a removal the agent refuses: routes, files and registration back as they were, the error thrown', async () => {
+    const { o, node, next, routes, registrations, close } = await setup(true);
+    try {
+      const { fewer, plan } = await removal(node, next);
+      const inForce = node.registration.ports;
+      const agent = o.agent as any;
+      const register = agent.registerService;
+      let refused = false;
+      agent.registerService = async (d: any) => {
+        if (!refused && upstreamsOf(d).length === 1) {
+          refused = true;
+          throw new Error('agent gone');
+        }
+        await register(d);
+      };
+      await expect(applyVersion(node, fewer, plan)).rejects.toThrow('agent gone');
+      expect(routes[routes.length - 1]).toHaveLength(2);
+      expect(node.registration.manifest).toBe(next);
+      expect(node.registration.ports).toBe(inForce);
+      expect(o.stateDir.readState().upstreams.map((u) => u.service)).toEqual(['shop-billing', 'shop-stock']);
+      expect(upstreamsOf(registrations[registrations.length - 1])).toEqual(['shop-billing', 'shop-stock']);
+    } finally {
+      close();
+    }
+  });
 });
