@@ -80,41 +80,18 @@ async function registerRange(api: ConsulAgent, from: number, to: number): Promis
 
 /** Polls the node's peers file (what the BEAM reads) until `ok`; ms from `t0`. */
 async function untilPeers(file: string, ok: (peers: Set<string>) => boolean, t0: bigint): Promise<number> {
-  const done = await whenPeers(file, ok);
-  return Number(done - t0) / 1e6;
-}
-
-/**
- * The moment the node's peers file (what the BEAM reads) satisfies `ok`. The helper replaces it
- * whole (a rename into its directory), so the directory is watched (inotify) instead of read in
- * a 1 ms loop: that loop took a third of a core from the helper, its proxy and the agent while a
- * change was measured. A read every 50 ms besides, in case an event is missed.
- */
-function whenPeers(file: string, ok: (peers: Set<string>) => boolean): Promise<bigint> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      let text = '';
-      try {
-        text = fs.readFileSync(file, 'utf8');
-      } catch {
-        return; // not written yet
-      }
-      if (ok(new Set(text.split('\n').filter(Boolean)))) finish(undefined, process.hrtime.bigint());
-    };
-    const watcher = fs.watch(path.dirname(file), (_event, name) => {
-      if (name === path.basename(file)) check();
-    });
-    const timer = setInterval(check, 50);
-    const limit = setTimeout(() => finish(new Error(`the peers file ${file} did not change as expected within ${POLL_LIMIT_MS} ms`)), POLL_LIMIT_MS);
-    const finish = (e?: Error, at?: bigint) => {
-      watcher.close();
-      clearInterval(timer);
-      clearTimeout(limit);
-      if (e) reject(e);
-      else resolve(at!);
-    };
-    check();
-  });
+  const deadline = Date.now() + POLL_LIMIT_MS;
+  while (Date.now() < deadline) {
+    let text = '';
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      // not written yet
+    }
+    if (ok(new Set(text.split('\n').filter(Boolean)))) return Number(process.hrtime.bigint() - t0) / 1e6;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  throw new Error(`the peers file ${file} did not change as expected within ${POLL_LIMIT_MS} ms`);
 }
 
 /** Listening TCP sockets held by `pid` (its fds matched to /proc/net/tcp rows in LISTEN). */

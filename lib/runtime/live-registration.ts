@@ -50,14 +50,9 @@ export class LiveRegistration {
     if (!m.sidecar.port && !(await isFree('0.0.0.0', this.inForce.sidecarPort))) await this.moveSidecar();
   }
 
-  /**
-   * `manifest` with `ports` registered, nothing switched yet: the ports the agent put in force.
-   * Read back only when the agent had some to choose: with hundreds of upstreams the read-back
-   * is a large answer, and the agent keeps every port it is given.
-   */
+  /** `manifest` with `ports` registered and read back: the ports the agent put in force, nothing switched yet. */
   public async registerVersion(manifest: NodeManifest, ports: ResolvedPorts): Promise<ResolvedPorts> {
     await this.register(manifest, ports);
-    if (ports.sidecarPort && ports.upstreams.every((u) => u.port && u.address)) return ports;
     const reg = await this.o.agent.service(sidecarId(manifest));
     if (!reg) throw new RuntimeFailure(`the agent lost the sidecar ${sidecarId(manifest)}`);
     return portsFromSidecar(ports, reg);

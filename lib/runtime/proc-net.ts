@@ -46,7 +46,6 @@ const MAX_CHUNKS = 4096;
 // The state column as it stands in a row: no other column is a lone pair of hex digits.
 const LISTEN_STATE = Buffer.from(' 0A ');
 const NL = 0x0a;
-let readBuffer: Buffer | undefined;
 // sl: local remote st
 const ROW_STATE = /^\s*\d+:\s+[0-9A-F]+:[0-9A-F]+\s+[0-9A-F]+:[0-9A-F]+\s+([0-9A-F]{2})\s/;
 
@@ -65,10 +64,7 @@ export function forEachListenRow(file: string, each: (row: string) => void): boo
   } catch {
     return false;
   }
-  // One buffer for every read (each is synchronous; only strings copied out of it escape): a
-  // fresh 64 KiB per read, several per readiness check, left the helper's malloc heap fragmented
-  // by the time the garbage collector freed them (~15 MB of RSS after a boot's checks).
-  const buf = (readBuffer ??= Buffer.allocUnsafeSlow(CHUNK));
+  const buf = Buffer.allocUnsafe(CHUNK);
   let kept = 0; // bytes of an unfinished row carried over to the start of buf
   try {
     for (let i = 0; i < MAX_CHUNKS; i++) {

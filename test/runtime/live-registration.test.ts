@@ -45,20 +45,4 @@ describe('LiveRegistration', () => {
     expect(live.manifest).toBe(next);
     expect(live.ports).toBe(ports);
   });
-
-  test('registerVersion: every port given, the agent keeps them: nothing read back; a port to choose, read back', async () => {
-    const { live, o, calls } = setup();
-    const agent = o.agent as any;
-    agent.service = async (id: string) => {
-      calls.push(`read ${id}`);
-      const upstream = { DestinationName: 'shop-billing', LocalBindAddress: '127.0.0.2', LocalBindPort: 19001 };
-      return { Port: 21005, Address: '', Proxy: { Upstreams: [upstream] } };
-    };
-    const given = somePorts();
-    expect(await live.registerVersion(o.manifest, given)).toBe(given);
-    expect(calls).toEqual(['register shop-orders:beam']);
-    const chosen = await live.registerVersion(o.manifest, somePorts({ sidecarPort: 0 }));
-    expect(chosen.sidecarPort).toBe(21005);
-    expect(calls).toEqual(['register shop-orders:beam', 'register shop-orders:beam', 'read shop-orders-sidecar-proxy']);
-  });
 });

@@ -2,10 +2,10 @@
 // node:https: fetch takes no CA, client certificate or TLS server name, and costs the helper RSS).
 import { AgentTlsOptions, explainTlsError, tlsCliEnv } from './tls';
 import { TlsFiles } from './tls-files';
+import { isNodeName } from '../../manifest/names';
 import { whyFailed } from '../errors';
 import { agentErrorKind, AgentErrorKind } from '../metrics/recorder';
 import { HttpClient } from './http';
-import { memberNodes } from './member-answer';
 
 /** An agent answer with a non-2xx status. */
 export class ConsulError extends Error {
@@ -288,8 +288,10 @@ export class ConsulAgent {
     const path = `/v1/health/connect/${encodeURIComponent(service)}?passing&filter=${filter}&index=${index}&wait=${waitS}s`;
     const r = await this.request('GET', path, undefined, false, { timeoutMs: Math.ceil((waitS + waitS / 16 + 10) * 1000), signal });
     if (r.status !== 200) throw new ConsulError(r.status, path, r.text);
-    const nodes = memberNodes(r.text);
-    return { index: r.index ?? 0, nodes };
+    const entries = JSON.parse(r.text) as Array<{ Service?: { Meta?: Record<string, string> } }>;
+    // Only valid node names: a malformed meta would make a bad host-map line and query name.
+    const nodes = new Set(entries.map((e) => e.Service?.Meta?.erlang_node).filter((n): n is string => typeof n === 'string' && isNodeName(n)));
+    return { index: r.index ?? 0, nodes: [...nodes].sort() };
   }
 
   /** Writes a raw KV value. */

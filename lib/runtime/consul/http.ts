@@ -60,12 +60,9 @@ export class HttpClient {
     const withLength = body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) };
     return new Promise((resolve, reject) => {
       const req = send(this.baseUrl + path, { method, headers: withLength, agent: this.agent }, (res) => {
-        // Decoded as it arrives: each read's buffer is garbage at once, and a large answer (the
-        // members of a group of a thousand, 2.3 MB) is never one more malloc'd copy of itself.
-        res.setEncoding('utf8');
-        let text = '';
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
         res.on('error', reject);
       });
       const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);

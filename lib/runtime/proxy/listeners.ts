@@ -16,7 +16,7 @@ export function canReadSocketTable(): boolean {
 
 /**
  * Every TCP socket in LISTEN state, from /proc/net/tcp and tcp6. On a busy host the table holds
- * tens of thousands of TIME_WAIT rows and readiness reads it every few ms: reading it whole grew
+ * tens of thousands of TIME_WAIT rows and readiness reads it every 100 ms: reading it whole grew
  * the helper's heap by ~40 MB for good, and turning every chunk into a string had V8 compile the
  * loop with TurboFan (+4 MB RSS). So the bytes are searched natively for the LISTEN state, only
  * those rows become strings, and the read ends with the listeners (proc-net.ts).
@@ -94,44 +94,16 @@ export interface ListenerStates {
  * pid binds between the two reads is in the table but not yet among its sockets, and is judged
  * on the next reading (never taken for another process's). One reading per readiness check: the
  * table of a node with a thousand peers lists thousands of listeners, and reading it is most of
- * a check's cost. The pid's sockets are looked through only for the listeners found, newest fd
- * first (a new listener is most often the pid's highest fd), until each one is placed.
+ * a check's cost.
  */
 export function listenerStates(targets: Array<{ address: string; port: number }>, pid?: number): ListenerStates {
   const onPort = byPort(listeningSockets());
+  const owned = pid === undefined ? undefined : socketInodes(pid);
   const on = targets.map((t) => (onPort.get(t.port) ?? []).filter((l) => covers(l, t)));
-  const found = new Set(on.flatMap((ls) => ls.map((l) => l.inode)));
-  const owned = pid === undefined || found.size === 0 ? undefined : socketInodesAmong(pid, found);
   return {
     bound: on.map((ls) => ls.some((l) => !owned || owned.has(l.inode))),
     heldByOthers: on.map((ls) => owned !== undefined && ls.length > 0 && ls.every((l) => !owned.has(l.inode))),
   };
-}
-
-/**
- * Which of `wanted` (socket inodes) `pid` holds, its fds read from the highest down and no
- * further than the last one found; undefined when its fds cannot be read. A process with a
- * thousand upstream listeners has a thousand fds, and reading each link cost up to 18 ms a check.
- */
-export function socketInodesAmong(pid: number, wanted: ReadonlySet<string>): Set<string> | undefined {
-  let fds: string[];
-  try {
-    fds = fs.readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return undefined;
-  }
-  const out = new Set<string>();
-  const numbers = fds.map(Number).sort((a, b) => b - a);
-  for (const fd of numbers) {
-    if (out.size === wanted.size) break;
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m && wanted.has(m[1])) out.add(m[1]);
-    } catch {
-      // fd closed meanwhile
-    }
-  }
-  return out;
 }
 
 /**

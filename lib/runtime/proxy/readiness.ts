@@ -12,18 +12,6 @@ export interface ReadyOptions {
   readonly proxy: { restartCount: number; pid?: number };
   /** Gives up early (a stop during boot). */
   readonly signal?: AbortSignal;
-  /**
-   * Waits for the public listener too. A change to a running proxy waits only for its new
-   * upstream listeners: the public one was proven at the proxy's start. @default true
-   */
-  readonly publicListener?: boolean;
-  /**
-   * Subscribes to news that may make a target listen (the proxy says it starts a listener on
-   * `address:port`); returns the unsubscribe. A check runs at once on such news, and the pauses
-   * start again from the shortest: a change's new listener is seen as it binds, not at the next
-   * check of the backoff. @default none: checks on the backoff alone
-   */
-  readonly news?: (then: (address: string) => void) => () => void;
 }
 
 /** A listener the proxy needs is held by another process: waiting will not help. */
@@ -78,70 +66,25 @@ export async function waitProxyReady(ports: ResolvedPorts, o: ReadyOptions): Pro
   const until = Date.now() + o.timeoutMs;
   // The public listener binds every address (0.0.0.0).
   const upstreams = ports.upstreams.map((u) => ({ address: u.address, port: u.port, what: `upstream ${u.service}` }));
-  const publicListener = { address: '0.0.0.0', port: ports.sidecarPort, what: 'public listener' };
-  const targets = o.publicListener === false ? upstreams : [...upstreams, publicListener];
+  const targets = [...upstreams, { address: '0.0.0.0', port: ports.sidecarPort, what: 'public listener' }];
   let pending = targets;
   let polls = 0;
-  const pause = new Pause();
-  const keyOf = (t: { address: string; port: number }) => `${t.address}:${t.port}`;
-  let waitingFor = new Set(pending.map(keyOf));
-  const unsubscribe = o.news?.((address) => {
-    if (waitingFor.has(address)) {
-      polls = 0;
-      pause.cut();
+  for (;;) {
+    if (o.signal?.aborted) throw new RuntimeFailure('proxy readiness: stopped');
+    const states = await listening(pending, o.proxy.pid);
+    const taken = o.proxy.pid !== undefined ? pending.find((_, i) => states.heldByOthers[i]) : undefined;
+    if (taken) throw new ListenerTaken(taken.what === 'public listener' ? 'public listener' : 'upstream', taken.address, taken.port);
+    pending = pending.filter((_, i) => !states.bound[i]);
+    let envoyLive = true;
+    if (o.kind === ProxyKind.ENVOY && o.adminBind) {
+      envoyLive = await fetch(`http://${o.adminBind}/ready`, { signal: AbortSignal.timeout(500) }).then((r) => r.status === 200, () => false);
     }
-  });
-  try {
-    for (;;) {
-      if (o.signal?.aborted) throw new RuntimeFailure('proxy readiness: stopped');
-      const states = await listening(pending, o.proxy.pid);
-      const taken = o.proxy.pid !== undefined ? pending.find((_, i) => states.heldByOthers[i]) : undefined;
-      if (taken) throw new ListenerTaken(taken.what === 'public listener' ? 'public listener' : 'upstream', taken.address, taken.port);
-      pending = pending.filter((_, i) => !states.bound[i]);
-      if (o.news) waitingFor = new Set(pending.map(keyOf));
-      let envoyLive = true;
-      if (o.kind === ProxyKind.ENVOY && o.adminBind) {
-        envoyLive = await fetch(`http://${o.adminBind}/ready`, { signal: AbortSignal.timeout(500) }).then((r) => r.status === 200, () => false);
-      }
-      if (pending.length === 0 && envoyLive) return;
-      if (Date.now() > until) {
-        const what = pending.map((t) => `${t.what} ${t.address}:${t.port}`).concat(envoyLive ? [] : [`envoy /ready on ${o.adminBind}`]);
-        throw new ProxyNotReady(what, o.timeoutMs, o.proxy.restartCount);
-      }
-      await pause.for(readyPollDelayMs(++polls));
+    if (pending.length === 0 && envoyLive) return;
+    if (Date.now() > until) {
+      const what = pending.map((t) => `${t.what} ${t.address}:${t.port}`).concat(envoyLive ? [] : [`envoy /ready on ${o.adminBind}`]);
+      throw new ProxyNotReady(what, o.timeoutMs, o.proxy.restartCount);
     }
-  } finally {
-    unsubscribe?.();
-  }
-}
-
-/** A pause that news cuts short; news during a check makes the next pause none. */
-class Pause {
-  private cutNow?: () => void;
-  private early = false;
-
-  public for(ms: number): Promise<void> {
-    if (this.early) {
-      this.early = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const t = setTimeout(() => this.end(resolve), ms);
-      this.cutNow = () => {
-        clearTimeout(t);
-        this.end(resolve);
-      };
-    });
-  }
-
-  public cut(): void {
-    if (this.cutNow) this.cutNow();
-    else this.early = true;
-  }
-
-  private end(resolve: () => void): void {
-    this.cutNow = undefined;
-    resolve();
+    await new Promise((r) => setTimeout(r, readyPollDelayMs(++polls)));
   }
 }
 

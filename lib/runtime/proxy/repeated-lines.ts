@@ -45,13 +45,3 @@ export class RepeatedListenerLines {
 const LISTENER = /\blistener="?([^\s"]+->[^\s"]+)/;
 const STARTING = /\bStarting listener: listener=/;
 const IN_USE = /listener stopped with error: .*address already in use/;
-
-const STARTING_BIND = /\bStarting listener: .*\bbind_addr=(\S+)/;
-
-/**
- * The address a `Starting listener` line of the built-in proxy names (`127.0.0.5:21001`): the
- * proxy binds it right after it logs the line, so a readiness check can look at once.
- */
-export function startingListener(line: string): string | undefined {
-  return STARTING_BIND.exec(line)?.[1];
-}

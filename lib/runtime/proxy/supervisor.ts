@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { spawnTied, stopChild } from '../child';
 import { eachLine } from '../lines';
 import { Logger } from '../log';
-import { RepeatedListenerLines, startingListener } from './repeated-lines';
+import { RepeatedListenerLines } from './repeated-lines';
 
 export interface ProxySupervisorOptions {
   readonly argv: string[];
@@ -23,8 +23,7 @@ export interface ProxySupervisorOptions {
 
 /**
  * Runs the sidecar proxy and restarts it with exponential backoff when it dies.
- * Emits `spawn` (pid), `exit` (code, signal), `restart` (attempt, delayMs), and `listenerStart`
- * (address:port) when the built-in proxy says it starts a listener for the first time.
+ * Emits `spawn` (pid), `exit` (code, signal) and `restart` (attempt, delayMs).
  */
 export class ProxySupervisor extends EventEmitter {
   private child?: ChildProcess;
@@ -52,12 +51,6 @@ export class ProxySupervisor extends EventEmitter {
     return this.restarts;
   }
 
-  /** Calls `then` with the address of each listener the proxy starts (see `listenerStart`); returns the unsubscribe. */
-  public onListenerStart(then: (address: string) => void): () => void {
-    this.on('listenerStart', then);
-    return () => this.off('listenerStart', then);
-  }
-
   public start(): void {
     this.stopping = false;
     this.held = false;
@@ -68,8 +61,6 @@ export class ProxySupervisor extends EventEmitter {
   private output(repeats: RepeatedListenerLines, line: string, stream: 'stdout' | 'stderr'): void {
     if (repeats.keep(line)) {
       this.o.output(line, { stream });
-      const bind = startingListener(line);
-      if (bind) this.emit('listenerStart', bind);
       return;
     }
     if (repeats.droppedCount === 1) {

@@ -16,7 +16,7 @@ export interface LiveNode {
   readonly o: Pick<RunOptions, 'log' | 'proxyKind' | 'readyTimeoutMs' | 'metrics'>;
   readonly registration: LiveRegistration;
   readonly epmd: Pick<EpmdServer, 'addAddress' | 'setPeers'>;
-  readonly proxy: Pick<ProxySupervisor, 'start' | 'stop' | 'pid' | 'restartCount'> & Partial<Pick<ProxySupervisor, 'onListenerStart'>>;
+  readonly proxy: Pick<ProxySupervisor, 'start' | 'stop' | 'pid' | 'restartCount'>;
   /** Envoy's admin listener, for readiness. */
   readonly adminBind?: string;
   readonly files: LiveFiles;
@@ -27,42 +27,24 @@ export interface LiveNode {
  * to a listener that is not there: ports for new upstreams, EPMD listening on new peer
  * addresses, the sidecar registered again (same ID and ports, new upstream list: the agent hands
  * it to the running proxy), its new listeners proven up, then EPMD routes, host map and files.
- * A version that adds no upstream (a peer gone) has nothing to wait for: it is routed first and
- * registered after, so the BEAM stops finding a gone peer without waiting for the agent (with
- * hundreds of upstreams a registration takes tens of ms). On a failure the previous
- * registration is restored, and the previous routes and files if they had switched, and the
- * error thrown: nothing switched.
+ * On a failure the previous registration is restored and the error thrown: nothing switched.
  */
 export async function applyVersion(node: LiveNode, next: NodeManifest, plan: UpstreamPlan): Promise<void> {
   const { registration } = node;
-  const before = { manifest: registration.manifest, ports: registration.ports };
+  const before = registration.ports;
   const upstreams = await portsForNew(plan);
   for (const address of new Set(upstreams.map((u) => u.address))) await node.epmd.addAddress(address);
-  let ports: ResolvedPorts = { ...before.ports, upstreams };
-  const routedFirst = plan.added.length === 0;
-  if (routedFirst) route(node, next, ports);
+  let ports: ResolvedPorts = { ...before, upstreams };
   try {
     // The sidecar with the new upstream list, and the ports the agent put in force.
-    const registered = await registration.registerVersion(next, ports);
-    if (routedFirst) {
-      // The agent chose a port after all (none at run time): the files say the one it chose.
-      if (registered !== ports) route(node, next, registered);
-      return;
-    }
-    ports = registered;
+    ports = await registration.registerVersion(next, ports);
     await waitListeners(node, ports, new Set(plan.added.map((u) => u.node)));
   } catch (e) {
-    if (routedFirst) route(node, before.manifest, before.ports);
-    await registration.register(before.manifest, before.ports).catch(() => undefined);
+    await registration.register(registration.manifest, before).catch(() => undefined);
     throw e;
   }
-  route(node, next, ports);
-}
-
-/** EPMD routes, the registration in force, host map and files: what the BEAM and scripts see. */
-function route(node: LiveNode, manifest: NodeManifest, ports: ResolvedPorts): void {
   node.epmd.setPeers(epmdPeers(ports.upstreams));
-  node.registration.switchTo(manifest, ports);
+  registration.switchTo(next, ports);
   node.files.write();
 }
 
@@ -89,24 +71,18 @@ async function portsForNew(plan: UpstreamPlan): Promise<RoutedUpstream[]> {
 /**
  * The running proxy opens new upstream listeners from the agent's update. If it does not within
  * the ready timeout, the proxy alone is restarted (never the BEAM or the helper) and waited for.
- * Nothing added (a removal): nothing to wait for.
  */
 async function waitListeners(node: LiveNode, ports: ResolvedPorts, added: ReadonlySet<string>): Promise<void> {
   const { o, proxy } = node;
-  const ready = { kind: o.proxyKind, adminBind: node.adminBind, timeoutMs: o.readyTimeoutMs, proxy };
-  const fresh = ports.upstreams.filter((u) => added.has(u.node));
-  if (fresh.length === 0) return;
+  const wait = (p: ResolvedPorts) => waitProxyReady(p, { kind: o.proxyKind, adminBind: node.adminBind, timeoutMs: o.readyTimeoutMs, proxy });
   try {
-    // The kept listeners were proven when they were added, the public one at the proxy's start,
-    // and a running proxy keeps them: with hundreds of peers, checking them all again was most
-    // of a change's cost.
-    // Looked at as the proxy says it starts them, not at the next check of the backoff.
-    const news = proxy.onListenerStart?.bind(proxy);
-    await waitProxyReady({ ...ports, upstreams: fresh }, { ...ready, publicListener: false, news });
+    // The kept listeners were proven when they were added, and a running proxy keeps them: with
+    // hundreds of peers, checking them all again was most of a change's cost.
+    await wait({ ...ports, upstreams: ports.upstreams.filter((u) => added.has(u.node)) });
   } catch (e) {
     o.log(`the proxy did not open the new listeners (${(e as Error).message}); restarting the proxy`);
     await proxy.stop(5000);
     proxy.start();
-    await waitProxyReady(ports, ready);
+    await wait(ports);
   }
 }

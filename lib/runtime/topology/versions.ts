@@ -40,12 +40,9 @@ export interface UpstreamPlan {
   readonly removed: RoutedUpstream[];
 }
 
-/**
- * An upstream is the same when everything but its address (ours to keep) is. Joined with a line
- * break, which no name may hold: a change at a thousand peers makes two thousand of these.
- */
+/** An upstream is the same when everything but its address (ours to keep) is. */
 function identity(u: RoutedUpstream): string {
-  return `${u.node}\n${u.service}\n${u.datacenter ?? ''}\n${u.port}\n${u.query ?? ''}`;
+  return JSON.stringify([u.node, u.service, u.datacenter ?? '', u.port, u.query ?? '']);
 }
 
 /**
